@@ -1,0 +1,1 @@
+//! engram-agents: policies, training, probes.

@@ -1,0 +1,113 @@
+//! The registry of versioned env ids: `make`, `make_with`, `list`.
+
+use crate::env::Env;
+use crate::error::{EnvError, EnvResult};
+use crate::tasks;
+use crate::wrappers::TimeLimit;
+use serde::de::DeserializeOwned;
+
+/// A boxed env as the registry hands it out.
+pub type BoxEnv = Box<dyn Env>;
+
+/// Key of a config that overrides the registered time limit (as `gymnasium.make`'s
+/// `max_episode_steps`); every env accepts it.
+pub const MAX_EPISODE_STEPS_KEY: &str = "max_episode_steps";
+
+/// One registered env.
+#[derive(Clone, Copy)]
+pub struct EnvSpec {
+    /// Versioned id, for example `CartPole-v1`.
+    pub id: &'static str,
+    /// One line on what it is.
+    pub description: &'static str,
+    /// Registered time limit (`None`: the env ends its own episodes).
+    pub max_episode_steps: Option<usize>,
+    /// Builds the bare env (no time limit) from its config (a JSON object, possibly empty).
+    pub build: fn(&serde_json::Value) -> EnvResult<BoxEnv>,
+}
+
+impl std::fmt::Debug for EnvSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvSpec").field("id", &self.id).field("max_episode_steps", &self.max_episode_steps).finish()
+    }
+}
+
+/// Every registered env, in the order `engram envs` lists them.
+pub fn specs() -> &'static [EnvSpec] {
+    tasks::SPECS
+}
+
+/// The registered ids.
+pub fn list() -> Vec<&'static str> {
+    specs().iter().map(|s| s.id).collect()
+}
+
+/// The spec registered under `id`.
+pub fn spec(id: &str) -> EnvResult<&'static EnvSpec> {
+    specs()
+        .iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| EnvError::UnknownId { id: id.to_string(), known: list().join(", ") })
+}
+
+/// `gymnasium.make(id)`: the env with its default config and registered time limit.
+pub fn make(id: &str) -> EnvResult<BoxEnv> {
+    make_with(id, &serde_json::Value::Object(Default::default()))
+}
+
+/// `gymnasium.make(id, **config)`: `config` is a JSON object of the env's documented config
+/// fields (unknown fields are refused) plus an optional `max_episode_steps`.
+pub fn make_with(id: &str, config: &serde_json::Value) -> EnvResult<BoxEnv> {
+    let spec = spec(id)?;
+    let mut cfg = match config {
+        serde_json::Value::Object(m) => m.clone(),
+        serde_json::Value::Null => Default::default(),
+        other => {
+            return Err(EnvError::ConfigParse {
+                env: id.into(),
+                message: format!("expected a table/object, got {other}"),
+            })
+        }
+    };
+    let limit = match cfg.remove(MAX_EPISODE_STEPS_KEY) {
+        None => spec.max_episode_steps,
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 => Some(n as usize),
+            _ => {
+                return Err(EnvError::InvalidConfig {
+                    env: id.into(),
+                    field: MAX_EPISODE_STEPS_KEY.into(),
+                    value: v.to_string(),
+                    bound: "an integer >= 1".into(),
+                })
+            }
+        },
+    };
+    let env = (spec.build)(&serde_json::Value::Object(cfg))?;
+    Ok(match limit {
+        Some(n) => Box::new(TimeLimit::new(env, n)),
+        None => env,
+    })
+}
+
+/// [`make_with`] from a TOML document (`[section]`-free: the env's fields at top level).
+pub fn make_from_toml(id: &str, toml_text: &str) -> EnvResult<BoxEnv> {
+    let value: toml::Value =
+        toml::from_str(toml_text).map_err(|e| EnvError::ConfigParse { env: id.into(), message: e.to_string() })?;
+    let json =
+        serde_json::to_value(value).map_err(|e| EnvError::ConfigParse { env: id.into(), message: e.to_string() })?;
+    make_with(id, &json)
+}
+
+/// [`make_with`] from a JSON document.
+pub fn make_from_json(id: &str, json_text: &str) -> EnvResult<BoxEnv> {
+    let value: serde_json::Value = serde_json::from_str(json_text)
+        .map_err(|e| EnvError::ConfigParse { env: id.into(), message: e.to_string() })?;
+    make_with(id, &value)
+}
+
+/// Parses an env's config struct from a JSON object, naming the env in the error.
+pub fn parse_config<C: DeserializeOwned>(env: &str, config: &serde_json::Value) -> EnvResult<C> {
+    serde_json::from_value(config.clone())
+        .map_err(|e| EnvError::ConfigParse { env: env.into(), message: e.to_string() })
+}

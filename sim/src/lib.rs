@@ -1,0 +1,12 @@
+//! engram-sim: the physics under engram's environments.
+//!
+//! This crate knows nothing about reinforcement learning. It holds plants (the 2-link arm,
+//! the planar biped), force fields, dynamics parameters and the sensor buffers (delay lines)
+//! that the tasks in `engram-envs` are built from.
+
+pub mod delay;
+
+/// Everything most users of the crate need.
+pub mod prelude {
+    pub use crate::delay::DelayLine;
+}
