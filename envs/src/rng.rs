@@ -144,18 +144,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matches_numpy_default_rng_zero() {
-        // >>> import numpy as np; g = np.random.default_rng(0)
-        // >>> g.bit_generator.random_raw(3)
-        // array([ 6878116338187279226, 12240228006383813419, 11306466961826474130], dtype=uint64)
-        // (values recorded with NumPy 2.4; also checked indirectly by the golden resets)
+    fn matches_numpy_default_rng_raw_draws() {
+        // >>> numpy.random.default_rng(0).bit_generator.random_raw(3)   (NumPy 2.4)
         let mut g = NumpyPcg64::from_seed(0);
-        let first = g.next_u64_np();
-        let _ = first;
-        // The authoritative check of this generator is the golden-reset test in
-        // tests/tests/golden.rs, which compares against Gymnasium's recorded states.
-        let a = NumpyPcg64::from_seed(0).random();
-        let b = NumpyPcg64::from_seed(1).random();
-        assert!((0.0..1.0).contains(&a) && (0.0..1.0).contains(&b) && a != b);
+        assert_eq!(
+            [g.next_u64_np(), g.next_u64_np(), g.next_u64_np()],
+            [11749869230777074271, 4976686463289251617, 755828109848996024]
+        );
+        // A seed wider than 32 bits takes the two-word entropy path.
+        // >>> numpy.random.default_rng(2**40 + 5).bit_generator.random_raw(2)
+        let mut g = NumpyPcg64::from_seed((1 << 40) + 5);
+        assert_eq!([g.next_u64_np(), g.next_u64_np()], [87427594128977387, 6872972437549564694]);
+    }
+
+    #[test]
+    fn uniform_matches_numpy_generator_uniform() {
+        // >>> [x.hex() for x in numpy.random.default_rng(12345).uniform(-0.05, 0.05, size=3)]
+        // ['-0x1.bebb8fa85334dp-6', '-0x1.2c391f748d7b4p-6', '0x1.e7341cdae81f8p-6'], as bits:
+        let want = [0xbf9bebb8fa85334d, 0xbf92c391f748d7b4, 0x3f9e7341cdae81f8];
+        let mut g = NumpyPcg64::from_seed(12345);
+        for w in want {
+            assert_eq!(g.uniform(-0.05, 0.05).to_bits(), w);
+        }
     }
 }

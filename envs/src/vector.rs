@@ -256,10 +256,7 @@ impl<E: Env> VectorEnv<E> {
             return Err(EnvError::StepBeforeReset { env: format!("VectorEnv<{}>", self.envs[0].id()) });
         }
         let (d, a, mode) = (self.obs_dim, self.act_dim, self.mode);
-        let work = |(((((env, slot), obs), fin), act), err): (
-            ((((&mut E, &mut Slot), &mut [f32]), &mut [f32]), &[f32]),
-            &mut Option<EnvError>,
-        )| {
+        let work = |(((((env, slot), obs), fin), act), err): Lane<'_, E>| {
             *err = step_one(env, slot, obs, fin, act, mode).err();
         };
         match self.exec {
@@ -301,6 +298,10 @@ impl<E: Env> VectorEnv<E> {
         }
     }
 }
+
+/// One env's share of a vector step: the env, its slot, its observation and final-observation
+/// rows, its action row and its error cell.
+type Lane<'a, E> = (((((&'a mut E, &'a mut Slot), &'a mut [f32]), &'a mut [f32]), &'a [f32]), &'a mut Option<EnvError>);
 
 #[inline]
 fn step_one<E: Env>(

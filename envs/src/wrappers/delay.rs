@@ -90,6 +90,9 @@ impl<E: Env> Env for ActionDelay<E> {
     }
     #[inline]
     fn step_into(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> EnvResult<StepOutcome> {
+        if self.line.delay() == 0 {
+            return self.inner.step_into(action, obs, info);
+        }
         validate_action(self.inner.id(), self.inner.action_space(), action)?;
         // Peek first so a refused step (before reset, after done) leaves the line untouched.
         self.applied.copy_from_slice(self.line.peek());
