@@ -1,1 +1,4 @@
-//! engram-agents: policies, training, probes.
+//! engram-agents: policies, training, checkpoints, recording and probes, and the `engram`
+//! command-line program built on them.
+
+pub mod io;

@@ -34,7 +34,8 @@ pub enum Execution {
     /// On rayon (the global pool unless [`VectorEnv::with_threads`] gave a pool); envs are
     /// handed out in chunks of at least `min_chunk` to amortise scheduling.
     Parallel {
-        /// Smallest number of envs per rayon task.
+        /// Smallest number of envs per rayon task; 0 means one contiguous chunk per thread,
+        /// the right choice for cheap envs where scheduling costs more than a step.
         min_chunk: usize,
     },
 }
@@ -259,8 +260,16 @@ impl<E: Env> VectorEnv<E> {
         let work = |(((((env, slot), obs), fin), act), err): Lane<'_, E>| {
             *err = step_one(env, slot, obs, fin, act, mode).err();
         };
+        // A parallel step whose single chunk would hold every env runs inline: handing one
+        // task to a pool costs microseconds, more than a whole step of a cheap env.
+        let threads = self.pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+        let chunk = match self.exec {
+            Execution::Sequential => n,
+            Execution::Parallel { min_chunk: 0 } => n.div_ceil(threads.max(1)),
+            Execution::Parallel { min_chunk } => min_chunk,
+        };
         match self.exec {
-            Execution::Sequential => self
+            _ if chunk >= n || threads <= 1 => self
                 .envs
                 .iter_mut()
                 .zip(self.slots.iter_mut())
@@ -269,7 +278,7 @@ impl<E: Env> VectorEnv<E> {
                 .zip(actions.chunks_exact(a))
                 .zip(self.errors.iter_mut())
                 .for_each(work),
-            Execution::Parallel { min_chunk } => {
+            _ => {
                 let (envs, slots, obs, fin, errors) =
                     (&mut self.envs, &mut self.slots, &mut self.obs, &mut self.final_obs, &mut self.errors);
                 let mut run = move || {
@@ -279,7 +288,7 @@ impl<E: Env> VectorEnv<E> {
                         .zip(fin.par_chunks_exact_mut(d))
                         .zip(actions.par_chunks_exact(a))
                         .zip(errors.par_iter_mut())
-                        .with_min_len(min_chunk.max(1))
+                        .with_min_len(chunk)
                         .for_each(work)
                 };
                 match &self.pool {

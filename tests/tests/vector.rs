@@ -46,8 +46,10 @@ fn results_are_identical_for_any_thread_count() {
         for mode in [Autoreset::SameStep, Autoreset::NextStep] {
             let seq = fingerprint(&mut vector(id, mode, Execution::Sequential, None));
             for threads in [1, 2, 3] {
-                let par = fingerprint(&mut vector(id, mode, Execution::Parallel { min_chunk: 1 }, Some(threads)));
-                assert!(seq == par, "{id} {mode:?}: {threads} threads differ from sequential");
+                for min_chunk in [0, 1] {
+                    let par = fingerprint(&mut vector(id, mode, Execution::Parallel { min_chunk }, Some(threads)));
+                    assert!(seq == par, "{id} {mode:?}: {threads} threads, chunk {min_chunk} differ from sequential");
+                }
             }
         }
     }

@@ -1,1 +1,50 @@
-fn main() {}
+//! `engram`: environments, agents and probes from the command line.
+//!
+//! Every subcommand has `--help`. Errors are reported with their cause and exit code 1 (2 for
+//! unparseable arguments, as clap does); nothing panics on bad input.
+
+mod bench;
+mod common;
+mod envs_cmd;
+mod replay;
+mod rollout;
+
+use clap::{Parser, Subcommand};
+
+/// engram: physics-backed RL environments and recurrent agents you can look inside.
+#[derive(Parser)]
+#[command(name = "engram", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the registered environments with their spaces and time limits.
+    Envs(envs_cmd::EnvsArgs),
+    /// Run the env checker on one environment (spaces, determinism, bad input, NaN, truncation).
+    CheckEnv(envs_cmd::CheckArgs),
+    /// Run a random or zero policy for some episodes and print return and length statistics.
+    Rollout(rollout::RolloutArgs),
+    /// Replay a recorded action sequence and write every step (obs, reward, flags, state) to JSON.
+    Replay(replay::ReplayArgs),
+    /// Measure throughput (env steps/s; later: training).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Envs(a) => envs_cmd::envs(a),
+        Command::CheckEnv(a) => envs_cmd::check(a),
+        Command::Rollout(a) => rollout::run(a),
+        Command::Replay(a) => replay::run(a),
+        Command::Bench(c) => bench::run(c),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
