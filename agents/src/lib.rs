@@ -2,3 +2,4 @@
 //! command-line program built on them.
 
 pub mod io;
+pub mod plan;
