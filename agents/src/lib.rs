@@ -14,6 +14,7 @@ pub mod error;
 pub mod nn;
 pub mod policy;
 pub mod ppo;
+pub mod run;
 
 pub use checkpoint::{load_policy, LoadedPolicy};
 pub use error::AgentError;

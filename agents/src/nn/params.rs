@@ -120,8 +120,9 @@ pub fn orthogonal<R: Rng>(rows: usize, cols: usize, gain: f32, rng: &mut R) -> V
     for j in 0..small {
         for k in 0..j {
             let d: f64 = (0..big).map(|i| q[j][i] * q[k][i]).sum();
-            for i in 0..big {
-                q[j][i] -= d * q[k][i];
+            let (head, tail) = q.split_at_mut(j);
+            for (x, y) in tail[0].iter_mut().zip(&head[k]) {
+                *x -= d * y;
             }
         }
         let n: f64 = q[j].iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-12);

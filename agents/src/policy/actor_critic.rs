@@ -236,7 +236,7 @@ impl ActorCritic {
                     let row = &starts[t * bn..(t + 1) * bn];
                     if row.iter().any(|&f| f) {
                         let keep: Vec<f32> =
-                            row.iter().flat_map(|&f| std::iter::repeat(if f { 0.0 } else { 1.0 }).take(hd)).collect();
+                            row.iter().flat_map(|&f| std::iter::repeat_n(if f { 0.0 } else { 1.0 }, hd)).collect();
                         let keep = dev.tensor_from_vec(keep, (bn, hd));
                         st.h = st.h * keep.clone();
                         st.c = st.c.map(|c| c * keep);

@@ -158,10 +158,10 @@ impl TrainConfig {
         pos("n_steps", p.n_steps)?;
         pos("n_epochs", p.n_epochs)?;
         pos("minibatch_size", p.minibatch_size)?;
-        if p.bptt_len > 0 && p.n_steps % p.bptt_len != 0 {
+        if p.bptt_len > 0 && (p.n_steps / p.bptt_len) * p.bptt_len != p.n_steps {
             return Err(format!("ppo.bptt_len = {} does not divide ppo.n_steps = {}", p.bptt_len, p.n_steps));
         }
-        if !(p.learning_rate > 0.0) {
+        if p.learning_rate.is_nan() || p.learning_rate <= 0.0 {
             return Err(format!("ppo.learning_rate = {} (must be > 0)", p.learning_rate));
         }
         if !(0.0..=1.0).contains(&p.gamma) || !(0.0..=1.0).contains(&p.gae_lambda) {

@@ -161,7 +161,8 @@ impl TrainEnvs {
     /// Steps every env with its row of `actions` (`[n, act_len]`); same-step autoreset.
     pub fn step(&mut self, actions: &[f32]) -> EnvResult<()> {
         let (d, a, seed) = (self.obs_dim, self.act_len, self.seed);
-        let work = |(i, ((s, obs), fin)): (usize, ((&mut Slot, &mut [f32]), &mut [f32]))| -> EnvResult<()> {
+        type Item<'a> = (usize, ((&'a mut Slot, &'a mut [f32]), &'a mut [f32]));
+        let work = |(i, ((s, obs), fin)): Item| -> EnvResult<()> {
             let act = &actions[i * a..(i + 1) * a];
             let o = s.env.step_into(act, obs, &mut s.info)?;
             s.outcome = o;

@@ -37,7 +37,7 @@ pub fn gae(
     lambda: f32,
 ) -> (Vec<f32>, Vec<f32>) {
     let n = rewards.len();
-    assert!(n % n_envs == 0 && values.len() == n && dones.len() == n && last_values.len() == n_envs);
+    assert!((n / n_envs) * n_envs == n && values.len() == n && dones.len() == n && last_values.len() == n_envs);
     let time = n / n_envs;
     let mut adv = vec![0.0f32; n];
     let mut last_gae = vec![0.0f32; n_envs];

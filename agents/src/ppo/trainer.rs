@@ -56,6 +56,15 @@ pub struct UpdateMetrics {
     pub explained_variance: f32,
     /// Epochs run (fewer than `n_epochs` after a KL early stop).
     pub epochs: usize,
+    /// Wall-clock seconds of the rollout (not written: timings differ between runs).
+    #[serde(skip)]
+    pub rollout_s: f64,
+    /// Wall-clock seconds of the optimization phase (not written).
+    #[serde(skip)]
+    pub optimize_s: f64,
+    /// Samples passed through forward and backward in this update (all epochs).
+    #[serde(skip)]
+    pub samples_trained: usize,
 }
 
 /// The rollout of one update, time-major `[n_steps, n_envs, …]`.
@@ -373,7 +382,11 @@ impl Trainer {
         } else {
             p.learning_rate
         };
+        let t0 = std::time::Instant::now();
         let (roll, last_values, ep_lens) = self.collect()?;
+        let rollout_s = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+        let mut samples_trained = 0usize;
         let (n, t_len, od) = (p.n_envs, p.n_steps, self.envs.obs_dim());
         let (al, w) = (self.policy.action_len(), self.policy.state_width());
         let (adv, ret) = gae(&roll.rewards, &roll.values, &roll.dones, &last_values, n, p.gamma, p.gae_lambda);
@@ -448,6 +461,7 @@ impl Trainer {
                     vf_coef: p.vf_coef,
                 };
                 let (mut grads, st) = self.policy.loss_and_grads(&li);
+                samples_trained += nn;
                 grad_norm_sum += clip_grad_norm(&mut grads, p.max_grad_norm);
                 self.adam.update(&mut flat, &grads, lr);
                 let params = self.policy.params_mut();
@@ -493,6 +507,9 @@ impl Trainer {
             grad_norm: grad_norm_sum / c,
             explained_variance: ev,
             epochs,
+            rollout_s,
+            optimize_s: t1.elapsed().as_secs_f64(),
+            samples_trained,
         })
     }
 }
