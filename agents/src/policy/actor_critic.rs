@@ -440,3 +440,141 @@ impl Policy for ActorCritic {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyKind;
+    use rand::Rng;
+
+    fn net(kind: PolicyKind, layers: usize, shared: bool, dist: ActionDist) -> ActorCritic {
+        let cfg = PolicyConfig {
+            kind,
+            hidden: vec![6],
+            rnn_hidden: 5,
+            rnn_layers: layers,
+            shared_trunk: shared,
+            log_std_init: -0.3,
+        };
+        ActorCritic::new(&cfg, 3, dist, 7)
+    }
+
+    /// A sequence batch: `time` × `batch`, episode starts at (t=2, b=0) and (t=3, b=1).
+    fn data(net: &ActorCritic, time: usize, batch: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<bool>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let obs = (0..time * batch * 3).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let state0 = (0..batch * net.state_width()).map(|_| rng.gen_range(-0.5..0.5)).collect();
+        let mut starts = vec![false; time * batch];
+        if time > 2 {
+            starts[2 * batch] = true;
+        }
+        if batch > 1 && time > 3 {
+            starts[3 * batch + 1] = true;
+        }
+        (obs, state0, starts)
+    }
+
+    #[test]
+    fn sequence_forward_equals_step_by_step_with_resets() {
+        // Training replays a rollout as one sequence with episode-start masks; the rollout
+        // ran step by step, zeroing the state at each start. Both must agree.
+        const SEQ_TOL: f32 = 1e-5;
+        for kind in [PolicyKind::Rnn, PolicyKind::Gru, PolicyKind::Lstm] {
+            let n = net(kind, 2, false, ActionDist::Gaussian { dim: 2 });
+            let (time, batch, w) = (5, 2, n.state_width());
+            let (obs, state0, starts) = data(&n, time, batch, 1);
+            let s = SeqInput { obs: &obs, time, batch, state0: &state0, starts: Some(&starts) };
+            let mut end_seq = vec![0.0; batch * w];
+            let (head_seq, v_seq) = n.evaluate(&s, Some(&mut end_seq));
+            let mut state = state0.clone();
+            for t in 0..time {
+                for b in 0..batch {
+                    if t > 0 && starts[t * batch + b] {
+                        state[b * w..(b + 1) * w].iter_mut().for_each(|x| *x = 0.0);
+                    }
+                }
+                let o = &obs[t * batch * 3..(t + 1) * batch * 3];
+                let mut next = vec![0.0; batch * w];
+                let (head, v) =
+                    n.evaluate(&SeqInput { obs: o, time: 1, batch, state0: &state, starts: None }, Some(&mut next));
+                state = next;
+                for (a, b) in head.iter().zip(&head_seq[t * batch * 2..(t + 1) * batch * 2]) {
+                    assert!((a - b).abs() < SEQ_TOL, "{kind:?} head at t={t}");
+                }
+                for (a, b) in v.iter().zip(&v_seq[t * batch..(t + 1) * batch]) {
+                    assert!((a - b).abs() < SEQ_TOL, "{kind:?} value at t={t}");
+                }
+            }
+            for (a, b) in state.iter().zip(&end_seq) {
+                assert!((a - b).abs() < SEQ_TOL, "{kind:?} final state");
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        // Central differences of the PPO loss (clip range wide enough to stay smooth) against
+        // dfdx's backward, through BPTT with episode-start masks, both heads, both trunks.
+        const EPS: f32 = 1e-2;
+        const REL_TOL: f32 = 0.03;
+        const ABS_TOL: f32 = 2e-3;
+        let cases = [
+            (PolicyKind::Mlp, 1, false, ActionDist::Gaussian { dim: 2 }),
+            (PolicyKind::Gru, 2, false, ActionDist::Gaussian { dim: 2 }),
+            (PolicyKind::Lstm, 2, true, ActionDist::Categorical { n: 3 }),
+            (PolicyKind::Rnn, 1, false, ActionDist::Categorical { n: 3 }),
+        ];
+        for (kind, layers, shared, dist) in cases {
+            let mut n = net(kind, layers, shared, dist);
+            let (time, batch) = if kind == PolicyKind::Mlp { (1, 6) } else { (4, 2) };
+            let (obs, state0, starts) = data(&n, time, batch, 2);
+            let m = time * batch;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+            let actions: Vec<f32> = match dist {
+                ActionDist::Gaussian { dim } => (0..m * dim).map(|_| rng.gen_range(-1.0..1.0)).collect(),
+                ActionDist::Categorical { n } => (0..m).map(|_| rng.gen_range(0..n) as f32).collect(),
+            };
+            let old_lp: Vec<f32> = (0..m).map(|_| rng.gen_range(-2.0..-1.0)).collect();
+            let adv: Vec<f32> = (0..m).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            let ret: Vec<f32> = (0..m).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            let loss_of = |n: &ActorCritic| {
+                let li = LossInput {
+                    seq: SeqInput { obs: &obs, time, batch, state0: &state0, starts: Some(&starts) },
+                    actions: &actions,
+                    old_log_probs: &old_lp,
+                    advantages: &adv,
+                    returns: &ret,
+                    old_values: &ret,
+                    clip_coef: 100.0,
+                    clip_vloss: None,
+                    ent_coef: 0.1,
+                    vf_coef: 0.5,
+                };
+                n.loss_and_grads(&li)
+            };
+            let (grads, _) = loss_of(&n);
+            let vals = n.params().to_vecs();
+            for (pi, g) in grads.iter().enumerate() {
+                let name = n.params().items()[pi].name.clone();
+                // A few entries of every parameter.
+                for &j in &[0, g.len() / 2, g.len() - 1] {
+                    let mut v = vals[pi].clone();
+                    v[j] += EPS;
+                    n.params_mut().set(pi, &v);
+                    let up = loss_of(&n).1.loss;
+                    v[j] -= 2.0 * EPS;
+                    n.params_mut().set(pi, &v);
+                    let down = loss_of(&n).1.loss;
+                    n.params_mut().set(pi, &vals[pi]);
+                    let fd = (up - down) / (2.0 * EPS);
+                    let err = (fd - g[j]).abs();
+                    assert!(
+                        err < ABS_TOL || err < REL_TOL * g[j].abs().max(fd.abs()),
+                        "{kind:?} {name}[{j}]: backward {} vs finite difference {fd}",
+                        g[j]
+                    );
+                }
+            }
+        }
+    }
+}
