@@ -270,7 +270,7 @@ impl ActorCritic {
             off += cell.kind.states() * hd;
         }
         for lin in &trunk.mlp {
-            x = lin.forward(p, x).tanh();
+            x = crate::nn::linear::tanh(lin.forward(p, x));
         }
         x
     }

@@ -37,17 +37,20 @@ impl Adam {
         }
     }
 
-    /// One step: `params[i] -= lr · m̂ / (√v̂ + ε)`.
+    /// One step: `params[i] -= lr · m̂ / (√v̂ + ε)` (PyTorch's `Adam`, `m̂ = m / (1 − β1ᵗ)`,
+    /// `√v̂ = √v / √(1 − β2ᵗ)`).
     pub fn update(&mut self, params: &mut [Vec<f32>], grads: &[Vec<f32>], lr: f32) {
         self.step += 1;
         let bc1 = 1.0 - self.beta1.powi(self.step as i32);
         let bc2 = 1.0 - self.beta2.powi(self.step as i32);
+        let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
+        let (step_size, inv_sqrt_bc2) = (lr / bc1, 1.0 / bc2.sqrt());
         for (((p, g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
-            for j in 0..p.len() {
-                m[j] = self.beta1 * m[j] + (1.0 - self.beta1) * g[j];
-                v[j] = self.beta2 * v[j] + (1.0 - self.beta2) * g[j] * g[j];
-                let denom = (v[j] / bc2).sqrt() + self.eps;
-                p[j] -= lr * (m[j] / bc1) / denom;
+            // Iterators (no bounds checks) so the loop vectorizes.
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
             }
         }
     }
