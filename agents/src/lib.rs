@@ -1,5 +1,33 @@
-//! engram-agents: policies, training, checkpoints, recording and probes, and the `engram`
-//! command-line program built on them.
+//! engram-agents: dfdx policies (MLP, RNN, GRU, LSTM actor-critics) and PPO with
+//! truncated backpropagation through time, checkpoints, run directories, study plans, and
+//! the `engram` command-line program built on them.
+//!
+//! The backend (dfdx 0.13) stays inside [`nn`] and [`policy::actor_critic`]; the rest of the
+//! crate and its users see the [`policy::Policy`] trait and `f32` slices.
+//!
+//! - [`policy`]: [`policy::Policy`], [`policy::ActorCritic`], [`policy::HiddenState`];
+//! - [`ppo`]: [`ppo::TrainConfig`], [`ppo::Trainer`], GAE, Adam, normalizers;
+//! - [`checkpoint`]: save / resume / [`checkpoint::load_policy`];
+//! - [`run`]: run directories, metrics files, learning curves, evaluation and recording;
+//! - [`plan`]: studies as job plans for the local executor and Slurm job arrays;
+//! - [`io`]: atomic file writes.
 
+pub mod checkpoint;
+pub mod error;
 pub mod io;
+pub mod nn;
 pub mod plan;
+pub mod policy;
+pub mod ppo;
+pub mod run;
+
+pub use checkpoint::{load_policy, LoadedPolicy};
+pub use error::AgentError;
+
+/// The names most users need.
+pub mod prelude {
+    pub use crate::checkpoint::{load_policy, LoadedPolicy};
+    pub use crate::error::AgentError;
+    pub use crate::policy::{ActMode, ActOutput, ActorCritic, HiddenState, Policy, PolicyConfig, PolicyKind};
+    pub use crate::ppo::{PpoConfig, TrainConfig, Trainer, UpdateMetrics};
+}

@@ -15,6 +15,8 @@ use std::time::Instant;
 pub enum BenchCmd {
     /// Env steps/s: one env, and a vector env sequentially and on 1 and 2 rayon threads.
     Env(BenchEnvArgs),
+    /// Training throughput (env steps/s including updates) and update FLOP rate.
+    Train(crate::bench_train::BenchTrainArgs),
 }
 
 /// Arguments of `engram bench env`.
@@ -44,6 +46,7 @@ pub struct BenchEnvArgs {
 pub fn run(cmd: BenchCmd) -> Result<()> {
     match cmd {
         BenchCmd::Env(a) => bench_env(a),
+        BenchCmd::Train(a) => crate::bench_train::run(a),
     }
 }
 

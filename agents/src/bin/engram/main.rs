@@ -4,10 +4,13 @@
 //! unparseable arguments, as clap does); nothing panics on bad input.
 
 mod bench;
+mod bench_train;
 mod common;
 mod envs_cmd;
+mod eval;
 mod replay;
 mod rollout;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -29,7 +32,14 @@ enum Command {
     Rollout(rollout::RolloutArgs),
     /// Replay a recorded action sequence and write every step (obs, reward, flags, state) to JSON.
     Replay(replay::ReplayArgs),
-    /// Measure throughput (env steps/s; later: training).
+    /// Train a policy with PPO into a run directory (or resume one).
+    Train(train::TrainArgs),
+    /// Evaluate a checkpoint: mean return ± 95% CI over seeded episodes.
+    Eval(eval::EvalArgs),
+    /// Record rollouts of a checkpoint (observations, actions, rewards, values, hidden states,
+    /// info) to .npy files plus a JSON manifest.
+    Record(eval::RecordArgs),
+    /// Measure throughput: env steps/s, or training steps/s and update FLOP rate.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
 }
@@ -41,6 +51,9 @@ fn main() {
         Command::CheckEnv(a) => envs_cmd::check(a),
         Command::Rollout(a) => rollout::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run_eval(a),
+        Command::Record(a) => eval::run_record(a),
         Command::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {

@@ -1,0 +1,116 @@
+//! `engram train`: PPO from a TOML config with overrides, into a run directory.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use engram_agents::checkpoint;
+use engram_agents::ppo::{TrainConfig, Trainer};
+use engram_agents::run::{curves, MetricsLog};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Train a policy with PPO.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Env id (overrides `env` of the config).
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Policy family: mlp, rnn, gru or lstm (overrides `policy.kind`).
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// TOML config file (every field optional; see `scripts/configs/`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Overrides `key=value` (dotted keys, TOML values), e.g. `--set ppo.learning_rate=1e-3`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Run directory to create (e.g. `runs/cartpole`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in this directory from its latest checkpoint.
+    #[arg(long, conflicts_with_all = ["env", "policy", "config", "set", "out"])]
+    pub resume: Option<PathBuf>,
+    /// Stop after this many updates (for tests of resume; the config is unchanged).
+    #[arg(long, hide = true)]
+    pub stop_after: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs `engram train`.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let (mut trainer, dir, log) = match &args.resume {
+        Some(dir) => {
+            let t = checkpoint::load_trainer(dir).with_context(|| format!("resuming {}", dir.display()))?;
+            let log = MetricsLog::open(dir, Some(t.update))?;
+            (t, dir.clone(), log)
+        }
+        None => {
+            let text = match &args.config {
+                Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+                None => String::new(),
+            };
+            let mut sets = args.set.clone();
+            if let Some(e) = &args.env {
+                sets.insert(0, format!("env=\"{e}\""));
+            }
+            if let Some(p) = &args.policy {
+                if engram_agents::policy::PolicyKind::parse(p).is_none() {
+                    bail!("--policy {p}: expected mlp, rnn, gru or lstm");
+                }
+                sets.insert(0, format!("policy.kind=\"{p}\""));
+            }
+            let cfg = TrainConfig::from_toml_with(&text, &sets).map_err(anyhow::Error::msg)?;
+            let dir = args.out.clone().context("--out runs/NAME is required (or --resume)")?;
+            if dir.join("checkpoints").exists() || dir.join("metrics.jsonl").exists() {
+                bail!("{} already holds a run: use --resume {0} or another --out", dir.display());
+            }
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            checkpoint::write_atomic(&dir.join("config.toml"), cfg.to_toml().as_bytes())?;
+            let t = Trainer::new(cfg)?;
+            (t, dir.clone(), MetricsLog::open(&dir, None)?)
+        }
+    };
+    let mut log = log;
+    let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  ETA {eta}").expect("valid template"),
+    );
+    bar.set_position(trainer.global_step);
+    let every = trainer.cfg.checkpoint_every;
+    let start = Instant::now();
+    let start_step = trainer.global_step;
+    let mut done_here = 0usize;
+    while !trainer.finished() {
+        let m = trainer.train_update()?;
+        done_here += 1;
+        let sps = (trainer.global_step - start_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        log.write(&m, sps)?;
+        bar.set_position(trainer.global_step);
+        bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
+        if every > 0 && m.update % every == 0 && !trainer.finished() {
+            checkpoint::save(&trainer, &dir)?;
+        }
+        if args.stop_after.is_some_and(|s| done_here >= s) {
+            checkpoint::save(&trainer, &dir)?;
+            bar.abandon();
+            return Ok(());
+        }
+    }
+    let ckpt = checkpoint::save(&trainer, &dir)?;
+    bar.finish();
+    if let Err(e) = curves::write_curves(&dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind)) {
+        eprintln!("warning: no learning-curve figure: {e}");
+    }
+    println!(
+        "{}: {} steps, mean return (last {} episodes) {:.2}; checkpoint {}",
+        dir.display(),
+        trainer.global_step,
+        engram_agents::ppo::trainer::RETURN_WINDOW,
+        trainer.return_mean(),
+        ckpt.display()
+    );
+    Ok(())
+}

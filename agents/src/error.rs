@@ -1,0 +1,25 @@
+//! Errors of the agents crate.
+
+use thiserror::Error;
+
+/// What went wrong in training, checkpointing or loading a policy.
+#[derive(Debug, Error)]
+pub enum AgentError {
+    /// An invalid configuration value (the message names the field and value).
+    #[error("invalid config: {0}")]
+    Config(String),
+    /// The env failed.
+    #[error(transparent)]
+    Env(#[from] engram_envs::EnvError),
+    /// A checkpoint is missing, truncated or does not match.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// File system error, with the path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}

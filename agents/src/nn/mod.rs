@@ -1,0 +1,23 @@
+//! Building blocks on dfdx 0.13 with runtime shapes: parameters, dense layers and the
+//! recurrent cells.
+//!
+//! Nothing outside [`crate::nn`] and [`crate::policy::actor_critic`] names a dfdx type;
+//! everything else works on `f32` slices through the [`crate::policy::Policy`] trait.
+
+pub mod cells;
+pub mod linear;
+pub mod params;
+
+use dfdx::prelude::*;
+
+/// The dfdx device (CPU).
+pub type Dev = Cpu;
+/// A `[rows, cols]` tensor without a tape.
+pub type T2 = Tensor<(usize, usize), f32, Dev>;
+/// A `[rows, cols]` tensor with tape `T`.
+pub type T2T<T> = Tensor<(usize, usize), f32, Dev, T>;
+/// The recording tape.
+pub type Tp = OwnedTape<f32, Dev>;
+
+pub use linear::Linear;
+pub use params::{Param, ParamId, Params};

@@ -1,0 +1,207 @@
+//! PPO hyperparameters and the full training configuration (one TOML file).
+
+use crate::policy::PolicyConfig;
+use serde::{Deserialize, Serialize};
+
+/// PPO hyperparameters (Schulman et al. 2017, "Proximal Policy Optimization Algorithms";
+/// semantics of CleanRL's `ppo_continuous_action.py` / `ppo_atari_lstm.py` and SB3's `PPO`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PpoConfig {
+    /// Parallel envs. Default 8.
+    pub n_envs: usize,
+    /// Steps per env per rollout. Default 128.
+    pub n_steps: usize,
+    /// Optimization epochs per rollout. Default 10.
+    pub n_epochs: usize,
+    /// Samples per minibatch (recurrent: `minibatch_size / bptt_len` sequences). Default 64.
+    pub minibatch_size: usize,
+    /// Adam learning rate. Default 3e-4.
+    pub learning_rate: f32,
+    /// Anneal the learning rate linearly to 0 over training. Default true.
+    pub anneal_lr: bool,
+    /// Adam ε. Default 1e-5.
+    pub adam_eps: f32,
+    /// Discount γ. Default 0.99.
+    pub gamma: f32,
+    /// GAE λ. Default 0.95.
+    pub gae_lambda: f32,
+    /// Surrogate clipping coefficient. Default 0.2.
+    pub clip_coef: f32,
+    /// Value clipping range around the old value (`None`: no value clipping). Default none.
+    pub clip_vloss: Option<f32>,
+    /// Entropy bonus coefficient. Default 0.
+    pub ent_coef: f32,
+    /// Value loss coefficient. Default 0.5.
+    pub vf_coef: f32,
+    /// Global gradient-norm clip. Default 0.5.
+    pub max_grad_norm: f32,
+    /// Stop the epochs of an update when the approximate KL exceeds `1.5 · target_kl`
+    /// (SB3's rule). Default none.
+    pub target_kl: Option<f32>,
+    /// Normalize advantages per minibatch. Default true.
+    pub norm_adv: bool,
+    /// Normalize observations with running statistics. Default true.
+    pub normalize_obs: bool,
+    /// Clip of normalized observations. Default 10.
+    pub obs_clip: f32,
+    /// Scale rewards by the running std of the discounted return. Default false.
+    pub normalize_reward: bool,
+    /// Clip of scaled rewards. Default 10.
+    pub reward_clip: f32,
+    /// Recurrent policies: length of the BPTT chunks (0: whole `n_steps` sequences). Must
+    /// divide `n_steps`. Default 0.
+    pub bptt_len: usize,
+}
+
+impl Default for PpoConfig {
+    fn default() -> Self {
+        Self {
+            n_envs: 8,
+            n_steps: 128,
+            n_epochs: 10,
+            minibatch_size: 64,
+            learning_rate: 3e-4,
+            anneal_lr: true,
+            adam_eps: 1e-5,
+            gamma: 0.99,
+            gae_lambda: 0.95,
+            clip_coef: 0.2,
+            clip_vloss: None,
+            ent_coef: 0.0,
+            vf_coef: 0.5,
+            max_grad_norm: 0.5,
+            target_kl: None,
+            norm_adv: true,
+            normalize_obs: true,
+            obs_clip: 10.0,
+            normalize_reward: false,
+            reward_clip: 10.0,
+            bptt_len: 0,
+        }
+    }
+}
+
+/// Everything a training run needs; written resolved to `config.toml` in the run directory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Registered env id. Default `CartPole-v1`.
+    pub env: String,
+    /// Env config (the env's documented fields), as a table. Default empty.
+    pub env_config: toml::Table,
+    /// Master seed: network init, env episode seeds, action sampling, minibatch order.
+    /// Default 1.
+    pub seed: u64,
+    /// Env steps to train for (rounded up to whole rollouts). Default 100 000.
+    pub total_timesteps: u64,
+    /// Write a checkpoint every this many updates (0: only at the end). Default 50.
+    pub checkpoint_every: usize,
+    /// Threads stepping the envs (0 or 1: on the calling thread). Results do not depend on
+    /// it. Default 1.
+    pub env_threads: usize,
+    /// Architecture.
+    pub policy: PolicyConfig,
+    /// PPO hyperparameters.
+    pub ppo: PpoConfig,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            env: "CartPole-v1".into(),
+            env_config: toml::Table::new(),
+            seed: 1,
+            total_timesteps: 100_000,
+            checkpoint_every: 50,
+            env_threads: 1,
+            policy: PolicyConfig::default(),
+            ppo: PpoConfig::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Parses a TOML document and applies `key=value` overrides (dotted keys, TOML values;
+    /// a value that is not valid TOML is taken as a string).
+    pub fn from_toml_with(text: &str, overrides: &[String]) -> Result<Self, String> {
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| format!("config: {e}"))?;
+        for o in overrides {
+            let (key, raw) = o.split_once('=').ok_or_else(|| format!("--set {o}: expected key=value"))?;
+            let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+                Ok(mut t) => t.remove("v").expect("parsed key v"),
+                Err(_) => toml::Value::String(raw.to_string()),
+            };
+            let parts: Vec<&str> = key.trim().split('.').collect();
+            let mut table = &mut doc;
+            for part in &parts[..parts.len() - 1] {
+                let entry = table.entry(part.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
+                table = entry.as_table_mut().ok_or_else(|| format!("--set {o}: `{part}` is not a table"))?;
+            }
+            table.insert(parts[parts.len() - 1].to_string(), value);
+        }
+        let cfg: TrainConfig = toml::Value::Table(doc).try_into().map_err(|e| format!("config: {e}"))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The resolved config as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serializes")
+    }
+
+    /// Checks every bound; the message names the field and value.
+    pub fn validate(&self) -> Result<(), String> {
+        let p = &self.ppo;
+        let pos = |name: &str, v: usize| if v == 0 { Err(format!("ppo.{name} = 0 (must be >= 1)")) } else { Ok(()) };
+        pos("n_envs", p.n_envs)?;
+        pos("n_steps", p.n_steps)?;
+        pos("n_epochs", p.n_epochs)?;
+        pos("minibatch_size", p.minibatch_size)?;
+        if p.bptt_len > 0 && (p.n_steps / p.bptt_len) * p.bptt_len != p.n_steps {
+            return Err(format!("ppo.bptt_len = {} does not divide ppo.n_steps = {}", p.bptt_len, p.n_steps));
+        }
+        if p.learning_rate.is_nan() || p.learning_rate <= 0.0 {
+            return Err(format!("ppo.learning_rate = {} (must be > 0)", p.learning_rate));
+        }
+        if !(0.0..=1.0).contains(&p.gamma) || !(0.0..=1.0).contains(&p.gae_lambda) {
+            return Err(format!("ppo.gamma = {}, ppo.gae_lambda = {} (must be in [0, 1])", p.gamma, p.gae_lambda));
+        }
+        self.policy.validate()
+    }
+
+    /// Env config as the registry takes it.
+    pub fn env_config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.env_config).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Number of updates the run performs.
+    pub fn num_updates(&self) -> usize {
+        let batch = (self.ppo.n_envs * self.ppo.n_steps) as u64;
+        self.total_timesteps.div_ceil(batch).max(1) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_apply_and_typos_are_refused() {
+        let c = TrainConfig::from_toml_with(
+            "env = \"Pendulum-v1\"\n[ppo]\nn_envs = 4\n",
+            &["ppo.learning_rate=1e-3".into(), "policy.hidden=[32]".into(), "policy.kind=gru".into()],
+        )
+        .unwrap();
+        assert_eq!(c.ppo.n_envs, 4);
+        assert_eq!(c.ppo.learning_rate, 1e-3);
+        assert_eq!(c.policy.hidden, vec![32]);
+        assert_eq!(c.policy.kind, crate::policy::PolicyKind::Gru);
+        let err = TrainConfig::from_toml_with("", &["ppo.learning_rat=1".into()]).unwrap_err();
+        assert!(err.contains("learning_rat"), "{err}");
+        let err = TrainConfig::from_toml_with("", &["ppo.bptt_len=7".into()]).unwrap_err();
+        assert!(err.contains("bptt_len"), "{err}");
+        // Round trip of the resolved config.
+        assert_eq!(TrainConfig::from_toml_with(&c.to_toml(), &[]).unwrap(), c);
+    }
+}

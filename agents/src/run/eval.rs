@@ -1,0 +1,109 @@
+//! Evaluation: mean return ± 95% confidence interval over seeded episodes.
+
+use crate::error::AgentError;
+use crate::policy::{ActMode, ActOutput, Policy};
+use engram_envs::{make_with, BoxEnv, Info, ResetOptions};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+/// The normal 97.5% quantile (95% two-sided confidence interval).
+const Z_95: f64 = 1.959_963_985;
+
+/// Returns of `n` episodes and their summary.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EvalResult {
+    /// Episode returns, episode `i` reset with seed `seed + i`.
+    pub returns: Vec<f64>,
+    /// Episode lengths.
+    pub lengths: Vec<u64>,
+    /// Mean return.
+    pub mean: f64,
+    /// Sample standard deviation.
+    pub std: f64,
+    /// Half-width of the normal 95% confidence interval of the mean.
+    pub ci95: f64,
+}
+
+/// One transition as [`run_episodes`] hands it to its callback.
+pub struct StepView<'a> {
+    /// Episode index.
+    pub episode: usize,
+    /// Step index in the episode.
+    pub t: usize,
+    /// Observation the action was taken on.
+    pub obs: &'a [f32],
+    /// Hidden-state row entering the step.
+    pub state: &'a [f32],
+    /// Action taken.
+    pub action: &'a [f32],
+    /// Value estimate.
+    pub value: f32,
+    /// Reward received.
+    pub reward: f64,
+    /// Terminated / truncated.
+    pub terminated: bool,
+    /// Truncated.
+    pub truncated: bool,
+    /// Info after the step.
+    pub info: &'a Info,
+}
+
+/// Runs `n` episodes (episode `i` reset with seed `seed + i`) with one batched policy call
+/// per step, calling `on_step` for every transition in order of (step, episode).
+pub fn run_episodes(
+    policy: &dyn Policy,
+    env_id: &str,
+    env_config: &serde_json::Value,
+    n: usize,
+    seed: u64,
+    mode: ActMode,
+    mut on_step: impl FnMut(&StepView),
+) -> Result<EvalResult, AgentError> {
+    let mut envs: Vec<BoxEnv> = (0..n).map(|_| make_with(env_id, env_config)).collect::<Result<_, _>>()?;
+    let od = policy.obs_dim();
+    let al = policy.action_len();
+    let mut obs = vec![0.0f32; n * od];
+    let mut info = Info::new();
+    for (i, env) in envs.iter_mut().enumerate() {
+        env.reset_into(Some(seed + i as u64), &ResetOptions::default(), &mut obs[i * od..(i + 1) * od], &mut info)?;
+    }
+    let mut state = policy.initial_state(n);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut out = ActOutput::default();
+    let mut active = vec![true; n];
+    let (mut returns, mut lengths) = (vec![0.0f64; n], vec![0u64; n]);
+    let mut prev_state = state.data.clone();
+    while active.iter().any(|&a| a) {
+        prev_state.copy_from_slice(&state.data);
+        let obs_before = obs.clone();
+        policy.act(&obs_before, &mut state, mode, &mut rng, &mut out);
+        for i in 0..n {
+            if !active[i] {
+                continue;
+            }
+            let a = &out.actions[i * al..(i + 1) * al];
+            let o = envs[i].step_into(a, &mut obs[i * od..(i + 1) * od], &mut info)?;
+            on_step(&StepView {
+                episode: i,
+                t: lengths[i] as usize,
+                obs: &obs_before[i * od..(i + 1) * od],
+                state: &prev_state[i * state.width..(i + 1) * state.width],
+                action: a,
+                value: out.values[i],
+                reward: o.reward,
+                terminated: o.terminated,
+                truncated: o.truncated,
+                info: &info,
+            });
+            returns[i] += o.reward;
+            lengths[i] += 1;
+            if o.done() {
+                active[i] = false;
+            }
+        }
+    }
+    let mean = returns.iter().sum::<f64>() / n as f64;
+    let std =
+        if n > 1 { (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+    Ok(EvalResult { ci95: Z_95 * std / (n as f64).sqrt(), returns, lengths, mean, std })
+}

@@ -1,0 +1,102 @@
+//! Run directories: resolved config, `metrics.jsonl` / `metrics.csv`, learning curves,
+//! evaluation and recording.
+
+pub mod curves;
+pub mod eval;
+pub mod record;
+
+use crate::error::AgentError;
+use crate::ppo::UpdateMetrics;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Version of the metrics schema.
+pub const METRICS_SCHEMA_VERSION: u32 = 1;
+
+/// Columns of `metrics.csv`, in order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "update",
+    "global_step",
+    "episodes",
+    "return_mean",
+    "ep_len_mean",
+    "learning_rate",
+    "loss",
+    "pg_loss",
+    "v_loss",
+    "entropy",
+    "approx_kl",
+    "clip_frac",
+    "grad_norm",
+    "explained_variance",
+    "epochs",
+    "steps_per_s",
+];
+
+/// Appends metrics to `metrics.jsonl` and `metrics.csv` of a run directory.
+pub struct MetricsLog {
+    jsonl: std::fs::File,
+    csv: std::fs::File,
+    dir: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AgentError + '_ {
+    move |source| AgentError::Io { path: path.display().to_string(), source }
+}
+
+impl MetricsLog {
+    /// Opens (appending) the metrics files of `dir`; writes the CSV header to a new file.
+    /// With `truncate_after = Some(u)`, lines of updates after `u` are dropped first (a
+    /// resumed run rewrites what followed its checkpoint).
+    pub fn open(dir: &Path, truncate_after: Option<usize>) -> Result<Self, AgentError> {
+        let jp = dir.join("metrics.jsonl");
+        let cp = dir.join("metrics.csv");
+        if let Some(u) = truncate_after {
+            for p in [&jp, &cp] {
+                if let Ok(text) = std::fs::read_to_string(p) {
+                    let kept: Vec<&str> = text.lines().filter(|l| update_of(l).is_none_or(|x| x <= u)).collect();
+                    let mut s = kept.join("\n");
+                    if !s.is_empty() {
+                        s.push('\n');
+                    }
+                    std::fs::write(p, s).map_err(io(p))?;
+                }
+            }
+        }
+        let new_csv = !cp.exists();
+        let jsonl = std::fs::OpenOptions::new().create(true).append(true).open(&jp).map_err(io(&jp))?;
+        let mut csv = std::fs::OpenOptions::new().create(true).append(true).open(&cp).map_err(io(&cp))?;
+        if new_csv {
+            writeln!(csv, "{}", CSV_COLUMNS.join(",")).map_err(io(&cp))?;
+        }
+        Ok(Self { jsonl, csv, dir: dir.to_path_buf() })
+    }
+
+    /// Appends one update.
+    pub fn write(&mut self, m: &UpdateMetrics, steps_per_s: f64) -> Result<(), AgentError> {
+        let mut v = serde_json::to_value(m).map_err(|e| AgentError::Config(e.to_string()))?;
+        v["schema_version"] = METRICS_SCHEMA_VERSION.into();
+        v["steps_per_s"] = steps_per_s.into();
+        let jp = self.dir.join("metrics.jsonl");
+        writeln!(self.jsonl, "{v}").map_err(io(&jp))?;
+        let cells: Vec<String> = CSV_COLUMNS
+            .iter()
+            .map(|c| match &v[*c] {
+                serde_json::Value::Null => "nan".to_string(),
+                x => x.to_string(),
+            })
+            .collect();
+        let cp = self.dir.join("metrics.csv");
+        writeln!(self.csv, "{}", cells.join(",")).map_err(io(&cp))?;
+        self.jsonl.flush().map_err(io(&jp))?;
+        self.csv.flush().map_err(io(&cp))
+    }
+}
+
+fn update_of(line: &str) -> Option<usize> {
+    if line.starts_with('{') {
+        serde_json::from_str::<serde_json::Value>(line).ok()?["update"].as_u64().map(|u| u as usize)
+    } else {
+        line.split(',').next()?.parse().ok()
+    }
+}
