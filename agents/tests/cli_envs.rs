@@ -70,8 +70,15 @@ fn replay_reproduces_the_gymnasium_golden_trajectory() {
     std::fs::write(&act_path, serde_json::to_string(&actions).unwrap()).unwrap();
     let out_path = tmp("pendulum_traj.json");
     let out = engram(&[
-        "replay", "--env", "Pendulum-v1", "--seed", "0", "--actions", act_path.to_str().unwrap(),
-        "--out", out_path.to_str().unwrap(),
+        "replay",
+        "--env",
+        "Pendulum-v1",
+        "--seed",
+        "0",
+        "--actions",
+        act_path.to_str().unwrap(),
+        "--out",
+        out_path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let traj: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
@@ -91,11 +98,17 @@ fn replay_reproduces_the_gymnasium_golden_trajectory() {
 #[test]
 fn replay_accepts_npy_actions_and_an_injected_initial_state() {
     let g = golden("CartPole-v1");
-    let actions: Vec<i64> = g["steps"].as_array().unwrap().iter().map(|s| s["action"].as_i64().unwrap()).take(20).collect();
+    let actions: Vec<i64> =
+        g["steps"].as_array().unwrap().iter().map(|s| s["action"].as_i64().unwrap()).take(20).collect();
     let npy_path = tmp("cartpole_actions.npy");
     let mut buf = vec![];
     {
-        let mut w = npyz::WriteOptions::<i64>::new().default_dtype().shape(&[actions.len() as u64]).writer(&mut buf).begin_nd().unwrap();
+        let mut w = npyz::WriteOptions::<i64>::new()
+            .default_dtype()
+            .shape(&[actions.len() as u64])
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
         w.extend(actions.iter().copied()).unwrap();
         w.finish().unwrap();
     }
@@ -103,8 +116,17 @@ fn replay_accepts_npy_actions_and_an_injected_initial_state() {
     let state: Vec<String> = g["initial"]["state"].as_array().unwrap().iter().map(|v| v.to_string()).collect();
     let out_path = tmp("cartpole_traj.json");
     let out = engram(&[
-        "replay", "--env", "CartPole-v1", "--seed", "99", "--actions", npy_path.to_str().unwrap(),
-        "--initial-state", &state.join(","), "--out", out_path.to_str().unwrap(),
+        "replay",
+        "--env",
+        "CartPole-v1",
+        "--seed",
+        "99",
+        "--actions",
+        npy_path.to_str().unwrap(),
+        "--initial-state",
+        &state.join(","),
+        "--out",
+        out_path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let traj: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
@@ -126,7 +148,18 @@ fn check_env_rollout_and_bench_run() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["length"]["mean"], 200.0);
     let bench = tmp("bench.json");
-    let out = engram(&["bench", "env", "--env", "CartPole-v1", "--steps", "2000", "--repeats", "1", "--out", bench.to_str().unwrap()]);
+    let out = engram(&[
+        "bench",
+        "env",
+        "--env",
+        "CartPole-v1",
+        "--steps",
+        "2000",
+        "--repeats",
+        "1",
+        "--out",
+        bench.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bench).unwrap()).unwrap();
     assert_eq!(v["results"].as_array().unwrap().len(), 4);

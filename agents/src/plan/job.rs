@@ -127,14 +127,16 @@ impl Plan {
     pub fn save(&self, dir: &Path) -> Result<PathBuf, PlanError> {
         let path = dir.join(PLAN_FILE);
         let text = serde_json::to_string_pretty(self).expect("a plan serializes");
-        atomic_write(&path, text.as_bytes()).map_err(|source| PlanError::Io { path: path.display().to_string(), source })?;
+        atomic_write(&path, text.as_bytes())
+            .map_err(|source| PlanError::Io { path: path.display().to_string(), source })?;
         Ok(path)
     }
 
     /// Reads a plan from `plan.json` (or from a directory holding one).
     pub fn load(path: &Path) -> Result<(Self, PathBuf), PlanError> {
         let file = if path.is_dir() { path.join(PLAN_FILE) } else { path.to_path_buf() };
-        let text = std::fs::read_to_string(&file).map_err(|source| PlanError::Io { path: file.display().to_string(), source })?;
+        let text = std::fs::read_to_string(&file)
+            .map_err(|source| PlanError::Io { path: file.display().to_string(), source })?;
         let plan: Plan = serde_json::from_str(&text)
             .map_err(|e| PlanError::Invalid { path: file.display().to_string(), message: e.to_string() })?;
         if plan.schema != PLAN_SCHEMA {

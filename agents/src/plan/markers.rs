@@ -43,7 +43,9 @@ pub struct RunningInfo {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "unknown".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Whether process `pid` exists and is not a zombie (a killed process lingers as one).
@@ -107,11 +109,8 @@ impl Markers {
     pub fn start(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let _ = std::fs::remove_file(self.path(FAILED_MARKER));
-        let info = RunningInfo {
-            pid: std::process::id(),
-            host: hostname(),
-            slurm_job: std::env::var("SLURM_JOB_ID").ok(),
-        };
+        let info =
+            RunningInfo { pid: std::process::id(), host: hostname(), slurm_job: std::env::var("SLURM_JOB_ID").ok() };
         atomic_write(&self.path(RUNNING_MARKER), serde_json::to_string(&info).expect("serializes").as_bytes())
     }
 

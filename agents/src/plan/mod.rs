@@ -6,6 +6,7 @@
 //! nothing; a killed job continues from its last checkpoint. The markers on the shared
 //! filesystem are the source of truth; Slurm's records only explain failures.
 
+pub mod exec;
 mod job;
 mod markers;
 pub mod slurm;

@@ -67,7 +67,13 @@ fn quote(s: &str) -> String {
 
 /// The sbatch script that runs `engram run-job --plan PLAN --index $SLURM_ARRAY_TASK_ID` for
 /// each of `indices`. Paths must be absolute (the tasks start in Slurm's working directory).
-pub fn sbatch_script(engram: &Path, plan_file: &Path, log_dir: &Path, indices: &[usize], opts: &SbatchOptions) -> String {
+pub fn sbatch_script(
+    engram: &Path,
+    plan_file: &Path,
+    log_dir: &Path,
+    indices: &[usize],
+    opts: &SbatchOptions,
+) -> String {
     let mut s = String::from("#!/bin/bash\n");
     s.push_str(&format!("#SBATCH --job-name={}\n", opts.job_name));
     s.push_str(&format!("#SBATCH --array={}\n", array_spec(indices, opts.max_parallel)));
@@ -183,10 +189,17 @@ mod tests {
             Path::new("/data/study/plan.json"),
             Path::new("/data/study/slurm"),
             &[0, 1, 2],
-            &SbatchOptions { job_name: "engram-sweep".into(), max_parallel: Some(2), mem: Some("2G".into()), ..Default::default() },
+            &SbatchOptions {
+                job_name: "engram-sweep".into(),
+                max_parallel: Some(2),
+                mem: Some("2G".into()),
+                ..Default::default()
+            },
         );
         assert!(s.contains("#SBATCH --array=0-2%2\n"));
         assert!(s.contains("#SBATCH --mem=2G\n"));
-        assert!(s.contains("exec '/opt/engram' run-job --plan '/data/study/plan.json' --index \"$SLURM_ARRAY_TASK_ID\""));
+        assert!(
+            s.contains("exec '/opt/engram' run-job --plan '/data/study/plan.json' --index \"$SLURM_ARRAY_TASK_ID\"")
+        );
     }
 }

@@ -10,6 +10,7 @@ mod envs_cmd;
 mod eval;
 mod replay;
 mod rollout;
+mod study;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,18 @@ enum Command {
     /// Record rollouts of a checkpoint (observations, actions, rewards, values, hidden states,
     /// info) to .npy files plus a JSON manifest.
     Record(eval::RecordArgs),
+    /// Plan a sweep: a base config × grid axes × seeds, written as plan.json.
+    Sweep(study::SweepArgs),
+    /// Run a plan's unfinished jobs on this machine, N processes at a time.
+    Run(study::RunArgs),
+    /// Run one job of a plan in this process (what each Slurm array task runs).
+    RunJob(study::RunJobArgs),
+    /// Submit a plan's unfinished (or only failed) jobs to Slurm as a job array.
+    Submit(study::SubmitArgs),
+    /// Show done / running / failed / pending per job of a plan.
+    Status(study::StatusArgs),
+    /// Build a plan's report once every job is done.
+    Collect(study::CollectArgs),
     /// Measure throughput: env steps/s, or training steps/s and update FLOP rate.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -54,6 +67,12 @@ fn main() {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run_eval(a),
         Command::Record(a) => eval::run_record(a),
+        Command::Sweep(a) => study::sweep(a),
+        Command::Run(a) => study::run_local(a),
+        Command::RunJob(a) => study::run_one(a),
+        Command::Submit(a) => study::submit(a),
+        Command::Status(a) => study::status(a),
+        Command::Collect(a) => study::collect(a),
         Command::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {
