@@ -10,7 +10,7 @@
 pub struct DelayLine {
     width: usize,
     delay: usize,
-    /// `[delay + 1, width]`, the oldest frame at `head`.
+    /// `[max(delay, 1), width]`, the oldest frame at `head`.
     slots: Vec<f32>,
     head: usize,
 }
@@ -18,7 +18,7 @@ pub struct DelayLine {
 impl DelayLine {
     /// A line of `delay` steps for frames of `width` values, filled with zeros.
     pub fn new(width: usize, delay: usize) -> Self {
-        Self { width, delay, slots: vec![0.0; width * (delay + 1)], head: 0 }
+        Self { width, delay, slots: vec![0.0; width * delay.max(1)], head: 0 }
     }
 
     /// Number of steps a frame waits before it comes out.
@@ -54,7 +54,7 @@ impl DelayLine {
         let slot = &mut self.slots[self.head * w..(self.head + 1) * w];
         out.copy_from_slice(slot);
         slot.copy_from_slice(frame);
-        self.head = (self.head + 1) % (self.delay + 1);
+        self.head = (self.head + 1) % self.delay;
     }
 
     /// The frame that the next [`DelayLine::push`] will return.
