@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod analytic;
+pub mod any;
 pub mod model;
 pub mod params;
 pub mod plant;
@@ -11,6 +12,7 @@ pub mod rapier;
 
 pub use activation::Activation;
 pub use analytic::AnalyticArm;
+pub use any::{AnyPlant, PlantKind};
 pub use model::{Trig, TwoLinkModel};
 pub use params::{ActuatorParams, ArmParams, LinkParams};
 pub use plant::{Plant, PlantState};
