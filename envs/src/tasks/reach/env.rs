@@ -334,8 +334,10 @@ impl CurlReach {
     #[allow(clippy::too_many_arguments)]
     fn write_info(&self, info: &mut Info, terms: [f64; 5], in_target: bool, success: bool, early: bool) {
         let keys = info.keys();
-        // The schema is written once; afterwards `set` finds every key by pointer.
-        if keys.len() != INFO_KEYS.len() || !std::ptr::eq(keys[0].as_ptr(), INFO_KEYS[0].as_ptr()) {
+        // The schema is written once; afterwards the values are overwritten in place.
+        let same = keys.len() == INFO_KEYS.len()
+            && keys.iter().zip(INFO_KEYS.iter()).all(|(a, b)| std::ptr::eq(a.as_ptr(), b.as_ptr()));
+        if !same {
             info.clear();
             for k in INFO_KEYS {
                 info.set(k, 0.0);
@@ -375,9 +377,7 @@ impl CurlReach {
             success as u8 as f64,
             early as u8 as f64,
         ];
-        for (k, v) in INFO_KEYS.iter().zip(values) {
-            info.set(k, v);
-        }
+        info.values_mut().copy_from_slice(&values);
     }
 }
 
