@@ -1,1 +1,3 @@
 //! engram-agents: policies, training, probes.
+
+pub mod render;
