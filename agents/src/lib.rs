@@ -10,6 +10,7 @@
 //! - [`checkpoint`]: save / resume / [`checkpoint::load_policy`];
 //! - [`run`]: run directories, metrics files, learning curves, evaluation and recording;
 //! - [`plan`]: studies as job plans for the local executor and Slurm job arrays;
+//! - [`render`]: figures of trajectories (centre-out hand paths);
 //! - [`io`]: atomic file writes.
 
 pub mod checkpoint;
@@ -19,6 +20,7 @@ pub mod nn;
 pub mod plan;
 pub mod policy;
 pub mod ppo;
+pub mod render;
 pub mod run;
 
 pub use checkpoint::{load_policy, LoadedPolicy};

@@ -94,6 +94,13 @@ impl Info {
         &self.values[..self.len]
     }
 
+    /// The values, mutable, in the order of [`Info::keys`]: an env that writes the same schema
+    /// every step overwrites them in place instead of looking each key up.
+    #[inline]
+    pub fn values_mut(&mut self) -> &mut [f64] {
+        &mut self.values[..self.len]
+    }
+
     /// `(key, value)` pairs in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
         self.keys().iter().copied().zip(self.values().iter().copied())

@@ -4,9 +4,13 @@
 //! the planar biped), force fields, dynamics parameters and the sensor buffers (delay lines)
 //! that the tasks in `engram-envs` are built from.
 
+pub mod arm;
 pub mod delay;
+pub mod field;
 
 /// Everything most users of the crate need.
 pub mod prelude {
+    pub use crate::arm::{ActuatorParams, AnalyticArm, ArmParams, Plant, PlantState, PointMass, RapierArm};
     pub use crate::delay::DelayLine;
+    pub use crate::field::ForceField;
 }

@@ -2,12 +2,14 @@
 
 pub mod cartpole;
 pub mod pendulum;
+pub mod reach;
 
 use crate::error::EnvResult;
 use crate::registry::{parse_config, BoxEnv, EnvSpec};
 use crate::wrappers::MaskObservation;
 use cartpole::{CartPole, CartPoleConfig};
 use pendulum::{Pendulum, PendulumConfig};
+use reach::{CurlReach, CurlReachConfig};
 
 /// Id of the velocity-masked cart-pole.
 pub const CARTPOLE_NOVEL_ID: &str = "CartPoleNoVel-v1";
@@ -34,6 +36,31 @@ fn pendulum_novel(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
     Ok(Box::new(MaskObservation::new(env, PENDULUM_NOVEL_ID, &[0, 1])))
 }
 
+/// A CurlReach variant: the id picks the plant unless the config names one.
+fn curl_reach_with(id: &str, plant: engram_sim::arm::PlantKind, cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    let mut c = parse_config::<CurlReachConfig>(id, cfg)?;
+    if cfg.get("plant").is_none() {
+        c.plant = plant;
+    }
+    Ok(Box::new(CurlReach::new(c)?))
+}
+
+fn curl_reach(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    curl_reach_with(CurlReach::ID, engram_sim::arm::PlantKind::Analytic, cfg)
+}
+
+fn curl_reach_rapier(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    curl_reach_with(CurlReach::RAPIER_ID, engram_sim::arm::PlantKind::Rapier, cfg)
+}
+
+fn curl_reach_point_mass(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    curl_reach_with(CurlReach::POINT_MASS_ID, engram_sim::arm::PlantKind::PointMass, cfg)
+}
+
+/// Time limit of the CurlReach ids: above the longest default trial (231 steps), so the
+/// task ends its own trials.
+pub const CURL_REACH_MAX_STEPS: usize = 300;
+
 /// The registry table. Add a task by adding one entry here.
 pub(crate) static SPECS: &[EnvSpec] = &[
     EnvSpec {
@@ -59,5 +86,23 @@ pub(crate) static SPECS: &[EnvSpec] = &[
         description: "Pendulum-v1 observing only cos θ and sin θ (velocity masked)",
         max_episode_steps: Some(200),
         build: pendulum_novel,
+    },
+    EnvSpec {
+        id: CurlReach::ID,
+        description: "delayed centre-out reaching, 2-link arm (closed form, RK4), curl force field",
+        max_episode_steps: Some(CURL_REACH_MAX_STEPS),
+        build: curl_reach,
+    },
+    EnvSpec {
+        id: CurlReach::RAPIER_ID,
+        description: "CurlReach-v0 with the arm simulated in rapier2d (multibody)",
+        max_episode_steps: Some(CURL_REACH_MAX_STEPS),
+        build: curl_reach_rapier,
+    },
+    EnvSpec {
+        id: CurlReach::POINT_MASS_ID,
+        description: "CurlReach-v0 with a 1 kg point mass (the RL curl-field study's plant)",
+        max_episode_steps: Some(CURL_REACH_MAX_STEPS),
+        build: curl_reach_point_mass,
     },
 ];

@@ -8,6 +8,7 @@ mod bench_train;
 mod common;
 mod envs_cmd;
 mod eval;
+mod render;
 mod replay;
 mod rollout;
 mod study;
@@ -40,6 +41,8 @@ enum Command {
     /// Record rollouts of a checkpoint (observations, actions, rewards, values, hidden states,
     /// info) to .npy files plus a JSON manifest.
     Record(eval::RecordArgs),
+    /// Draw a policy's behaviour: centre-out hand paths on a reaching env.
+    Render(render::RenderArgs),
     /// Plan a sweep: a base config × grid axes × seeds, written as plan.json.
     Sweep(study::SweepArgs),
     /// Run a plan's unfinished jobs on this machine, N processes at a time.
@@ -67,6 +70,7 @@ fn main() {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run_eval(a),
         Command::Record(a) => eval::run_record(a),
+        Command::Render(a) => render::run(&a),
         Command::Sweep(a) => study::sweep(a),
         Command::Run(a) => study::run_local(a),
         Command::RunJob(a) => study::run_one(a),

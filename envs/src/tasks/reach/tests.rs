@@ -1,0 +1,206 @@
+//! Behaviour tests of the reaching task.
+
+use super::*;
+use crate::checker::{check_env_id, CheckOptions};
+use crate::env::{Env, ResetOptions};
+use crate::info::Info;
+use engram_sim::arm::PlantKind;
+
+/// Noise-free config for exact checks.
+fn quiet(plant: PlantKind) -> CurlReachConfig {
+    let mut c = CurlReachConfig { plant, ..CurlReachConfig::default() };
+    c.observation.hand_noise_m = 0.0;
+    c.observation.joint_noise_rad = 0.0;
+    c.observation.joint_vel_noise_rad_s = 0.0;
+    c
+}
+
+/// Runs the scripted reacher on one target (no catch) and returns its metrics and the
+/// infos of every step.
+fn scripted_trial(env: &mut CurlReach, target: usize, field: (f64, f64)) -> (TrialMetrics, Vec<Info>) {
+    let cfg = env.config().clone();
+    let mut ctl = ScriptedReacher::new(&cfg, ScriptedGains::default());
+    let opts = ResetOptions::new()
+        .with("target", target as f64)
+        .with("catch", 0.0)
+        .with("delay_s", 0.5)
+        .with("field", field.0)
+        .with("field_b", field.1);
+    let (mut obs, mut info) = env.reset(Some(7), &opts).unwrap();
+    let mut rec = TrialRecorder::new(cfg.dt_s, cfg.target_radius_m);
+    rec.push(&info);
+    let mut infos = vec![info];
+    let mut action = [0.0f32; 2];
+    for _ in 0..400 {
+        ctl.act(&info, &mut action);
+        let o = env.step_into(&action, &mut obs, &mut info).unwrap();
+        rec.push(&info);
+        infos.push(info);
+        if o.done() {
+            break;
+        }
+    }
+    (rec.metrics(), infos)
+}
+
+#[test]
+fn scripted_reacher_succeeds_on_all_targets_in_the_null_field() {
+    for plant in [PlantKind::Analytic, PlantKind::PointMass, PlantKind::Rapier] {
+        let mut env = CurlReach::new(quiet(plant)).unwrap();
+        for target in 0..8 {
+            let (m, _) = scripted_trial(&mut env, target, (0.0, 0.0));
+            assert!(m.success, "{plant:?} target {target}: {m:?}");
+            // Near-straight and bell-shaped: small deviation, peak speed of a real reach.
+            assert!(m.max_lateral_deviation_m.abs() < 0.005, "{plant:?} target {target}: {m:?}");
+            assert!(m.peak_speed_m_s > 0.2 && m.peak_speed_m_s < 0.5, "{plant:?} target {target}: {m:?}");
+        }
+    }
+}
+
+#[test]
+fn curl_field_bends_reaches_its_way_and_reversing_b_mirrors_it() {
+    /// Deviation the default curl must cause at least, m.
+    const MIN_DEVIATION_M: f64 = 0.003;
+    for plant in [PlantKind::Analytic, PlantKind::PointMass] {
+        let mut env = CurlReach::new(quiet(plant)).unwrap();
+        for target in 0..8 {
+            let (cw, _) = scripted_trial(&mut env, target, (1.0, 8.0));
+            let (ccw, _) = scripted_trial(&mut env, target, (1.0, -8.0));
+            assert!(cw.max_lateral_deviation_m > MIN_DEVIATION_M, "{plant:?} target {target} cw: {cw:?}");
+            assert!(ccw.max_lateral_deviation_m < -MIN_DEVIATION_M, "{plant:?} target {target} ccw: {ccw:?}");
+            if plant == PlantKind::PointMass {
+                // The point mass is isotropic: the mirror image is exact up to rounding.
+                let diff = cw.max_lateral_deviation_m + ccw.max_lateral_deviation_m;
+                assert!(diff.abs() < 1e-9, "target {target}: {cw:?} vs {ccw:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn curl_field_does_no_work() {
+    let mut env = CurlReach::new(quiet(PlantKind::Analytic)).unwrap();
+    let (_, infos) = scripted_trial(&mut env, 3, (1.0, 12.0));
+    let mut pushed = 0;
+    for i in &infos {
+        let f = [i.get("field_fx").unwrap(), i.get("field_fy").unwrap()];
+        let v = [i.get("hand_vx").unwrap(), i.get("hand_vy").unwrap()];
+        assert!((f[0] * v[0] + f[1] * v[1]).abs() < 1e-12, "{f:?} · {v:?}");
+        pushed += (f[0].hypot(f[1]) > 0.5) as usize;
+    }
+    assert!(pushed > 10, "the field barely acted");
+}
+
+#[test]
+fn sensory_delays_shift_the_signals_by_exactly_70_and_20_ms() {
+    let cfg = quiet(PlantKind::Analytic);
+    let (hand_lag, joint_lag) = (cfg.steps(0.07), cfg.steps(0.02));
+    assert_eq!((hand_lag, joint_lag), (7, 2));
+    let mut env = CurlReach::new(cfg).unwrap();
+    let opts = ResetOptions::new().with("catch", 1.0);
+    let (mut obs, mut info) = env.reset(Some(1), &opts).unwrap();
+    let start = env.start_hand();
+    let (mut hand, mut q, mut seen_hand, mut seen_q) = (vec![], vec![], vec![], vec![]);
+    let mut record = |obs: &[f32], info: &Info| {
+        hand.push([(info.get("hand_x").unwrap() - start[0]) as f32, (info.get("hand_y").unwrap() - start[1]) as f32]);
+        q.push([info.get("q_shoulder").unwrap() as f32, info.get("q_elbow").unwrap() as f32]);
+        seen_hand.push([obs[3], obs[4]]);
+        seen_q.push([obs[5], obs[6]]);
+    };
+    record(&obs, &info);
+    for t in 0..20 {
+        if t == 5 {
+            // A step change of the posture: the observation must follow exactly 7 / 2 steps later.
+            env.set_state(&[61f64.to_radians(), 90f64.to_radians(), 0.0, 0.0, 0.0, 0.0]).unwrap();
+        }
+        env.step_into(&[0.0, 0.0], &mut obs, &mut info).unwrap();
+        record(&obs, &info);
+    }
+    for t in 0..hand.len() {
+        let want_hand = if t >= hand_lag { hand[t - hand_lag] } else { hand[0] };
+        let want_q = if t >= joint_lag { q[t - joint_lag] } else { q[0] };
+        assert_eq!(seen_hand[t], want_hand, "hand at step {t}");
+        assert_eq!(seen_q[t], want_q, "joints at step {t}");
+    }
+    let first_change = seen_hand.iter().position(|h| *h != seen_hand[0]).unwrap();
+    assert_eq!(first_change, 6 + hand_lag, "the jump happened on step 6");
+}
+
+#[test]
+fn moving_before_the_go_cue_ends_the_trial_with_a_penalty() {
+    let mut env = CurlReach::new(quiet(PlantKind::Analytic)).unwrap();
+    env.reset(Some(3), &ResetOptions::new().with("catch", 0.0)).unwrap();
+    let mut steps = 0;
+    loop {
+        let s = env.step(&[1.0, 1.0]).unwrap();
+        steps += 1;
+        if s.terminated {
+            assert_eq!(s.info.get("early_move"), Some(1.0));
+            assert_eq!(s.info.get("reward_early_move"), Some(-2.0));
+            break;
+        }
+    }
+    assert!(steps < 20, "full torque should leave the start within 200 ms, took {steps} steps");
+}
+
+#[test]
+fn a_still_catch_trial_succeeds() {
+    let mut env = CurlReach::new(quiet(PlantKind::Analytic)).unwrap();
+    env.reset(Some(3), &ResetOptions::new().with("catch", 1.0)).unwrap();
+    let mut total = 0.0;
+    for _ in 0..300 {
+        let s = env.step(&[0.0, 0.0]).unwrap();
+        total += s.reward;
+        assert_eq!(s.obs[2], 0.0, "no go cue on a catch trial");
+        if s.terminated {
+            assert_eq!(s.info.get("success"), Some(1.0));
+            assert_eq!(total, 2.0);
+            return;
+        }
+    }
+    panic!("catch trial never ended");
+}
+
+#[test]
+fn field_options_persist_and_bad_options_are_refused() {
+    let mut env = CurlReach::new(quiet(PlantKind::Analytic)).unwrap();
+    env.reset(Some(0), &ResetOptions::new().with("field", 0.0)).unwrap();
+    env.reset(None, &ResetOptions::new()).unwrap();
+    assert_eq!(env.session_field().0, FieldKind::Null);
+    for (k, v) in [("field", 5.0), ("field_b", 30.0), ("target", 8.0), ("target", 1.5), ("catch", 2.0), ("foo", 1.0)] {
+        assert!(env.reset(None, &ResetOptions::new().with(k, v)).is_err(), "{k} = {v} accepted");
+    }
+}
+
+#[test]
+fn same_seed_gives_bit_identical_trials() {
+    for id in [CurlReach::ID, CurlReach::POINT_MASS_ID, CurlReach::RAPIER_ID] {
+        let run = || {
+            let mut env = crate::registry::make(id).unwrap();
+            let mut out = vec![];
+            let (obs, _) = env.reset(Some(42), &ResetOptions::default()).unwrap();
+            out.extend(obs.iter().map(|v| v.to_bits() as u64));
+            for k in 0..300 {
+                let a = [((k as f32) * 0.37).sin() * 0.1, ((k as f32) * 0.23).cos() * 0.1];
+                let s = env.step(&a).unwrap();
+                out.extend(s.obs.iter().map(|v| v.to_bits() as u64));
+                out.extend(s.info.values().iter().map(|v| v.to_bits()));
+                out.push(s.reward.to_bits());
+                if s.terminated || s.truncated {
+                    env.reset(None, &ResetOptions::default()).unwrap();
+                }
+            }
+            out
+        };
+        assert_eq!(run(), run(), "{id}");
+    }
+}
+
+#[test]
+fn env_checker_passes_on_every_plant() {
+    for id in [CurlReach::ID, CurlReach::POINT_MASS_ID, CurlReach::RAPIER_ID] {
+        let opts = CheckOptions { steps: 3000, determinism_steps: 500, seed: 0 };
+        let report = check_env_id(id, &opts).unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.episodes > 5, "{id}: {report:?}");
+    }
+}
