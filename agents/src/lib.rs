@@ -15,6 +15,7 @@
 
 pub mod checkpoint;
 pub mod error;
+pub mod experiment;
 pub mod io;
 pub mod nn;
 pub mod plan;

@@ -25,6 +25,7 @@ pub mod error;
 pub mod info;
 pub mod registry;
 pub mod rng;
+pub mod serde_nan;
 pub mod space;
 pub mod tasks;
 pub mod vector;

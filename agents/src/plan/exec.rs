@@ -42,6 +42,7 @@ pub fn run_job(plan: &Plan, plan_dir: &Path, index: usize, progress: Progress) -
     markers.start().map_err(io)?;
     let result = match job.kind {
         JobKind::Train => train_job(job, &dir, progress),
+        JobKind::CurlField => crate::experiment::curl_field::run_curl_field_job(job, &dir, progress),
         JobKind::Probe => probe_job(job),
     };
     match result {

@@ -56,6 +56,8 @@ pub enum JobKind {
     /// One PPO training run (`engram train` with the job's config), then a deterministic
     /// evaluation.
     Train,
+    /// One seed × condition of the curl-field experiment (all phases, recordings included).
+    CurlField,
     /// Testing aid for the executors: does no learning; fails while the file named by its
     /// config's `fail_while_exists` exists.
     Probe,

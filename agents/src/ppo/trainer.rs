@@ -526,3 +526,50 @@ fn policy_pool() -> Result<rayon::ThreadPool, AgentError> {
         .build()
         .map_err(|e| AgentError::Config(format!("cannot start the policy thread: {e}")))
 }
+
+/// Protocol phases: switching the env config between updates.
+impl Trainer {
+    /// Switches to a new env config (a protocol phase: another force field, say) and a new
+    /// total budget, between updates. Every env ends its current episode and starts its next
+    /// one under the new config (episode counters continue, so episode seeds never repeat);
+    /// hidden states restart from zero. The observation and action spaces must not change.
+    pub fn set_env_config(&mut self, env_config: toml::Table, total_timesteps: u64) -> Result<(), AgentError> {
+        let mut cfg = self.cfg.clone();
+        cfg.env_config = env_config;
+        cfg.total_timesteps = total_timesteps;
+        cfg.validate().map_err(AgentError::Config)?;
+        let cursors: Vec<EnvCursor> = self
+            .envs
+            .cursors()
+            .into_iter()
+            .map(|c| EnvCursor { episode: c.episode + 1, actions: Vec::new(), ep_return: 0.0, ep_len: 0 })
+            .collect();
+        let envs = TrainEnvs::new(
+            &cfg.env,
+            &cfg.env_config_json(),
+            cfg.ppo.n_envs,
+            cfg.seed,
+            cfg.env_threads,
+            Some(&cursors),
+        )?;
+        if envs.obs_dim() != self.envs.obs_dim() || envs.action_space() != self.envs.action_space() {
+            return Err(AgentError::Config(format!(
+                "the new env config changes the spaces ({} / {} → {} / {})",
+                self.envs.obs_dim(),
+                self.envs.action_space(),
+                envs.obs_dim(),
+                envs.action_space()
+            )));
+        }
+        self.envs = envs;
+        self.hidden = self.policy.initial_state(cfg.ppo.n_envs);
+        self.cfg = cfg;
+        Ok(())
+    }
+
+    /// Forgets Adam's moments and step count (the optimizer-reset control at phase boundaries).
+    pub fn reset_optimizer(&mut self) {
+        let sizes: Vec<usize> = self.adam.m.iter().map(|m| m.len()).collect();
+        self.adam = Adam::new(&sizes, self.cfg.ppo.adam_eps);
+    }
+}

@@ -17,5 +17,5 @@ pub mod paths;
 pub mod policy;
 
 pub use centre_out::{run_centre_out, CentreOutRun};
-pub use paths::{draw_paths, RenderError};
+pub use paths::{draw_paths, register_font, RenderError};
 pub use policy::{Policy, RandomPolicy, ScriptedPolicy, ZeroPolicy};

@@ -31,7 +31,8 @@ pub enum RenderError {
     Draw(String),
 }
 
-fn register_font() {
+/// Registers the embedded font as `sans-serif` for every plotters figure (idempotent).
+pub fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TTF shipped with the crate; a failure would only lose text.

@@ -6,8 +6,10 @@
 mod bench;
 mod bench_train;
 mod common;
+mod curl_report;
 mod envs_cmd;
 mod eval;
+mod experiment;
 mod render;
 mod replay;
 mod rollout;
@@ -43,6 +45,9 @@ enum Command {
     Record(eval::RecordArgs),
     /// Draw a policy's behaviour: centre-out hand paths on a reaching env.
     Render(render::RenderArgs),
+    /// Run a scientific study end to end (planned as jobs; resumable).
+    #[command(subcommand)]
+    Experiment(experiment::ExperimentCmd),
     /// Plan a sweep: a base config × grid axes × seeds, written as plan.json.
     Sweep(study::SweepArgs),
     /// Run a plan's unfinished jobs on this machine, N processes at a time.
@@ -71,6 +76,7 @@ fn main() {
         Command::Eval(a) => eval::run_eval(a),
         Command::Record(a) => eval::run_record(a),
         Command::Render(a) => render::run(&a),
+        Command::Experiment(c) => experiment::run(c),
         Command::Sweep(a) => study::sweep(a),
         Command::Run(a) => study::run_local(a),
         Command::RunJob(a) => study::run_one(a),

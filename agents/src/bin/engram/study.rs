@@ -192,6 +192,13 @@ pub fn run_local(a: RunArgs) -> Result<()> {
             a.plan.display()
         );
     }
+    run_plan_local(&a.plan, a.jobs)
+}
+
+/// The local executor: every unfinished job of the plan at `plan_path`, `jobs` at a time,
+/// each in its own `engram run-job` process, with an overall and a per-job progress bar.
+pub fn run_plan_local(plan_path: &Path, jobs: usize) -> Result<()> {
+    let a = RunArgs { plan: plan_path.to_path_buf(), executor: "local".into(), jobs };
     if a.jobs == 0 {
         bail!("--jobs must be >= 1 (got 0)");
     }
@@ -481,7 +488,13 @@ fn t95(df: usize) -> f64 {
 
 /// Builds `report.json` and `report.md` once every job is done.
 pub fn collect(a: CollectArgs) -> Result<()> {
-    let (plan, dir) = Plan::load(&a.plan)?;
+    collect_plan(&a.plan)
+}
+
+/// Checks every job is done with this plan's version and config, then writes the study's
+/// report (dispatching on the study kind).
+pub fn collect_plan(plan_path: &Path) -> Result<()> {
+    let (plan, dir) = Plan::load(plan_path)?;
     let mut rows = vec![];
     let mut missing = vec![];
     for j in &plan.jobs {
@@ -509,6 +522,11 @@ pub fn collect(a: CollectArgs) -> Result<()> {
             missing.join(", "),
             dir.display()
         );
+    }
+    if plan.study == "curl-field" {
+        let path = crate::curl_report::write_report(&plan, &dir)?;
+        println!("{}", path.display());
+        return Ok(());
     }
     let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (j, d) in &rows {

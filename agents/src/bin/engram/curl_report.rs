@@ -1,0 +1,282 @@
+//! The curl-field study's report: behaviour across phases (deviation, after-effects,
+//! savings) per seed with CIs, figures, `report.json` and `report.md`.
+
+use anyhow::{Context, Result};
+use engram_agents::experiment::curl_field::{CurlFieldJob, PHASES, RECORDS_FILE};
+use engram_agents::experiment::prep_record::PrepRecord;
+use engram_agents::plan::Plan;
+use engram_agents::render::{draw_paths, register_font, CentreOutRun};
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Criterion for "learned" in the savings measure: |deviation| at or below this fraction of
+/// the first-exposure deviation.
+const SAVINGS_CRITERION: f64 = 0.5;
+/// Success rate the null-field reaches must reach (issue bar).
+const SUCCESS_BAR: f64 = 0.9;
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Mean and 95 % t-interval half-width.
+fn mean_ci(v: &[f64]) -> (f64, f64) {
+    let n = v.len();
+    let m = mean(v);
+    if n < 2 {
+        return (m, f64::NAN);
+    }
+    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+    const T: [f64; 10] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+    (m, T.get(n - 2).copied().unwrap_or(1.96) * sd / (n as f64).sqrt())
+}
+
+/// Per-seed behaviour of one job.
+struct SeedBehaviour {
+    seed: u64,
+    variant: String,
+    b: f64,
+    /// (update, phase, mean signed deviation m, success rate) per record.
+    curve: Vec<(usize, String, f64, f64)>,
+    records: Vec<PrepRecord>,
+}
+
+impl SeedBehaviour {
+    fn phase(&self, name: &str) -> Vec<&(usize, String, f64, f64)> {
+        self.curve.iter().filter(|c| c.1 == name).collect()
+    }
+    fn first(&self, name: &str) -> f64 {
+        self.phase(name).first().map_or(f64::NAN, |c| c.2)
+    }
+    fn last(&self, name: &str) -> f64 {
+        self.phase(name).last().map_or(f64::NAN, |c| c.2)
+    }
+    fn last_success(&self, name: &str) -> f64 {
+        self.phase(name).last().map_or(f64::NAN, |c| c.3)
+    }
+    /// Updates into the phase until |dev| ≤ criterion × |first exposure of learning|.
+    fn updates_to_criterion(&self, name: &str, reference: f64) -> f64 {
+        let pts = self.phase(name);
+        let start = pts.first().map_or(0, |c| c.0);
+        pts.iter().find(|c| c.2.abs() <= SAVINGS_CRITERION * reference.abs()).map_or(f64::NAN, |c| (c.0 - start) as f64)
+    }
+    /// Mean |deviation| over the phase's records (area under the error curve per record).
+    fn error_area(&self, name: &str) -> f64 {
+        mean(&self.phase(name).iter().map(|c| c.2.abs()).collect::<Vec<_>>())
+    }
+}
+
+fn load(plan: &Plan, dir: &Path) -> Result<Vec<SeedBehaviour>> {
+    let mut out = vec![];
+    for j in &plan.jobs {
+        let spec: CurlFieldJob = toml::from_str(&j.config).with_context(|| format!("job {}", j.id))?;
+        let path = dir.join(&j.out_dir).join(RECORDS_FILE);
+        let records: Vec<PrepRecord> = serde_json::from_str(
+            &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("parsing {}", path.display()))?;
+        let curve = records
+            .iter()
+            .map(|r| (r.update, r.phase.clone(), mean(&r.max_lateral_deviation_m), mean(&r.success_rate)))
+            .collect();
+        out.push(SeedBehaviour {
+            seed: spec.seed,
+            variant: spec.variant.name().into(),
+            b: spec.experiment.b_ns_m,
+            curve,
+            records,
+        });
+    }
+    Ok(out)
+}
+
+fn stat(name: &str, per_seed: Vec<f64>, unit: &str) -> serde_json::Value {
+    let finite: Vec<f64> = per_seed.iter().copied().filter(|x| x.is_finite()).collect();
+    let (m, ci) = mean_ci(&finite);
+    serde_json::json!({"name": name, "unit": unit, "mean": m, "ci95": ci, "per_seed": per_seed})
+}
+
+fn draw_curve_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    seeds: &[&SeedBehaviour],
+    phase_ends: &[usize],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let pts: Vec<&(usize, String, f64, f64)> = seeds.iter().flat_map(|s| s.curve.iter()).collect();
+    let xmax = pts.iter().map(|c| c.0).max().unwrap_or(1) as f64;
+    let ymax = pts.iter().map(|c| c.2.abs() * 1e3).fold(1.0, f64::max) * 1.1;
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Signed max lateral deviation across phases", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..xmax, -ymax..ymax)?;
+    chart.configure_mesh().x_desc("PPO update").y_desc("deviation (mm, + = right of the reach)").draw()?;
+    for (i, &e) in phase_ends.iter().enumerate().take(4) {
+        let x = e as f64;
+        chart.draw_series(LineSeries::new([(x, -ymax), (x, ymax)], BLACK.mix(0.3)))?;
+        chart.draw_series([Text::new(PHASES[i + 1], (x, ymax * 0.92), ("sans-serif", 14))])?;
+    }
+    for s in seeds {
+        chart.draw_series(LineSeries::new(s.curve.iter().map(|c| (c.0 as f64, c.2 * 1e3)), BLUE.mix(0.35)))?;
+    }
+    // Mean over seeds at each recorded (update, phase).
+    let mut by: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
+    for s in seeds {
+        for c in &s.curve {
+            let p = PHASES.iter().position(|x| *x == c.1).unwrap_or(0);
+            by.entry((c.0, p)).or_default().push(c.2 * 1e3);
+        }
+    }
+    chart.draw_series(LineSeries::new(by.iter().map(|((u, _), v)| (*u as f64, mean(v))), BLUE.stroke_width(3)))?;
+    root.present()?;
+    Ok(())
+}
+
+fn draw_curve(seeds: &[&SeedBehaviour], out: &Path, phase_ends: &[usize]) -> Result<()> {
+    register_font();
+    draw_curve_on(BitMapBackend::new(&out.with_extension("png"), (900, 500)).into_drawing_area(), seeds, phase_ends)?;
+    draw_curve_on(SVGBackend::new(&out.with_extension("svg"), (900, 500)).into_drawing_area(), seeds, phase_ends)
+}
+
+/// Writes the study's report into its directory; returns the path of `report.md`.
+pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
+    let seeds = load(plan, dir)?;
+    let fig_dir = dir.join("figures");
+    std::fs::create_dir_all(&fig_dir)?;
+    let mut variants: BTreeMap<String, Vec<&SeedBehaviour>> = BTreeMap::new();
+    for s in &seeds {
+        variants.entry(s.variant.clone()).or_default().push(s);
+    }
+    let spec: CurlFieldJob = toml::from_str(&plan.jobs[0].config)?;
+    let ends = spec.experiment.updates.ends();
+    let mut report_variants = serde_json::Map::new();
+    let mut md = format!(
+        "# Curl-field study\n\nPlan `{}` (engram {}), {} jobs. Curl b = {:+} N·s/m (+ = clockwise: pushes right of the motion). Phase updates: {:?}.\n\n",
+        plan.config_hash, plan.engram_version, plan.jobs.len(), spec.experiment.b_ns_m, spec.experiment.updates
+    );
+    for (variant, ss) in &variants {
+        let b_sign = ss[0].b.signum();
+        let per = |f: &dyn Fn(&SeedBehaviour) -> f64| ss.iter().map(|s| f(s)).collect::<Vec<f64>>();
+        let success =
+            stat("null-field success rate (end of baseline)", per(&|s| s.last_success("baseline")), "fraction");
+        let first = stat("deviation, first exposure (start of learning)", per(&|s| s.first("learning")), "m");
+        let end = stat("deviation, end of learning", per(&|s| s.last("learning")), "m");
+        let after = stat("after-effect (start of washout)", per(&|s| s.first("washout")), "m");
+        let relearn_first = stat("deviation, start of relearning", per(&|s| s.first("relearning")), "m");
+        let utc_learn = stat(
+            "updates to criterion, learning",
+            per(&|s| s.updates_to_criterion("learning", s.first("learning"))),
+            "updates",
+        );
+        let utc_relearn = stat(
+            "updates to criterion, relearning",
+            per(&|s| s.updates_to_criterion("relearning", s.first("learning"))),
+            "updates",
+        );
+        let area_learn = stat("mean abs deviation, learning", per(&|s| s.error_area("learning")), "m");
+        let area_relearn = stat("mean abs deviation, relearning", per(&|s| s.error_area("relearning")), "m");
+        let g = |v: &serde_json::Value| v["mean"].as_f64().unwrap_or(f64::NAN);
+        let checks = vec![
+            (
+                "null-field reaches succeed (≥ 90 %)",
+                g(&success) >= SUCCESS_BAR,
+                format!("{:.0} %", 100.0 * g(&success)),
+            ),
+            (
+                "first-exposure deviation in the field's direction",
+                g(&first) * b_sign > 0.0,
+                format!("{:+.1} mm", 1e3 * g(&first)),
+            ),
+            (
+                "deviation shrinks with learning",
+                g(&end).abs() < g(&first).abs(),
+                format!("{:+.1} → {:+.1} mm", 1e3 * g(&first), 1e3 * g(&end)),
+            ),
+            (
+                "mirror-image after-effect in washout",
+                g(&after) * g(&first) < 0.0,
+                format!("{:+.1} mm", 1e3 * g(&after)),
+            ),
+            (
+                "relearning faster than learning (savings)",
+                g(&area_relearn) < g(&area_learn),
+                format!("mean abs deviation {:.1} vs {:.1} mm", 1e3 * g(&area_relearn), 1e3 * g(&area_learn)),
+            ),
+        ];
+        md.push_str(&format!(
+            "## Variant `{variant}` ({} seeds)\n\n| expected behaviour | appeared | value |\n|---|---|---|\n",
+            ss.len()
+        ));
+        for (what, ok, val) in &checks {
+            md.push_str(&format!("| {what} | {} | {val} |\n", if *ok { "yes" } else { "**no**" }));
+        }
+        md.push_str("\n| statistic | mean ± 95% CI | per seed |\n|---|---|---|\n");
+        let stats =
+            [&success, &first, &end, &after, &relearn_first, &utc_learn, &utc_relearn, &area_learn, &area_relearn];
+        for s in stats {
+            let scale = if s["unit"] == "m" { 1e3 } else { 1.0 };
+            let unit = if s["unit"] == "m" { "mm" } else { s["unit"].as_str().unwrap_or("") };
+            let per: Vec<String> = s["per_seed"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| format!("{:.2}", x.as_f64().unwrap_or(f64::NAN) * scale))
+                .collect();
+            md.push_str(&format!(
+                "| {} ({unit}) | {:.2} ± {:.2} | {} |\n",
+                s["name"].as_str().unwrap_or(""),
+                g(s) * scale,
+                s["ci95"].as_f64().unwrap_or(f64::NAN) * scale,
+                per.join(", ")
+            ));
+        }
+        let curve_path = fig_dir.join(format!("deviation_{variant}"));
+        draw_curve(ss, &curve_path, &ends).context("drawing the deviation curve")?;
+        md.push_str(&format!(
+            "\n![deviation](figures/deviation_{variant}.png)\n\nHand paths of seed {} at the end of each phase:\n\n",
+            ss[0].seed
+        ));
+        for phase in &PHASES[1..] {
+            if let Some(r) = ss[0].records.iter().rev().find(|r| r.phase == *phase) {
+                let run = CentreOutRun {
+                    env: "CurlReach".into(),
+                    policy: format!("{variant} seed {}", ss[0].seed),
+                    field_b: r.field_b,
+                    start: r.start,
+                    targets: r.targets.clone(),
+                    paths: r.paths.clone(),
+                    metrics: r.trials.clone(),
+                };
+                let file = format!("paths_{variant}_{phase}.png");
+                draw_paths(&run, &format!("{phase} (update {})", r.update), &fig_dir.join(&file))?;
+                md.push_str(&format!("![{phase}](figures/{file}) "));
+            }
+        }
+        md.push_str("\n\n");
+        report_variants.insert(
+            variant.clone(),
+            serde_json::json!({
+                "checks": checks.iter().map(|(w, ok, v)| serde_json::json!({"expected": w, "appeared": ok, "value": v})).collect::<Vec<_>>(),
+                "statistics": stats.iter().map(|s| (*s).clone()).collect::<Vec<_>>(),
+                "seeds": ss.iter().map(|s| s.seed).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    let report = serde_json::json!({
+        "schema": "engram.report.curl-field/1",
+        "engram_version": plan.engram_version,
+        "plan_config_hash": plan.config_hash,
+        "phases": PHASES,
+        "phase_ends": ends,
+        "variants": report_variants,
+    });
+    engram_agents::io::atomic_write(&dir.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    let md_path = dir.join("report.md");
+    engram_agents::io::atomic_write(&md_path, md.as_bytes())?;
+    Ok(md_path)
+}

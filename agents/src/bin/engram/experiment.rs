@@ -1,0 +1,64 @@
+//! `engram experiment`: the scientific studies, each planned as jobs, run, and reported.
+
+use crate::study::run_plan_local;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use engram_agents::experiment::curl_field::CurlFieldConfig;
+use engram_agents::plan::{Plan, PLAN_FILE};
+use std::path::PathBuf;
+
+/// Which experiment.
+#[derive(Subcommand)]
+pub enum ExperimentCmd {
+    /// Curl-field learning: pretrain → baseline → learning → washout → relearning on
+    /// CurlReach, recording preparatory states; ends with the prep-shift report.
+    CurlField(ExperimentArgs),
+}
+
+/// Arguments shared by experiments.
+#[derive(Args)]
+pub struct ExperimentArgs {
+    /// Experiment config (TOML; see `scripts/configs/curl_field_quick.toml`).
+    #[arg(long)]
+    config: PathBuf,
+    /// Study directory (plan.json, one directory per job, the report).
+    #[arg(long)]
+    out: PathBuf,
+    /// Jobs at once on this machine.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Only write plan.json (to run it with `engram run` or `engram submit --slurm`).
+    #[arg(long)]
+    plan_only: bool,
+}
+
+/// Runs an experiment end to end.
+pub fn run(cmd: ExperimentCmd) -> Result<()> {
+    match cmd {
+        ExperimentCmd::CurlField(a) => {
+            let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
+            let cfg = CurlFieldConfig::from_toml(&text).with_context(|| format!("config {}", a.config.display()))?;
+            let plan = Plan::new("curl-field", cfg.jobs()?);
+            if a.out.join(PLAN_FILE).exists() {
+                let (old, _) = Plan::load(&a.out)?;
+                if old.config_hash != plan.config_hash {
+                    bail!(
+                        "{} already holds a different plan (config hash {} vs {}); choose another --out",
+                        a.out.display(),
+                        old.config_hash,
+                        plan.config_hash
+                    );
+                }
+                eprintln!("resuming the study in {}", a.out.display());
+            }
+            let path = plan.save(&a.out)?;
+            eprintln!("{}: {} jobs (config hash {})", path.display(), plan.jobs.len(), plan.config_hash);
+            if a.plan_only {
+                println!("{}", path.display());
+                return Ok(());
+            }
+            run_plan_local(&path, a.jobs)?;
+            crate::study::collect_plan(&path)
+        }
+    }
+}

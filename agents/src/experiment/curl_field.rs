@@ -1,0 +1,387 @@
+//! The curl-field learning experiment: a recurrent agent pretrained on centre-out reaching,
+//! then taken through baseline (null field) → learning (curl) → washout (null) → relearning
+//! (curl), continuing PPO across phases, with the preparatory states of the 8 targets recorded
+//! at every checkpoint.
+//!
+//! Protocol after Sun et al. 2022 (Nature 602:274) and the RL curl-field study (LSTM agents
+//! trained with PPO on a point-mass curl-field task); the plant here is the 2-link arm.
+//! One seed × one variant is one job of the study's plan; the job is resumable at any
+//! checkpoint.
+
+use super::prep_record::{record_prep, PrepRecord};
+use crate::checkpoint;
+use crate::error::AgentError;
+use crate::plan::{config_hash, Job, JobKind};
+use crate::ppo::{TrainConfig, Trainer};
+use crate::run::MetricsLog;
+use engram_envs::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// The protocol phases, in order.
+pub const PHASES: [&str; 5] = ["pretrain", "baseline", "learning", "washout", "relearning"];
+
+/// What is pretrained, and the controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// Pretrain in the null field (the main condition).
+    Null,
+    /// Pretrain with a random signed curl strength per trial, not observed.
+    RandomB,
+    /// Pretrain with a random curl strength per trial, observed through the `b` input (kept in
+    /// every phase so the input dimension never changes).
+    RandomBInput,
+    /// Control: null field in every phase (drift of the representation under continued
+    /// training of equal length).
+    Drift,
+}
+
+impl Variant {
+    /// Lower-case name (as in configs and job ids).
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Null => "null",
+            Variant::RandomB => "random_b",
+            Variant::RandomBInput => "random_b_input",
+            Variant::Drift => "drift",
+        }
+    }
+}
+
+/// PPO updates per phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhaseUpdates {
+    /// Pretraining (learning to reach).
+    pub pretrain: usize,
+    /// Baseline in the null field.
+    pub baseline: usize,
+    /// Learning in the curl field.
+    pub learning: usize,
+    /// Washout in the null field.
+    pub washout: usize,
+    /// Relearning in the curl field.
+    pub relearning: usize,
+}
+
+impl Default for PhaseUpdates {
+    fn default() -> Self {
+        Self { pretrain: 300, baseline: 20, learning: 60, washout: 60, relearning: 60 }
+    }
+}
+
+impl PhaseUpdates {
+    /// Updates of phase `i` (in [`PHASES`] order).
+    pub fn get(&self, i: usize) -> usize {
+        [self.pretrain, self.baseline, self.learning, self.washout, self.relearning][i]
+    }
+    /// Cumulative update count at the end of each phase.
+    pub fn ends(&self) -> [usize; 5] {
+        let mut acc = 0;
+        std::array::from_fn(|i| {
+            acc += self.get(i);
+            acc
+        })
+    }
+}
+
+/// The experiment's config (`scripts/configs/curl_field*.toml`). Every field has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CurlFieldConfig {
+    /// Seeds per variant.
+    pub seeds: u64,
+    /// First seed.
+    pub seed_base: u64,
+    /// Conditions to run (each × seeds is a job).
+    pub variants: Vec<Variant>,
+    /// Signed curl strength of the learning phases, N·s/m (> 0 clockwise).
+    pub b_ns_m: f64,
+    /// Range of the random curl strength in pretraining variants, N·s/m.
+    pub random_b_range_ns_m: [f64; 2],
+    /// PPO updates per phase.
+    pub updates: PhaseUpdates,
+    /// Reset the Adam moments at every phase boundary (a control); otherwise kept.
+    pub reset_optimizer: bool,
+    /// Record (and checkpoint) every this many updates after pretraining, and at every phase end.
+    pub record_every: usize,
+    /// Noisy repeats per target in each recording (K).
+    pub record_repeats: usize,
+    /// The training config (`engram train`'s TOML: env, policy, ppo). The env must be a
+    /// CurlReach variant; `seed` and `total_timesteps` are set by the experiment.
+    pub train: toml::Table,
+}
+
+impl Default for CurlFieldConfig {
+    fn default() -> Self {
+        let train: toml::Table = toml::from_str(
+            "env = \"CurlReach-v0\"\n[policy]\nkind = \"gru\"\n[ppo]\nn_envs = 8\nn_steps = 256\nbptt_len = 32\n",
+        )
+        .expect("valid default");
+        Self {
+            seeds: 4,
+            seed_base: 0,
+            variants: vec![Variant::Null],
+            b_ns_m: 8.0,
+            random_b_range_ns_m: [-15.0, 15.0],
+            updates: PhaseUpdates::default(),
+            reset_optimizer: false,
+            record_every: 10,
+            record_repeats: 4,
+            train,
+        }
+    }
+}
+
+/// One job's config: the experiment config pinned to a variant and seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurlFieldJob {
+    /// The condition.
+    pub variant: Variant,
+    /// The seed.
+    pub seed: u64,
+    /// The experiment config.
+    pub experiment: CurlFieldConfig,
+}
+
+impl CurlFieldConfig {
+    /// Parses and validates a TOML document.
+    pub fn from_toml(text: &str) -> Result<Self, AgentError> {
+        let cfg: Self = toml::from_str(text).map_err(|e| AgentError::Config(format!("curl-field config: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks bounds, and that the training config parses for every variant.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        let bad = |m: String| Err(AgentError::Config(m));
+        if self.seeds == 0 {
+            return bad("seeds = 0 (must be >= 1)".into());
+        }
+        if self.variants.is_empty() {
+            return bad("variants is empty (use e.g. [\"null\"])".into());
+        }
+        if !(0.0..=20.0).contains(&self.b_ns_m.abs()) {
+            return bad(format!("b_ns_m = {} (|b| must be in [0, 20])", self.b_ns_m));
+        }
+        if self.updates.pretrain == 0 || self.updates.learning == 0 {
+            return bad("updates.pretrain and updates.learning must be >= 1".into());
+        }
+        if self.record_repeats == 0 {
+            return bad("record_repeats = 0 (must be >= 1)".into());
+        }
+        for v in &self.variants {
+            let job = CurlFieldJob { variant: *v, seed: self.seed_base, experiment: self.clone() };
+            let cfg = job.train_config(0)?;
+            if !cfg.env.starts_with("CurlReach") {
+                return bad(format!("train.env = {} (must be a CurlReach variant)", cfg.env));
+            }
+        }
+        Ok(())
+    }
+
+    /// The plan's jobs: variants × seeds.
+    pub fn jobs(&self) -> Result<Vec<Job>, AgentError> {
+        let mut jobs = vec![];
+        for v in &self.variants {
+            for seed in self.seed_base..self.seed_base + self.seeds {
+                let job = CurlFieldJob { variant: *v, seed, experiment: self.clone() };
+                let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
+                let id = format!("{}-seed{seed}", v.name());
+                jobs.push(Job {
+                    index: 0,
+                    out_dir: format!("jobs/{id}"),
+                    id,
+                    kind: JobKind::CurlField,
+                    seed,
+                    config_hash: config_hash(&config),
+                    config,
+                    labels: vec![format!("variant={}", v.name())],
+                });
+            }
+        }
+        Ok(jobs)
+    }
+}
+
+impl CurlFieldJob {
+    /// The field of phase `phase` as the env's `field` config table.
+    pub fn field_table(&self, phase: usize) -> toml::Table {
+        let e = &self.experiment;
+        let mut t = toml::Table::new();
+        let curl = |t: &mut toml::Table, b: f64| {
+            t.insert("kind".into(), "curl".into());
+            t.insert("direction".into(), (if b >= 0.0 { "clockwise" } else { "counter_clockwise" }).into());
+            t.insert("strength_ns_m".into(), b.abs().into());
+        };
+        match (PHASES[phase], self.variant) {
+            ("pretrain", Variant::RandomB | Variant::RandomBInput) => {
+                curl(&mut t, 0.0);
+                t.insert(
+                    "random_b_range_ns_m".into(),
+                    toml::Value::Array(e.random_b_range_ns_m.iter().map(|&x| x.into()).collect()),
+                );
+            }
+            ("learning" | "relearning", v) if v != Variant::Drift => curl(&mut t, e.b_ns_m),
+            _ => {
+                t.insert("kind".into(), "null".into());
+            }
+        }
+        t
+    }
+
+    /// The signed curl strength of phase `phase` during recordings (0 in null phases).
+    pub fn record_b(&self, phase: usize) -> f64 {
+        match (PHASES[phase], self.variant) {
+            ("learning" | "relearning", v) if v != Variant::Drift => self.experiment.b_ns_m,
+            _ => 0.0,
+        }
+    }
+
+    /// The training config of phase `phase`: the experiment's `train` table with the seed,
+    /// the phase's field, the `b` input for that variant, and the total budget up to the end
+    /// of the phase. Learning-rate annealing is off (phases continue one run).
+    pub fn train_config(&self, phase: usize) -> Result<TrainConfig, AgentError> {
+        let mut t = self.experiment.train.clone();
+        t.insert("seed".into(), (self.seed as i64).into());
+        let mut cfg: TrainConfig = toml::Value::Table(t)
+            .try_into()
+            .map_err(|e| AgentError::Config(format!("curl-field train config: {e}")))?;
+        let batch = (cfg.ppo.n_envs * cfg.ppo.n_steps) as u64;
+        cfg.total_timesteps = self.experiment.updates.ends()[phase] as u64 * batch;
+        cfg.ppo.anneal_lr = false;
+        cfg.checkpoint_every = 0;
+        cfg.env_config.insert("field".into(), toml::Value::Table(self.field_table(phase)));
+        if self.variant == Variant::RandomBInput {
+            let obs = cfg.env_config.entry("observation").or_insert_with(|| toml::Value::Table(Default::default()));
+            if let Some(o) = obs.as_table_mut() {
+                o.insert("field_strength_input".into(), true.into());
+            }
+        }
+        cfg.validate().map_err(AgentError::Config)?;
+        Ok(cfg)
+    }
+}
+
+/// File (in the job directory) holding every recording, in update order.
+pub const RECORDS_FILE: &str = "prep_records.json";
+
+fn load_records(dir: &Path) -> Vec<PrepRecord> {
+    std::fs::read_to_string(dir.join(RECORDS_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+fn record(
+    job: &CurlFieldJob,
+    trainer: &Trainer,
+    dir: &Path,
+    phase: usize,
+    records: &mut Vec<PrepRecord>,
+) -> Result<(), AgentError> {
+    // A recording redone on resume (killed between checkpoint and record) replaces its twin.
+    records.retain(|r| r.update < trainer.update || (r.update == trainer.update && r.phase != PHASES[phase]));
+    checkpoint::save(trainer, dir)?;
+    let policy = checkpoint::load_policy(dir)?;
+    let cfg = &trainer.cfg;
+    let mut env = make_with(&cfg.env, &cfg.env_config_json())?;
+    let b = job.record_b(phase);
+    let field = if b == 0.0 {
+        ResetOptions::new().with("field", 0.0)
+    } else {
+        ResetOptions::new().with("field", 1.0).with("field_b", b)
+    };
+    let reach: engram_envs::tasks::reach::CurlReachConfig =
+        engram_envs::registry::parse_config(&cfg.env, &cfg.env_config_json())?;
+    let mut rec = record_prep(
+        &policy,
+        env.as_mut(),
+        &field,
+        reach.n_targets,
+        job.experiment.record_repeats,
+        job.seed.wrapping_mul(7919).wrapping_add(123_456),
+        reach.dt_s,
+        reach.target_radius_m,
+    )?;
+    rec.update = trainer.update;
+    rec.phase = PHASES[phase].to_string();
+    records.push(rec);
+    let json = serde_json::to_string(records).map_err(|e| AgentError::Config(e.to_string()))?;
+    checkpoint::write_atomic(&dir.join(RECORDS_FILE), json.as_bytes())
+}
+
+/// Runs (or resumes) one job of the experiment; returns its summary.
+pub fn run_curl_field_job(
+    job: &Job,
+    dir: &Path,
+    progress: &mut dyn FnMut(u64, u64, f64),
+) -> Result<serde_json::Value, AgentError> {
+    let spec: CurlFieldJob =
+        toml::from_str(&job.config).map_err(|e| AgentError::Config(format!("job {}: {e}", job.id)))?;
+    let ends = spec.experiment.updates.ends();
+    let resumed = checkpoint::resolve(dir).is_ok();
+    let mut trainer = if resumed {
+        checkpoint::load_trainer(dir)?
+    } else {
+        std::fs::create_dir_all(dir).map_err(|e| AgentError::Io { path: dir.display().to_string(), source: e })?;
+        let cfg = spec.train_config(0)?;
+        checkpoint::write_atomic(&dir.join("config.toml"), job.config.as_bytes())?;
+        Trainer::new(cfg)?
+    };
+    let mut records = load_records(dir);
+    let mut log = MetricsLog::open(dir, resumed.then_some(trainer.update))?;
+    let batch = (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
+    let total = ends[4] as u64 * batch;
+    let (start, start_step) = (Instant::now(), trainer.global_step);
+    for phase in 0..PHASES.len() {
+        let has = |records: &[PrepRecord], update: usize| {
+            records.iter().any(|r| r.update == update && r.phase == PHASES[phase])
+        };
+        if trainer.update >= ends[phase] && has(&records, ends[phase]) {
+            continue;
+        }
+        let cfg = spec.train_config(phase)?;
+        if trainer.cfg.env_config != cfg.env_config || trainer.cfg.total_timesteps != cfg.total_timesteps {
+            let boundary = phase > 0 && trainer.update == ends[phase - 1];
+            trainer.set_env_config(cfg.env_config.clone(), cfg.total_timesteps)?;
+            if boundary && spec.experiment.reset_optimizer {
+                trainer.reset_optimizer();
+            }
+        }
+        // First exposure: the new phase's field, before any training in it.
+        if phase > 0 && trainer.update == ends[phase - 1] && !has(&records, trainer.update) {
+            record(&spec, &trainer, dir, phase, &mut records)?;
+        }
+        while trainer.update < ends[phase] {
+            let m = trainer.train_update()?;
+            let sps = (trainer.global_step - start_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            log.write(&m, sps)?;
+            progress(trainer.global_step, total, m.return_mean);
+            let every = spec.experiment.record_every;
+            if phase > 0 && every > 0 && trainer.update % every == 0 && trainer.update < ends[phase] {
+                record(&spec, &trainer, dir, phase, &mut records)?;
+            }
+        }
+        record(&spec, &trainer, dir, phase, &mut records)?;
+    }
+    let at = |name: &str| records.iter().rev().find(|r| r.phase == name);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let summary = |name: &str| {
+        at(name).map(|r| {
+            serde_json::json!({
+                "update": r.update,
+                "max_lateral_deviation_m": mean(&r.max_lateral_deviation_m),
+                "success_rate": mean(&r.success_rate),
+            })
+        })
+    };
+    Ok(serde_json::json!({
+        "variant": spec.variant.name(),
+        "global_step": trainer.global_step,
+        "updates": trainer.update,
+        "train_return_mean": trainer.return_mean(),
+        "phases": PHASES.iter().map(|p| (p.to_string(), summary(p).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+        "records": records.len(),
+    }))
+}

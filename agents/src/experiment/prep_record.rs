@@ -1,0 +1,182 @@
+//! Deterministic centre-out evaluation of a recurrent policy on the reaching task, recording
+//! what the preparatory-subspace probe needs: per target, the hidden state before the go cue,
+//! the initial hand force (early-movement acceleration) and the behaviour metrics.
+
+use crate::error::AgentError;
+use crate::policy::{ActMode, ActOutput, HiddenState, Policy};
+use engram_envs::prelude::*;
+use engram_envs::tasks::reach::{info_keys as k, TrialMetrics, TrialRecorder};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+/// Steps averaged before the go cue for the preparatory state ("last 5 steps", 50 ms).
+pub const PREP_STEPS: usize = 5;
+/// Half-width in steps of the go-cue window (±50 ms at 10 ms steps).
+pub const GO_WINDOW_STEPS: usize = 5;
+/// Steps after the go cue over which the initial hand acceleration is averaged (100 ms).
+pub const FORCE_STEPS: usize = 10;
+/// Go-cue delay of recorded trials, s: fixed so that every recording compares.
+pub const RECORD_DELAY_S: f64 = 0.5;
+/// Safety cap on the steps of one trial.
+const MAX_TRIAL_STEPS: usize = 2000;
+
+/// One recording of all targets at one checkpoint. Shapes in the field docs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrepRecord {
+    /// PPO update at which the policy was recorded.
+    pub update: usize,
+    /// Protocol phase name (`baseline`, `learning`, ...).
+    pub phase: String,
+    /// Signed curl strength during the recorded trials, N·s/m.
+    #[serde(deserialize_with = "engram_envs::serde_nan::f64_or_nan")]
+    pub field_b: f64,
+    /// Width of the recorded hidden state (the actor's last recurrent layer, `h`).
+    pub hidden: usize,
+    /// Mean hidden state over the last [`PREP_STEPS`] steps before the go cue, averaged over
+    /// repeats: `[n_targets, hidden]`.
+    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    pub prep_last: Vec<f64>,
+    /// Mean hidden state over go ± [`GO_WINDOW_STEPS`]: `[n_targets, hidden]`.
+    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    pub prep_go: Vec<f64>,
+    /// Mean hand acceleration over the first [`FORCE_STEPS`] after the go cue (force per unit
+    /// mass), m/s²: `[n_targets, 2]`.
+    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    pub init_force: Vec<f64>,
+    /// Signed maximum lateral deviation per target (mean over repeats), m: `[n_targets]`.
+    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    pub max_lateral_deviation_m: Vec<f64>,
+    /// Angular error at peak velocity per target, degrees: `[n_targets]`.
+    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    pub angular_error_deg: Vec<f64>,
+    /// Endpoint error per target, m: `[n_targets]`.
+    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    pub endpoint_error_m: Vec<f64>,
+    /// Success rate per target: `[n_targets]`.
+    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    pub success_rate: Vec<f64>,
+    /// Hand paths of the first repeat from the go cue on, per target: `[n_targets][T][2]`.
+    pub paths: Vec<Vec<[f64; 2]>>,
+    /// Start position, m.
+    pub start: [f64; 2],
+    /// Target positions, m: `[n_targets][2]`.
+    pub targets: Vec<[f64; 2]>,
+    /// Metrics of the first repeat's trial per target (for figures).
+    pub trials: Vec<TrialMetrics>,
+}
+
+/// Which part of the hidden state is the "preparatory state": the actor's last recurrent
+/// layer's `h` (offset, width). Memoryless policies have none.
+pub fn actor_h_slot(state: &HiddenState) -> Option<(usize, usize)> {
+    state
+        .slots
+        .iter()
+        .filter(|s| s.name.starts_with("actor.") && s.name.ends_with(".h"))
+        .max_by(|a, b| a.name.cmp(&b.name))
+        .map(|s| (s.offset, s.len))
+}
+
+/// Runs `repeats` trials to each of `n_targets` targets (no catch trials, go cue at
+/// [`RECORD_DELAY_S`]) with deterministic actions; observation noise still varies between
+/// repeats (repeat `r` of target `t` is seeded `seed + 1000 r + t`). `field` holds the
+/// reset options of the phase (`field`, `field_b`).
+#[allow(clippy::too_many_arguments)]
+pub fn record_prep(
+    policy: &dyn Policy,
+    env: &mut dyn Env,
+    field: &ResetOptions,
+    n_targets: usize,
+    repeats: usize,
+    seed: u64,
+    dt_s: f64,
+    target_radius_m: f64,
+) -> Result<PrepRecord, AgentError> {
+    let probe = policy.initial_state(1);
+    let (off, width) = actor_h_slot(&probe).unwrap_or((0, 0));
+    let mut rec = PrepRecord {
+        update: 0,
+        phase: String::new(),
+        field_b: field.get("field_b").unwrap_or(0.0),
+        hidden: width,
+        prep_last: vec![0.0; n_targets * width],
+        prep_go: vec![0.0; n_targets * width],
+        init_force: vec![0.0; n_targets * 2],
+        max_lateral_deviation_m: vec![0.0; n_targets],
+        angular_error_deg: vec![0.0; n_targets],
+        endpoint_error_m: vec![0.0; n_targets],
+        success_rate: vec![0.0; n_targets],
+        paths: vec![vec![]; n_targets],
+        start: [0.0; 2],
+        targets: vec![[0.0; 2]; n_targets],
+        trials: vec![],
+    };
+    let mut out = ActOutput::default();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut trace: Vec<Vec<f32>> = vec![];
+    let mut vel: Vec<[f64; 2]> = vec![];
+    let mut recorder = TrialRecorder::new(dt_s, target_radius_m);
+    let scale = 1.0 / repeats as f64;
+    for t in 0..n_targets {
+        for r in 0..repeats {
+            let mut opts = field.clone();
+            opts.values.insert("target".into(), t as f64);
+            opts.values.insert("catch".into(), 0.0);
+            opts.values.insert("delay_s".into(), RECORD_DELAY_S);
+            let (mut obs, mut info) = env.reset(Some(seed + 1000 * r as u64 + t as u64), &opts)?;
+            let go = info.get(k::GO_STEP).unwrap_or(0.0) as usize;
+            let mut state = policy.initial_state(1);
+            trace.clear();
+            vel.clear();
+            recorder.clear();
+            for _ in 0..MAX_TRIAL_STEPS {
+                policy.act(&obs, &mut state, ActMode::Deterministic, &mut rng, &mut out);
+                // The state after reading observation s is the state "at step s".
+                trace.push(state.data[off..off + width].to_vec());
+                let step = env.step(&out.actions)?;
+                obs = step.obs;
+                info = step.info;
+                recorder.push(&info);
+                vel.push([info.get(k::HAND_VX).unwrap_or(0.0), info.get(k::HAND_VY).unwrap_or(0.0)]);
+                if step.terminated || step.truncated {
+                    break;
+                }
+            }
+            let avg_into = |dst: &mut [f64], lo: usize, hi: usize| {
+                let hi = hi.min(trace.len());
+                let lo = lo.min(hi.saturating_sub(1));
+                let n = (hi - lo).max(1) as f64;
+                for row in &trace[lo..hi] {
+                    for (d, &v) in dst.iter_mut().zip(row) {
+                        *d += scale * v as f64 / n;
+                    }
+                }
+            };
+            avg_into(&mut rec.prep_last[t * width..(t + 1) * width], go.saturating_sub(PREP_STEPS), go);
+            avg_into(
+                &mut rec.prep_go[t * width..(t + 1) * width],
+                go.saturating_sub(GO_WINDOW_STEPS),
+                go + GO_WINDOW_STEPS,
+            );
+            // vel[s] is the velocity after step s; acceleration over the first FORCE_STEPS.
+            if let (Some(v0), Some(v1)) =
+                (vel.get(go.saturating_sub(1)), vel.get((go + FORCE_STEPS).min(vel.len().saturating_sub(1))))
+            {
+                let dt = FORCE_STEPS as f64 * dt_s;
+                rec.init_force[2 * t] += scale * (v1[0] - v0[0]) / dt;
+                rec.init_force[2 * t + 1] += scale * (v1[1] - v0[1]) / dt;
+            }
+            let m = recorder.metrics();
+            rec.max_lateral_deviation_m[t] += scale * m.max_lateral_deviation_m;
+            rec.angular_error_deg[t] += scale * m.angular_error_at_peak_velocity_deg;
+            rec.endpoint_error_m[t] += scale * m.endpoint_error_m;
+            rec.success_rate[t] += scale * (m.success as u8 as f64);
+            if r == 0 {
+                rec.paths[t] = recorder.path.clone();
+                rec.start = recorder.start();
+                rec.targets[t] = recorder.target();
+                rec.trials.push(m);
+            }
+        }
+    }
+    Ok(rec)
+}
