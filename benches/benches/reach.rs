@@ -81,7 +81,8 @@ fn vector_step(c: &mut Criterion) {
     g.throughput(Throughput::Elements((N_ENVS * steps) as u64));
     let acts = actions(2 * N_ENVS * steps);
     for (plant, name) in PLANTS {
-        for (exec, ename) in [(Execution::Sequential, "seq"), (Execution::Parallel { min_chunk: 8 }, "rayon")] {
+        for (exec, ename) in [(Execution::Sequential, "seq"), (Execution::Parallel { min_chunk: N_ENVS / 2 }, "rayon")]
+        {
             let mut venv =
                 VectorEnv::from_fn(N_ENVS, Autoreset::SameStep, exec, |_| CurlReach::new(config(plant))).unwrap();
             venv.reset(Some(0)).unwrap();

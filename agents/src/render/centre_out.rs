@@ -1,6 +1,6 @@
 //! Running a policy on the eight centre-out targets and collecting the hand paths.
 
-use super::policy::Policy;
+use super::controller::Controller;
 use engram_envs::env::{Env, ResetOptions};
 use engram_envs::error::EnvResult;
 use engram_envs::tasks::reach::{TrialMetrics, TrialRecorder};
@@ -14,8 +14,8 @@ const MAX_TRIAL_STEPS: usize = 1000;
 pub struct CentreOutRun {
     /// Env id.
     pub env: String,
-    /// Policy name.
-    pub policy: String,
+    /// Controller name.
+    pub controller: String,
     /// Signed curl strength of the block (0 without a curl), N·s/m.
     pub field_b: f64,
     /// Start position, m.
@@ -28,12 +28,12 @@ pub struct CentreOutRun {
     pub metrics: Vec<TrialMetrics>,
 }
 
-/// Runs `policy` once to each of `n_targets` targets. `options` (the field, for instance)
+/// Runs `controller` once to each of `n_targets` targets. `options` (the field, for instance)
 /// are passed to every reset together with `target` and `catch = 0`; the go-cue delay is
 /// fixed at 0.5 s so that blocks compare. Trial `i` is seeded with `seed + i`.
 pub fn run_centre_out(
     env: &mut dyn Env,
-    policy: &mut dyn Policy,
+    controller: &mut dyn Controller,
     options: &ResetOptions,
     n_targets: usize,
     seed: u64,
@@ -42,7 +42,7 @@ pub fn run_centre_out(
 ) -> EnvResult<CentreOutRun> {
     let mut run = CentreOutRun {
         env: env.id().to_string(),
-        policy: policy.name().to_string(),
+        controller: controller.name().to_string(),
         field_b: 0.0,
         start: [0.0; 2],
         targets: vec![],
@@ -57,12 +57,12 @@ pub fn run_centre_out(
         opts.values.insert("catch".into(), 0.0);
         opts.values.insert("delay_s".into(), 0.5);
         let (mut obs, mut info) = env.reset(Some(seed + target as u64), &opts)?;
-        policy.reset();
+        controller.reset();
         rec.clear();
         rec.push(&info);
         let mut field_b: f64 = 0.0;
         for _ in 0..MAX_TRIAL_STEPS {
-            policy.act(&obs, &info, &mut action);
+            controller.act(&obs, &info, &mut action);
             let o = env.step_into(&action, &mut obs, &mut info)?;
             rec.push(&info);
             field_b = info.get("field_b").unwrap_or(field_b);

@@ -150,7 +150,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::super::{run_centre_out, ScriptedPolicy, ZeroPolicy};
+    use super::super::{run_centre_out, ScriptedController, ZeroController};
     use super::*;
     use engram_envs::env::ResetOptions;
     use engram_envs::registry::make;
@@ -163,7 +163,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let mut env = make("CurlReach-v0").unwrap();
         let opts = ResetOptions::new().with("field", 1.0).with("field_b", 8.0);
-        let run = run_centre_out(env.as_mut(), &mut ScriptedPolicy::new(&cfg), &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
+        let run =
+            run_centre_out(env.as_mut(), &mut ScriptedController::new(&cfg), &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
         assert_eq!(run.paths.len(), 8);
         assert!(run.metrics.iter().all(|m| m.success && m.max_lateral_deviation_m > 0.0), "{:?}", run.metrics);
         assert_eq!(run.field_b, 8.0);
@@ -175,7 +176,7 @@ mod tests {
         let png = std::fs::read(dir.join("paths.png")).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         assert!(std::fs::read_to_string(dir.join("paths.svg")).unwrap().contains("curl b=+8"));
-        let zero = run_centre_out(env.as_mut(), &mut ZeroPolicy, &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
+        let zero = run_centre_out(env.as_mut(), &mut ZeroController, &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
         assert!(zero.metrics.iter().all(|m| !m.success));
         assert!(draw_paths(&zero, "zero", &dir.join("paths.gif")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -80,6 +80,7 @@ impl RapierArm {
         // Multibody joints are reduced coordinates: there are no constraints to iterate on, and
         // more solver iterations measured no gain in accuracy, only cost.
         world.integration_parameters.num_solver_iterations = 1;
+        world.integration_parameters.max_ccd_substeps = 0;
         let link = |l: &super::params::LinkParams| {
             RigidBodyBuilder::dynamic().can_sleep(false).additional_mass_properties(MassProperties::new(
                 Vector::new(l.com_m, 0.0),

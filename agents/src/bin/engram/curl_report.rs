@@ -245,7 +245,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
             if let Some(r) = ss[0].records.iter().rev().find(|r| r.phase == *phase) {
                 let run = CentreOutRun {
                     env: "CurlReach".into(),
-                    policy: format!("{variant} seed {}", ss[0].seed),
+                    controller: format!("{variant} seed {}", ss[0].seed),
                     field_b: r.field_b,
                     start: r.start,
                     targets: r.targets.clone(),

@@ -2,13 +2,16 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use engram_agents::render::{draw_paths, run_centre_out, Policy, RandomPolicy, ScriptedPolicy, ZeroPolicy};
+use engram_agents::load_policy;
+use engram_agents::render::{
+    draw_paths, run_centre_out, Controller, PolicyController, RandomController, ScriptedController, ZeroController,
+};
 use engram_envs::env::ResetOptions;
 use engram_envs::registry::{make_with, parse_config};
 use engram_envs::tasks::reach::{CurlReachConfig, FieldKind};
 use std::path::PathBuf;
 
-/// Which policy drives the arm.
+/// Which controller drives the arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PolicyChoice {
     /// PD on the hand along a minimum-jerk path (reaches in the null field).
@@ -17,6 +20,8 @@ pub enum PolicyChoice {
     Zero,
     /// Uniform random commands.
     Random,
+    /// A trained checkpoint (`--checkpoint`), deterministic actions.
+    Checkpoint,
 }
 
 /// Which field the block runs.
@@ -40,9 +45,12 @@ pub struct RenderArgs {
     /// Env id (a CurlReach variant).
     #[arg(long, default_value = "CurlReach-v0")]
     pub env: String,
-    /// Policy: scripted, zero or random. (Checkpoints plug in through the `Policy` trait.)
+    /// Controller: scripted, zero, random, or checkpoint (with `--checkpoint`).
     #[arg(long, value_enum, default_value = "scripted")]
     pub policy: PolicyChoice,
+    /// Run directory, `checkpoints/` directory or checkpoint directory for `--policy checkpoint`.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
     /// Field of the block.
     #[arg(long, value_enum, default_value = "config")]
     pub field: FieldChoice,
@@ -78,10 +86,18 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         };
     }
     let mut env = make_with(&args.env, &cfg_json).with_context(|| format!("making {}", args.env))?;
-    let mut policy: Box<dyn Policy> = match args.policy {
-        PolicyChoice::Scripted => Box::new(ScriptedPolicy::new(&cfg)),
-        PolicyChoice::Zero => Box::new(ZeroPolicy),
-        PolicyChoice::Random => Box::new(RandomPolicy::new(env.action_space().clone(), args.seed)),
+    let mut policy: Box<dyn Controller> = match args.policy {
+        PolicyChoice::Scripted => Box::new(ScriptedController::new(&cfg)),
+        PolicyChoice::Zero => Box::new(ZeroController),
+        PolicyChoice::Random => Box::new(RandomController::new(env.action_space().clone(), args.seed)),
+        PolicyChoice::Checkpoint => {
+            let path = args.checkpoint.as_ref().context("--policy checkpoint needs --checkpoint PATH")?;
+            let loaded = load_policy(path).with_context(|| format!("loading {}", path.display()))?;
+            if loaded.config.env != args.env {
+                bail!("checkpoint was trained on {}, not {}", loaded.config.env, args.env);
+            }
+            Box::new(PolicyController::new(loaded, "checkpoint"))
+        }
     };
     let mut opts = ResetOptions::new();
     let kind = match args.field {

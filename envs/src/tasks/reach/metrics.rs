@@ -49,6 +49,8 @@ pub struct TrialRecorder {
     pub velocity: Vec<[f64; 2]>,
     /// Step index of every recorded sample.
     pub steps: Vec<f64>,
+    /// Lateral force against a force channel at every recorded sample, N.
+    pub channel_force: Vec<f64>,
 }
 
 impl TrialRecorder {
@@ -75,6 +77,35 @@ impl TrialRecorder {
         self.path.push(p);
         self.velocity.push([get(k::HAND_VX), get(k::HAND_VY)]);
         self.steps.push(get(k::STEP));
+        self.channel_force.push(get(k::CHANNEL_FORCE));
+    }
+
+    /// Force-channel adaptation index for a curl of signed strength `b_ns_m`: the slope of
+    /// the lateral force the hand exerted against the channel regressed (through the origin)
+    /// on the lateral force that curl would produce, `b · v_parallel`, over the samples after
+    /// the go cue. 1 = the expected curl fully compensated, 0 = no compensation. NaN if the
+    /// hand never moved along the channel.
+    pub fn adaptation_index(&self, b_ns_m: f64) -> f64 {
+        let s = self.start();
+        let dx = [self.target[0] - s[0], self.target[1] - s[1]];
+        let n = dx[0].hypot(dx[1]).max(f64::MIN_POSITIVE);
+        let d = [dx[0] / n, dx[1] / n];
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for ((v, &t), &f) in self.velocity.iter().zip(&self.steps).zip(&self.channel_force) {
+            if t < self.go_step {
+                continue;
+            }
+            // A curl pushes with −b·v_par along the counter-clockwise normal; compensating it
+            // means pushing +b·v_par against the wall.
+            let x = b_ns_m * (v[0] * d[0] + v[1] * d[1]);
+            sxy += x * f;
+            sxx += x * x;
+        }
+        if sxx > 0.0 {
+            sxy / sxx
+        } else {
+            f64::NAN
+        }
     }
 
     /// The start position (the first recorded hand position), m.

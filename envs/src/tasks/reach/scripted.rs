@@ -20,7 +20,7 @@ pub struct ScriptedGains {
 
 impl Default for ScriptedGains {
     fn default() -> Self {
-        Self { kp_n_m: 300.0, kd_ns_m: 30.0, movement_time_s: 0.5 }
+        Self { kp_n_m: 300.0, kd_ns_m: 30.0, movement_time_s: 0.6 }
     }
 }
 
