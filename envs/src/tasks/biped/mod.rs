@@ -1,0 +1,79 @@
+//! PlanarBiped: Walker2d-v5's walker on rapier2d, with dynamics randomization and held-out
+//! robots (Siekmann et al., RSS 2020).
+
+pub mod config;
+pub mod env;
+pub mod keys;
+
+pub use config::{InfoParams, PlanarBipedConfig, RealSelection};
+pub use env::PlanarBiped;
+
+use crate::error::EnvResult;
+use crate::registry::{parse_config, BoxEnv, EnvSpec};
+
+/// Id of the dynamics-randomized env.
+pub const DR_ID: &str = "PlanarBipedDR-v0";
+/// Id of the twenty held-out robots together.
+pub const REAL_ID: &str = "PlanarBipedReal-v0";
+/// Ids of the held-out families R1–R4.
+pub const REAL_FAMILY_IDS: [&str; 4] =
+    ["PlanarBipedReal-R1-v0", "PlanarBipedReal-R2-v0", "PlanarBipedReal-R3-v0", "PlanarBipedReal-R4-v0"];
+
+/// Time limit of every biped env, steps (Walker2d's).
+pub const MAX_EPISODE_STEPS: usize = 1000;
+
+fn build(id: &'static str, cfg: &serde_json::Value, patch: impl FnOnce(&mut PlanarBipedConfig)) -> EnvResult<BoxEnv> {
+    let mut c = parse_config::<PlanarBipedConfig>(id, cfg)?;
+    patch(&mut c);
+    Ok(Box::new(PlanarBiped::new(c, id)?))
+}
+
+fn nominal(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    build(PlanarBiped::ID, cfg, |_| {})
+}
+
+fn randomized(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    build(DR_ID, cfg, |c| c.randomize = true)
+}
+
+fn real(id: &'static str, sel: RealSelection, cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    build(id, cfg, |c| c.real = Some(sel))
+}
+
+fn real_all(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    real(REAL_ID, RealSelection::All, cfg)
+}
+fn real_r1(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    real(REAL_FAMILY_IDS[0], RealSelection::R1, cfg)
+}
+fn real_r2(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    real(REAL_FAMILY_IDS[1], RealSelection::R2, cfg)
+}
+fn real_r3(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    real(REAL_FAMILY_IDS[2], RealSelection::R3, cfg)
+}
+fn real_r4(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    real(REAL_FAMILY_IDS[3], RealSelection::R4, cfg)
+}
+
+const fn spec(
+    id: &'static str,
+    description: &'static str,
+    build: fn(&serde_json::Value) -> EnvResult<BoxEnv>,
+) -> EnvSpec {
+    EnvSpec { id, description, max_episode_steps: Some(MAX_EPISODE_STEPS), build }
+}
+
+/// The registry entries of the biped envs.
+pub const SPECS: [EnvSpec; 7] = [
+    spec(PlanarBiped::ID, "planar walker with Walker2d-v5's body, task and dynamics (rapier2d)", nominal),
+    spec(DR_ID, "PlanarBiped with dynamics randomization per episode (Siekmann et al. 2020)", randomized),
+    spec(REAL_FAMILY_IDS[0], "held-out robots R1: parameters beyond the training ranges (5 robots)", real_r1),
+    spec(REAL_FAMILY_IDS[1], "held-out robots R2: latency, torque lag, backlash, friction, saturation (5)", real_r2),
+    spec(REAL_FAMILY_IDS[2], "held-out robots R3: quantized biased encoders, delayed finite differences (5)", real_r3),
+    spec(REAL_FAMILY_IDS[3], "held-out robots R4: another simulator step, solver, contact, friction rule (5)", real_r4),
+    spec(REAL_ID, "all twenty held-out robots of R1-R4", real_all),
+];
+
+#[cfg(test)]
+mod tests;
