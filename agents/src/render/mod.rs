@@ -12,6 +12,7 @@
 //! draw_paths(&run, "CurlReach-v0 scripted", std::path::Path::new("paths.png")).unwrap();
 //! ```
 
+pub mod biped;
 pub mod centre_out;
 pub mod paths;
 pub mod policy;

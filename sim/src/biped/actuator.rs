@@ -110,6 +110,12 @@ impl Actuators {
         }
     }
 
+    /// Whether [`Actuators::tick`] reads the joint angles (PD mode); in torque mode only the
+    /// rates matter and the caller may pass anything as angles.
+    pub fn needs_angles(&self) -> bool {
+        self.mode == ActuationMode::Pd
+    }
+
     /// Physics ticks between a command and its effect.
     pub fn delay_ticks(&self) -> usize {
         self.queue.len()

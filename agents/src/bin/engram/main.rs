@@ -9,6 +9,7 @@ mod common;
 mod envs_cmd;
 mod eval;
 mod render;
+mod render_biped;
 mod replay;
 mod rollout;
 mod study;

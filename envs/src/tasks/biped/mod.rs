@@ -8,7 +8,7 @@ pub mod keys;
 pub use config::{InfoParams, PlanarBipedConfig, RealSelection};
 pub use env::PlanarBiped;
 
-use crate::error::EnvResult;
+use crate::error::{EnvError, EnvResult};
 use crate::registry::{parse_config, BoxEnv, EnvSpec};
 
 /// Id of the dynamics-randomized env.
@@ -22,38 +22,49 @@ pub const REAL_FAMILY_IDS: [&str; 4] =
 /// Time limit of every biped env, steps (Walker2d's).
 pub const MAX_EPISODE_STEPS: usize = 1000;
 
-fn build(id: &'static str, cfg: &serde_json::Value, patch: impl FnOnce(&mut PlanarBipedConfig)) -> EnvResult<BoxEnv> {
-    let mut c = parse_config::<PlanarBipedConfig>(id, cfg)?;
-    patch(&mut c);
-    Ok(Box::new(PlanarBiped::new(c, id)?))
+/// The concrete env behind a biped id (no time limit), for callers that need more than the
+/// `Env` trait: [`PlanarBiped::link_poses`] for drawing, [`PlanarBiped::params`].
+pub fn make_planar_biped(id: &str, cfg: &serde_json::Value) -> EnvResult<PlanarBiped> {
+    let Some(spec) = SPECS.iter().find(|s| s.id == id) else {
+        return Err(EnvError::UnknownId { id: id.into(), known: SPECS.map(|s| s.id).join(", ") });
+    };
+    let mut c = parse_config::<PlanarBipedConfig>(spec.id, cfg)?;
+    patch_for(spec.id, &mut c);
+    PlanarBiped::new(c, spec.id)
+}
+
+/// What an id sets in the config on top of the user's.
+fn patch_for(id: &str, c: &mut PlanarBipedConfig) {
+    let families = [RealSelection::R1, RealSelection::R2, RealSelection::R3, RealSelection::R4];
+    if id == DR_ID {
+        c.randomize = true;
+    } else if id == REAL_ID {
+        c.real = Some(RealSelection::All);
+    } else if let Some(k) = REAL_FAMILY_IDS.iter().position(|f| *f == id) {
+        c.real = Some(families[k]);
+    }
 }
 
 fn nominal(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    build(PlanarBiped::ID, cfg, |_| {})
+    Ok(Box::new(make_planar_biped(PlanarBiped::ID, cfg)?))
 }
-
 fn randomized(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    build(DR_ID, cfg, |c| c.randomize = true)
+    Ok(Box::new(make_planar_biped(DR_ID, cfg)?))
 }
-
-fn real(id: &'static str, sel: RealSelection, cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    build(id, cfg, |c| c.real = Some(sel))
-}
-
 fn real_all(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    real(REAL_ID, RealSelection::All, cfg)
+    Ok(Box::new(make_planar_biped(REAL_ID, cfg)?))
 }
 fn real_r1(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    real(REAL_FAMILY_IDS[0], RealSelection::R1, cfg)
+    Ok(Box::new(make_planar_biped(REAL_FAMILY_IDS[0], cfg)?))
 }
 fn real_r2(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    real(REAL_FAMILY_IDS[1], RealSelection::R2, cfg)
+    Ok(Box::new(make_planar_biped(REAL_FAMILY_IDS[1], cfg)?))
 }
 fn real_r3(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    real(REAL_FAMILY_IDS[2], RealSelection::R3, cfg)
+    Ok(Box::new(make_planar_biped(REAL_FAMILY_IDS[2], cfg)?))
 }
 fn real_r4(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
-    real(REAL_FAMILY_IDS[3], RealSelection::R4, cfg)
+    Ok(Box::new(make_planar_biped(REAL_FAMILY_IDS[3], cfg)?))
 }
 
 const fn spec(
