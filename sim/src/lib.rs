@@ -5,6 +5,7 @@
 //! that the tasks in `engram-envs` are built from.
 
 pub mod arm;
+pub mod biped;
 pub mod delay;
 pub mod field;
 

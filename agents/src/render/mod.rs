@@ -13,6 +13,7 @@
 //! draw_paths(&run, "CurlReach-v0 scripted", std::path::Path::new("paths.png")).unwrap();
 //! ```
 
+pub mod biped;
 pub mod centre_out;
 pub mod controller;
 pub mod paths;

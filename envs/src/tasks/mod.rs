@@ -1,5 +1,6 @@
 //! The tasks: classic reference envs (calibrated against Gymnasium) and the physics tasks.
 
+pub mod biped;
 pub mod cartpole;
 pub mod pendulum;
 pub mod reach;
@@ -105,4 +106,11 @@ pub(crate) static SPECS: &[EnvSpec] = &[
         max_episode_steps: Some(CURL_REACH_MAX_STEPS),
         build: curl_reach_point_mass,
     },
+    biped::SPECS[0],
+    biped::SPECS[1],
+    biped::SPECS[2],
+    biped::SPECS[3],
+    biped::SPECS[4],
+    biped::SPECS[5],
+    biped::SPECS[6],
 ];

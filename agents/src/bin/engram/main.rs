@@ -11,6 +11,7 @@ mod envs_cmd;
 mod eval;
 mod experiment;
 mod render;
+mod render_biped;
 mod replay;
 mod rollout;
 mod study;

@@ -74,6 +74,9 @@ pub struct RenderArgs {
 /// Runs `engram render`.
 pub fn run(args: &RenderArgs) -> Result<()> {
     let cfg_json: serde_json::Value = serde_json::from_str(&args.config).context("--config is not valid JSON")?;
+    if args.env.starts_with("PlanarBiped") {
+        return crate::render_biped::run(args, &cfg_json);
+    }
     if !args.env.starts_with("CurlReach") {
         bail!("render draws reaching envs; `{}` is not a CurlReach variant", args.env);
     }
