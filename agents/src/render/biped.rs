@@ -6,7 +6,7 @@
 //! extension: `.png` and `.svg` draw a strip of up to [`STRIP_PANELS`] panels evenly spaced
 //! in time (the last one is the final frame), `.gif` animates every frame.
 
-use super::policy::Policy;
+use super::controller::Controller;
 use engram_envs::env::{Env, ResetOptions};
 use engram_envs::error::EnvError;
 use engram_envs::tasks::biped::make_planar_biped;
@@ -79,7 +79,7 @@ pub fn record_biped(
     cfg: &serde_json::Value,
     seed: u64,
     max_steps: usize,
-    policy: &mut dyn Policy,
+    policy: &mut dyn Controller,
 ) -> Result<Vec<BipedFrame>, BipedRenderError> {
     let mut env = make_planar_biped(id, cfg)?;
     let dt = env.control_dt_s();
@@ -106,7 +106,7 @@ pub struct StandPolicy {
     pub pd: bool,
 }
 
-impl Policy for StandPolicy {
+impl Controller for StandPolicy {
     fn name(&self) -> &str {
         "stand"
     }
@@ -336,7 +336,7 @@ mod tests {
     use super::*;
 
     fn frames(n: usize) -> Vec<BipedFrame> {
-        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut super::super::policy::ZeroPolicy).unwrap()
+        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut super::super::controller::ZeroController).unwrap()
     }
 
     #[test]
