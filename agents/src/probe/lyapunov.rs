@@ -114,10 +114,33 @@ pub fn lyapunov_spectrum<R: Rng, I: IntoIterator<Item = Matrix>>(
     Ok(LyapunovSpectrum { exponents, n_steps })
 }
 
+/// The Jacobians `∂h_{t+1}/∂h_t` along the trajectory of an input-driven map, lazily:
+/// starting from `h0` `[n]`, step `t` evaluates `jacobian(h_t, u_t)` `[n, n]` and then
+/// advances `h_{t+1} = step(h_t, u_t)`, for every row `u_t` of `inputs` `[n_steps, n_inputs]`
+/// (e.g. recorded observations). Feed it to [`lyapunov_spectrum`].
+pub fn trajectory_jacobians<'a, S, J>(
+    step: S,
+    jacobian: J,
+    h0: &[f64],
+    inputs: &'a Matrix,
+) -> impl Iterator<Item = Matrix> + 'a
+where
+    S: Fn(&[f64], &[f64]) -> Vec<f64> + 'a,
+    J: Fn(&[f64], &[f64]) -> Matrix + 'a,
+{
+    let mut h = h0.to_vec();
+    (0..inputs.rows()).map(move |t| {
+        let u = inputs.row(t);
+        let j = jacobian(&h, u);
+        h = step(&h, u);
+        j
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     /// Exponent tolerance after 2000 averaged steps.
@@ -142,6 +165,20 @@ mod tests {
         )
         .unwrap();
         assert!((top.exponents[0] - 1.2f64.ln()).abs() < EXP_TOL);
+    }
+
+    #[test]
+    fn input_driven_gain_gives_mean_log_gain() {
+        // h' = (u_t · h_0, 0.5 · h_1 + u_t): the Jacobian is diag(u_t, 0.5), so the exponents
+        // are mean(ln u_t) and ln 0.5.
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let inputs = Matrix::from_fn(3000, 1, |_, _| rng.gen_range(0.5..2.5));
+        let step = |h: &[f64], u: &[f64]| vec![u[0] * h[0], 0.5 * h[1] + u[0]];
+        let jac = |_: &[f64], u: &[f64]| Matrix::new(2, 2, vec![u[0], 0.0, 0.0, 0.5]).unwrap();
+        let spec = lyapunov_spectrum(trajectory_jacobians(step, jac, &[1.0, 0.0], &inputs), 2, 100, &mut rng).unwrap();
+        let mean_log: f64 = (100..3000).map(|t| inputs.get(t, 0).ln()).sum::<f64>() / 2900.0;
+        assert!((spec.exponents[0] - mean_log).abs() < EXP_TOL, "{:?} vs {mean_log}", spec.exponents);
+        assert!((spec.exponents[1] - 0.5f64.ln()).abs() < EXP_TOL);
     }
 
     #[test]

@@ -108,7 +108,10 @@ pub struct ForceSubspace {
 impl ForceSubspace {
     /// TDR fit: centre the states, regress them on `[force_x, force_y, 1]`
     /// (`X_c ≈ F · B`, `B` `[3, hidden]`), take `pinv(B)` `[hidden, 3]`, keep its force
-    /// columns and orthonormalize them; then fit the force decoder on the projections.
+    /// columns and orthonormalize them in Gram–Schmidt order (as `buildTDRSubspace.m` does
+    /// with `gsog`); then fit the force decoder on the projections. The reference code centres
+    /// with the mean over baseline and learning states together; with the intercept in the
+    /// regression the axes do not depend on which constant is removed.
     pub fn fit(states: &Matrix, forces: &Matrix) -> ProbeResult<Self> {
         check_shapes("ForceSubspace::fit", states, forces)?;
         let (xc, centroid) = centre(states);

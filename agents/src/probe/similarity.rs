@@ -57,11 +57,20 @@ fn check_pair(context: &'static str, x: &Matrix, y: &Matrix) -> ProbeResult<()> 
     Ok(())
 }
 
-/// Orthonormal basis `[n, rank]` of the column space of the centred `x`, by QR with column
-/// pivoting.
+/// Orthonormal basis `[n, rank]` of the column space of the centred `x`: blocked Householder
+/// QR when its `R` diagonal shows full rank, else QR with column pivoting (rank revealing).
 fn centred_basis(x: &Matrix) -> Matrix {
     let (xc, _) = centre(x);
-    let qr = xc.to_faer().col_piv_qr();
+    let xf = xc.to_faer();
+    let qr = xf.qr();
+    let r = qr.thin_R();
+    let k = r.nrows().min(r.ncols());
+    let rmax = (0..k).map(|i| r[(i, i)].abs()).fold(0.0, f64::max);
+    if k == x.cols() && rmax > 0.0 && (0..k).all(|i| r[(i, i)].abs() > QR_RANK_TOL * rmax) {
+        let q = qr.compute_thin_Q();
+        return Matrix::from_fn(x.rows(), k, |i, j| q[(i, j)]);
+    }
+    let qr = xf.col_piv_qr();
     let r = qr.thin_R();
     let q = qr.compute_thin_Q();
     let r00 = if r.nrows() > 0 && r.ncols() > 0 { r[(0, 0)].abs() } else { 0.0 };
@@ -70,6 +79,16 @@ fn centred_basis(x: &Matrix) -> Matrix {
 }
 
 /// CCA of `x` `[n_samples, p]` and `y` `[n_samples, q]`.
+///
+/// ```
+/// use engram_agents::probe::{similarity::cca, Matrix};
+/// let x = Matrix::from_fn(50, 2, |i, j| ((i * (j + 3)) as f64).sin());
+/// // An invertible linear map of x: every canonical correlation is 1.
+/// let y = Matrix::from_fn(50, 2, |i, _| 2.0 * x.get(i, 0) - x.get(i, 1));
+/// let y = Matrix::from_fn(50, 2, |i, j| if j == 0 { y.get(i, 0) } else { x.get(i, 1) + 1.0 });
+/// let c = cca(&x, &y).unwrap();
+/// assert!(c.correlations.iter().all(|r| (r - 1.0).abs() < 1e-9));
+/// ```
 pub fn cca(x: &Matrix, y: &Matrix) -> ProbeResult<Cca> {
     check_pair("cca", x, y)?;
     let (qx, qy) = (centred_basis(x), centred_basis(y));
