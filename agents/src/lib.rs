@@ -21,6 +21,7 @@ pub mod nn;
 pub mod plan;
 pub mod policy;
 pub mod ppo;
+pub mod probe;
 pub mod render;
 pub mod run;
 

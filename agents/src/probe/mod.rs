@@ -1,0 +1,38 @@
+//! Probes: the analysis library that looks inside trained agents.
+//!
+//! Pure `f64` functions on arrays (row-major [`Matrix`]), with faer doing the dense linear
+//! algebra inside (thin SVD, QR, self-adjoint and general eigendecompositions). Nothing here
+//! touches environments, files or the command line: the `engram probe ...` commands and the
+//! studies feed recorded hidden states in and serialize the reports that come out.
+//!
+//! - [`matrix`]: the [`Matrix`] newtype (row-major, shapes `[rows, cols]`) and faer conversion;
+//! - [`linalg`]: centring, PCA, least squares, pseudo-inverse, orthonormalization, principal
+//!   angles between subspaces;
+//! - [`stats`]: R², coefficient of variation, seeded percentile bootstrap, shuffled-label nulls,
+//!   OLS slope with a t confidence interval, Welch TOST equivalence test;
+//! - [`prep_shift`]: the preparatory-subspace uniform-shift analysis (Sun et al. 2022);
+//! - [`sysid`]: implicit system identification with cross-validated ridge decoders;
+//! - [`dynamics`]: fixed points and their linearization (FixedPointFinder);
+//! - [`lyapunov`]: Lyapunov spectra of input-driven maps (Benettin QR method);
+//! - [`similarity`]: CCA, SVCCA and the angular Procrustes shape distance;
+//! - [`json`]: serde helpers writing undefined (non-finite) statistics as `null`.
+//!
+//! All randomness comes from an explicitly passed seeded RNG; faer is built without rayon, so
+//! results do not depend on the thread count.
+
+pub mod dynamics;
+pub mod error;
+pub mod json;
+pub mod linalg;
+pub mod lyapunov;
+pub mod matrix;
+pub mod prep_shift;
+pub mod similarity;
+pub mod stats;
+pub mod sysid;
+
+pub use error::ProbeError;
+pub use matrix::Matrix;
+
+/// Results of the probe functions.
+pub type ProbeResult<T> = Result<T, ProbeError>;
