@@ -124,11 +124,24 @@ impl ForceSubspace {
         Ok(Self { basis, centroid, decoder })
     }
 
+    /// Coordinates `[n, 2]` of states `[n, hidden]` in the force plane (baseline centroid
+    /// removed): the "ring of targets" figure, one call per checkpoint.
+    pub fn project(&self, states: &Matrix) -> ProbeResult<Matrix> {
+        if states.cols() != self.centroid.len() {
+            return Err(ProbeError::ShapeMismatch {
+                context: "ForceSubspace::project",
+                expected: format!("{} units", self.centroid.len()),
+                actual: format!("{} units", states.cols()),
+            });
+        }
+        let xc = Matrix::from_fn(states.rows(), states.cols(), |i, j| states.get(i, j) - self.centroid[j]);
+        xc.matmul(&self.basis)
+    }
+
     /// Forces `[n, 2]` decoded from states `[n, hidden]` with the fixed (baseline) axes,
     /// centroid and decoder.
     pub fn decode(&self, states: &Matrix) -> ProbeResult<Matrix> {
-        let xc = Matrix::from_fn(states.rows(), states.cols(), |i, j| states.get(i, j) - self.centroid[j]);
-        with_intercept(&xc.matmul(&self.basis)?).matmul(&self.decoder)
+        with_intercept(&self.project(states)?).matmul(&self.decoder)
     }
 
     /// Mean over the two force components of the decoding R² (against each component's own

@@ -115,6 +115,15 @@ fn recovers_planted_force_subspace_uniform_shift_and_washout_angle() {
     let expected_persistence = 1.0 + WASH_FRACTION * WASH_ANGLE_DEG.to_radians().cos();
     assert!((s.persistence - expected_persistence).abs() < 0.02, "{}", s.persistence);
     assert!(s.force_r2_baseline > R2_MIN);
+    // In the force plane the baseline states are a linear image of the force ring (an
+    // ellipse, since the planted encoding axes are not orthonormal): a 2×2 map fits exactly.
+    let ring_xy = s.force_subspace.project(&p.input.baseline.states).unwrap();
+    let forces = &p.input.baseline.forces;
+    let map = crate::probe::linalg::least_squares(forces, &ring_xy).unwrap();
+    let fitted = forces.matmul(&map).unwrap();
+    for j in 0..2 {
+        assert!(crate::probe::stats::r_squared(&ring_xy.col(j), &fitted.col(j)) > R2_MIN);
+    }
     for cp in &s.checkpoints {
         assert!(cp.force_r2_baseline_axes > R2_MIN, "{}: {}", cp.label, cp.force_r2_baseline_axes);
         assert!(cp.principal_angles_deg.iter().all(|&a| a < SUBSPACE_TOL_DEG), "{:?}", cp.principal_angles_deg);
