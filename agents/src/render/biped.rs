@@ -336,7 +336,8 @@ mod tests {
     use super::*;
 
     fn frames(n: usize) -> Vec<BipedFrame> {
-        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut super::super::controller::ZeroController).unwrap()
+        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut super::super::controller::ZeroController)
+            .unwrap()
     }
 
     #[test]

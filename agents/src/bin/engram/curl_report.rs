@@ -5,8 +5,11 @@ use anyhow::{Context, Result};
 use engram_agents::experiment::curl_field::{CurlFieldJob, PHASES, RECORDS_FILE};
 use engram_agents::experiment::prep_record::PrepRecord;
 use engram_agents::plan::Plan;
+use engram_agents::probe::prep_shift::{report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput};
+use engram_agents::probe::Matrix;
 use engram_agents::render::{draw_paths, register_font, CentreOutRun};
 use plotters::prelude::*;
+use rand::SeedableRng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -143,6 +146,47 @@ fn draw_curve(seeds: &[&SeedBehaviour], out: &Path, phase_ends: &[usize]) -> Res
     draw_curve_on(SVGBackend::new(&out.with_extension("svg"), (900, 500)).into_drawing_area(), seeds, phase_ends)
 }
 
+/// Seed of the bootstrap and shuffled nulls of the probe (fixed: reports are reproducible).
+const PROBE_SEED: u64 = 20_221_217;
+
+fn phase_states(r: &PrepRecord, label: String) -> Result<PhaseStates> {
+    let n = r.targets.len();
+    Ok(PhaseStates {
+        label,
+        states: Matrix::new(n, r.hidden, r.prep_last.clone())?,
+        forces: Matrix::new(n, 2, r.init_force.clone())?,
+    })
+}
+
+/// The probe's input for one seed: baseline = end of baseline, then end of learning and of
+/// washout, and every other recording after pretraining as an extra checkpoint. The trained
+/// target is target 0 (the field acts on every target in this protocol, so the angular
+/// analysis asks whether the shift depends on the direction relative to target 0).
+fn probe_input(s: &SeedBehaviour) -> Result<Option<PrepShiftInput>> {
+    let last = |p: &str| s.records.iter().rev().find(|r| r.phase == p);
+    let (Some(b), Some(l), Some(w)) = (last("baseline"), last("learning"), last("washout")) else {
+        return Ok(None);
+    };
+    if b.hidden == 0 {
+        return Ok(None);
+    }
+    let angles: Vec<f64> = b.targets.iter().map(|t| (t[1] - b.start[1]).atan2(t[0] - b.start[0])).collect();
+    let checkpoints = s
+        .records
+        .iter()
+        .filter(|r| r.phase != "pretrain")
+        .map(|r| phase_states(r, format!("{}_{}", r.phase, r.update)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(PrepShiftInput {
+        trained_target_rad: angles[0],
+        target_angles_rad: angles,
+        baseline: phase_states(b, "baseline_end".into())?,
+        end_learning: phase_states(l, "learning_end".into())?,
+        end_washout: phase_states(w, "washout_end".into())?,
+        checkpoints,
+    }))
+}
+
 /// Writes the study's report into its directory; returns the path of `report.md`.
 pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
     let seeds = load(plan, dir)?;
@@ -258,12 +302,54 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
             }
         }
         md.push_str("\n\n");
+        let inputs: Vec<(u64, PrepShiftInput)> = ss
+            .iter()
+            .filter_map(|s| probe_input(s).transpose().map(|i| i.map(|i| (s.seed, i))))
+            .collect::<Result<_>>()?;
+        let prep = if inputs.is_empty() {
+            md.push_str("Preparatory-shift probe: no recurrent hidden state recorded.\n\n");
+            serde_json::Value::Null
+        } else {
+            let cfg = PrepShiftConfig::default();
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(PROBE_SEED);
+            match prep_shift_report(&inputs, &cfg, &mut rng) {
+                Ok(rep) => {
+                    md.push_str(&format!(
+                        "### Preparatory-subspace shift ({} seeds; force subspace fitted at the end of baseline)\n\n| statistic | mean [{:.0}% CI] | shuffled null [interval] | p (two-sided) | per seed |\n|---|---|---|---|---|\n",
+                        inputs.len(),
+                        100.0 * cfg.level
+                    ));
+                    for st in &rep.statistics {
+                        let per: Vec<String> = st.per_seed.iter().map(|x| format!("{x:.3}")).collect();
+                        md.push_str(&format!(
+                            "| {} | {:.3} [{:.3}, {:.3}] | {:.3} [{:.3}, {:.3}] | {:.3} | {} |\n",
+                            st.name,
+                            st.mean_ci.estimate,
+                            st.mean_ci.lo,
+                            st.mean_ci.hi,
+                            st.null.mean,
+                            st.null.lo,
+                            st.null.hi,
+                            st.null.p_two_sided,
+                            per.join(", ")
+                        ));
+                    }
+                    md.push_str("\n");
+                    serde_json::to_value(&rep)?
+                }
+                Err(e) => {
+                    md.push_str(&format!("Preparatory-shift probe could not run: {e}\n\n"));
+                    serde_json::json!({"error": e.to_string()})
+                }
+            }
+        };
         report_variants.insert(
             variant.clone(),
             serde_json::json!({
                 "checks": checks.iter().map(|(w, ok, v)| serde_json::json!({"expected": w, "appeared": ok, "value": v})).collect::<Vec<_>>(),
                 "statistics": stats.iter().map(|s| (*s).clone()).collect::<Vec<_>>(),
                 "seeds": ss.iter().map(|s| s.seed).collect::<Vec<_>>(),
+                "prep_shift": prep,
             }),
         );
     }

@@ -2,8 +2,8 @@
 
 use crate::render::{PolicyChoice, RenderArgs};
 use anyhow::{bail, Context, Result};
-use engram_agents::render::biped::{record_biped, render_biped_strip, StandPolicy};
 use engram_agents::load_policy;
+use engram_agents::render::biped::{record_biped, render_biped_strip, StandPolicy};
 use engram_agents::render::{Controller, PolicyController, RandomController, ZeroController};
 use engram_envs::space::Space;
 
