@@ -9,7 +9,6 @@
 //! - [`ppo`]: [`ppo::TrainConfig`], [`ppo::Trainer`], GAE, Adam, normalizers;
 //! - [`checkpoint`]: save / resume / [`checkpoint::load_policy`];
 //! - [`run`]: run directories, metrics files, learning curves, evaluation and recording;
-//!   [`run::render_policy::CheckpointPolicy`] drives `engram render` from any run;
 //! - [`plan`]: studies as job plans for the local executor and Slurm job arrays;
 //! - [`render`]: figures of trajectories (centre-out hand paths);
 //! - [`io`]: atomic file writes.

@@ -4,7 +4,6 @@
 pub mod curves;
 pub mod eval;
 pub mod record;
-pub mod render_policy;
 
 use crate::error::AgentError;
 use crate::ppo::UpdateMetrics;
