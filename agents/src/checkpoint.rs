@@ -11,6 +11,23 @@
 //!   cursors, Adam step) and the parameter list.
 //! - `latest.json`: `{"dir": "update_NNNNNN"}`, replaced last.
 //!
+//! Loading the weights into PyTorch (an MLP actor, `hidden = [64, 64]`):
+//!
+//! ```text
+//! from safetensors.numpy import load_file
+//! import torch
+//! w = load_file("runs/NAME/checkpoints/update_000098/weights.safetensors")
+//! lin = torch.nn.Linear(3, 64)
+//! lin.weight.data = torch.from_numpy(w["actor.mlp0.weight"].T.copy())   # [in, out] -> [out, in]
+//! lin.bias.data = torch.from_numpy(w["actor.mlp0.bias"][0])
+//! # LSTM layer l: weight_ih_l0 = weight_ih.T, weight_hh_l0 = weight_hh.T,
+//! #               bias_ih_l0 = bias[0], bias_hh_l0 = 0 (gate order i, f, g, o)
+//! # GRU layer l:  weight_ih_l0 = weight_ih.T, weight_hh_l0 = weight_hh.T,
+//! #               bias_ih_l0 = bias_ih[0], bias_hh_l0 = bias_hh[0] (gate order r, z, n)
+//! ```
+//! Observations are normalized with `meta.json`'s `state.obs_rms` before the network:
+//! `clip((x − mean) / sqrt(var + 1e-8), −obs_clip, obs_clip)`.
+//!
 //! Every file is written to a temporary name and renamed, and a checkpoint directory is
 //! filled under a temporary name and renamed whole, so a kill leaves either the previous
 //! checkpoint or the new one.

@@ -91,3 +91,52 @@ fn train_resume_eval_record_round_trip() {
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }
+
+#[test]
+fn a_killed_run_resumes_to_the_uninterrupted_result() {
+    // SIGKILL at an arbitrary moment after the first checkpoint (possibly mid-update or
+    // mid-save), then `--resume`: the curve and the final weights equal those of a run that
+    // was never interrupted.
+    let (a, b) = (tmp("nokill"), tmp("kill"));
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let base = [
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--quiet",
+        "--set",
+        "total_timesteps=20480",
+        "--set",
+        "ppo.n_envs=4",
+        "--set",
+        "ppo.n_steps=64",
+        "--set",
+        "ppo.n_epochs=4",
+        "--set",
+        "checkpoint_every=1",
+    ];
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--out", a_s]);
+    engram(&args);
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--out", b_s]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engram")).args(&args).spawn().unwrap();
+    let latest = b.join("checkpoints/latest.json");
+    let t0 = std::time::Instant::now();
+    while !latest.exists() && t0.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    engram(&["train", "--resume", b_s, "--quiet"]);
+    assert_eq!(curve(&a), curve(&b), "resumed run differs from the uninterrupted one");
+    let weights = |d: &Path| {
+        let dir = std::fs::read_to_string(d.join("checkpoints/latest.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&dir).unwrap();
+        std::fs::read(d.join("checkpoints").join(v["dir"].as_str().unwrap()).join("weights.safetensors")).unwrap()
+    };
+    assert!(weights(&a) == weights(&b), "final weights differ");
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}

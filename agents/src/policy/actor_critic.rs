@@ -512,6 +512,33 @@ mod tests {
     }
 
     #[test]
+    fn pinned_state_makes_the_step_independent_of_history() {
+        // A probe overwrites the caller-owned state buffer between steps: the next step must
+        // then depend only on the pinned values and the observation.
+        let n = net(PolicyKind::Lstm, 1, false, ActionDist::Gaussian { dim: 2 });
+        let obs = [0.3f32, -0.2, 0.5, 0.1, 0.0, -0.4];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let mut out = ActOutput::default();
+        let pinned: Vec<f32> = (0..2 * n.state_width()).map(|i| (i as f32 * 0.37).sin()).collect();
+        let mut results = Vec::new();
+        for history in 0..3 {
+            let mut s = n.initial_state(2);
+            for _ in 0..history * 4 {
+                n.act(&obs, &mut s, ActMode::Deterministic, &mut rng, &mut out);
+            }
+            s.data.copy_from_slice(&pinned);
+            n.act(&obs, &mut s, ActMode::Deterministic, &mut rng, &mut out);
+            results.push((out.actions.clone(), out.values.clone(), s.data.clone()));
+        }
+        assert!(results.windows(2).all(|w| w[0] == w[1]));
+        // And the state matters: a zero state gives another action.
+        let mut s = n.initial_state(2);
+        n.act(&obs, &mut s, ActMode::Deterministic, &mut rng, &mut out);
+        assert_ne!(out.actions, results[0].0);
+        assert_eq!(n.initial_state(2).slot("critic.rnn0.c").map(|s| s.len), Some(5));
+    }
+
+    #[test]
     fn gradients_match_finite_differences() {
         // Central differences of the PPO loss (clip range wide enough to stay smooth) against
         // dfdx's backward, through BPTT with episode-start masks, both heads, both trunks.

@@ -32,7 +32,7 @@ pub struct PpoConfig {
     pub clip_vloss: Option<f32>,
     /// Entropy bonus coefficient. Default 0.
     pub ent_coef: f32,
-    /// Value loss coefficient. Default 0.5.
+    /// Value loss coefficient; the value loss is `½ · mean((V − R)²)` as in CleanRL. Default 0.5.
     pub vf_coef: f32,
     /// Global gradient-norm clip. Default 0.5.
     pub max_grad_norm: f32,

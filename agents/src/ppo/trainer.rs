@@ -155,7 +155,7 @@ pub struct Trainer {
     pub global_step: u64,
     /// Episodes finished.
     pub episodes: u64,
-    pool: rayon::ThreadPool,
+    pool: std::sync::Arc<rayon::ThreadPool>,
 }
 
 /// The action distribution for an env's action space.
@@ -193,7 +193,7 @@ impl Trainer {
             update: 0,
             global_step: 0,
             episodes: 0,
-            pool: policy_pool()?,
+            pool: std::sync::Arc::new(policy_pool()?),
         })
     }
 
@@ -233,7 +233,7 @@ impl Trainer {
             update: state.update,
             global_step: state.global_step,
             episodes: state.episodes,
-            pool: policy_pool()?,
+            pool: std::sync::Arc::new(policy_pool()?),
             cfg,
         })
     }
@@ -280,10 +280,8 @@ impl Trainer {
 
     /// One rollout and one optimization phase.
     pub fn train_update(&mut self) -> Result<UpdateMetrics, AgentError> {
-        let pool = std::mem::replace(&mut self.pool, policy_pool()?);
-        let out = pool.install(|| self.train_update_inner());
-        self.pool = pool;
-        out
+        let pool = std::sync::Arc::clone(&self.pool);
+        pool.install(|| self.train_update_inner())
     }
 
     fn normalized(&self, raw: &[f32]) -> Vec<f32> {

@@ -64,6 +64,20 @@ fn forward_flops(t: &Trainer) -> f64 {
         .sum()
 }
 
+/// CPU seconds (user + system) of this process so far, from `/proc/self/stat` (Linux; 10 ms
+/// resolution). On a shared machine wall-clock rates depend on the other processes; the CPU
+/// time of the (single-threaded) training loop does not.
+fn cpu_seconds() -> Option<f64> {
+    /// Linux's USER_HZ.
+    const TICKS_PER_S: f64 = 100.0;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let (u, s) = (f.get(11)?.parse::<f64>().ok()?, f.get(12)?.parse::<f64>().ok()?);
+    Some((u + s) / TICKS_PER_S)
+}
+
 /// Runs `engram bench train`.
 pub fn run(a: BenchTrainArgs) -> Result<()> {
     println!(
@@ -82,6 +96,7 @@ pub fn run(a: BenchTrainArgs) -> Result<()> {
         t.train_update()?; // warm-up
         let (mut roll, mut opt, mut samples, mut steps) = (0.0, 0.0, 0usize, 0u64);
         let start = std::time::Instant::now();
+        let cpu0 = cpu_seconds();
         for _ in 0..a.updates {
             let before = t.global_step;
             let m = t.train_update()?;
@@ -91,12 +106,14 @@ pub fn run(a: BenchTrainArgs) -> Result<()> {
             steps += t.global_step - before;
         }
         let wall = start.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
         // Backward costs about twice the forward.
         let gflops = 3.0 * forward_flops(&t) * samples as f64 / opt / 1e9;
         println!(
-            "{:<6} {:>12.0} {:>12.3} {:>12.3} {:>14.2} {:>10}",
+            "{:<6} {:>12.0} {:>16.0} {:>12.3} {:>12.3} {:>14.2} {:>10}",
             name.trim(),
             steps as f64 / wall,
+            cpu.map_or(f64::NAN, |c| steps as f64 / c),
             roll / a.updates as f64,
             opt / a.updates as f64,
             gflops,

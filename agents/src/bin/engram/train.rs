@@ -66,9 +66,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if dir.join("checkpoints").exists() || dir.join("metrics.jsonl").exists() {
                 bail!("{} already holds a run: use --resume {0} or another --out", dir.display());
             }
+            // Build first, so a bad env id or config leaves no run directory behind.
+            let t = Trainer::new(cfg.clone())?;
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             checkpoint::write_atomic(&dir.join("config.toml"), cfg.to_toml().as_bytes())?;
-            let t = Trainer::new(cfg)?;
             (t, dir.clone(), MetricsLog::open(&dir, None)?)
         }
     };
