@@ -334,7 +334,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
                             per.join(", ")
                         ));
                     }
-                    md.push_str("\n");
+                    md.push('\n');
                     serde_json::to_value(&rep)?
                 }
                 Err(e) => {
