@@ -5,7 +5,7 @@ use super::config::{InfoParams, PlanarBipedConfig};
 use super::keys::{self, NORMALIZED_KEYS};
 use crate::env::{validate_action, validate_state, Env, EpisodeStatus, ResetOptions, StepOutcome};
 use crate::error::{EnvError, EnvResult};
-use crate::info::Info;
+use crate::info::{Info, INFO_CAPACITY};
 use crate::rng::NumpyPcg64;
 use crate::space::Space;
 use engram_sim::biped::{
@@ -136,14 +136,8 @@ impl PlanarBiped {
             prev_action: [0.0; N_JOINTS],
             commanded_speed: 0.0,
             steps: 0,
-            info_keys: vec![],
+            info_keys: Self::info_schema(&cfg),
             cfg,
-        })
-        .map(|mut env| {
-            let mut info = Info::new();
-            env.write_info(&mut info, 0.0, 0.0, 0.0, 0.0);
-            env.info_keys = info.keys().to_vec();
-            env
         })
     }
 
@@ -265,36 +259,64 @@ impl PlanarBiped {
         debug_assert_eq!(k, obs.len());
     }
 
+    /// The info keys of `cfg`, in the order [`PlanarBiped::write_info`] writes them.
+    fn info_schema(cfg: &PlanarBipedConfig) -> Vec<&'static str> {
+        let mut k = vec![
+            keys::X_POSITION,
+            keys::Z_DISTANCE,
+            keys::X_VELOCITY,
+            keys::REWARD_FORWARD,
+            keys::REWARD_CTRL,
+            keys::REWARD_SURVIVE,
+            keys::ROBOT,
+        ];
+        if cfg.info_params != InfoParams::None {
+            k.extend(PARAMS.iter().enumerate().filter(|(i, _)| keys::reported(*i)).map(|(_, (n, _))| *n));
+        }
+        if cfg.info_params == InfoParams::Both {
+            k.extend(NORMALIZED_KEYS);
+        }
+        k
+    }
+
     fn write_info(&self, info: &mut Info, x_velocity: f64, forward: f64, ctrl: f64, survive: f64) {
-        // `Info::set` searches the keys already present; when the info already starts with
-        // this env's keys in order (the previous step's), each search ends at once instead of
-        // scanning 61 strings. Keys set after ours by wrappers are theirs to overwrite.
-        let keys = info.keys();
-        let ours = &self.info_keys;
-        let fresh = keys.len() < ours.len()
-            || !keys.iter().zip(ours).all(|(a, b)| std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len());
-        if fresh {
-            info.clear();
-        }
-        info.set(keys::X_POSITION, self.state.qpos[0]);
-        info.set(keys::Z_DISTANCE, self.state.qpos[1] - RESET_ROOT_Z_M);
-        info.set(keys::X_VELOCITY, x_velocity);
-        info.set(keys::REWARD_FORWARD, forward);
-        info.set(keys::REWARD_CTRL, ctrl);
-        info.set(keys::REWARD_SURVIVE, survive);
-        info.set(keys::ROBOT, self.robot.map_or(-1.0, |r| r as f64));
-        if self.cfg.info_params == InfoParams::None {
-            return;
-        }
-        let raw = self.params.to_array();
-        for (i, (name, _)) in PARAMS.iter().enumerate() {
-            if keys::reported(i) {
-                info.set(name, raw[i]);
+        let mut values = [0.0; INFO_CAPACITY];
+        values[..7].copy_from_slice(&[
+            self.state.qpos[0],
+            self.state.qpos[1] - RESET_ROOT_Z_M,
+            x_velocity,
+            forward,
+            ctrl,
+            survive,
+            self.robot.map_or(-1.0, |r| r as f64),
+        ]);
+        let mut n = 7;
+        if self.cfg.info_params != InfoParams::None {
+            let raw = self.params.to_array();
+            for (i, v) in raw.iter().enumerate() {
+                if keys::reported(i) {
+                    values[n] = *v;
+                    n += 1;
+                }
             }
         }
         if self.cfg.info_params == InfoParams::Both {
-            for (k, key) in NORMALIZED_KEYS.iter().enumerate() {
-                info.set(key, self.normalized[k]);
+            values[n..n + NORMALIZED_KEYS.len()].copy_from_slice(&self.normalized[..NORMALIZED_KEYS.len()]);
+            n += NORMALIZED_KEYS.len();
+        }
+        let ours = &self.info_keys;
+        debug_assert_eq!(n, ours.len());
+        // Same schema as the previous step (the usual case): overwrite the values in place.
+        // Keys set after ours by wrappers are theirs to overwrite.
+        let keys = info.keys();
+        let same = keys.len() >= n
+            && keys.iter().zip(ours).all(|(a, b)| std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len());
+        if same {
+            info.values_mut()[..n].copy_from_slice(&values[..n]);
+        } else {
+            info.clear();
+            for (k, v) in ours.iter().zip(&values[..n]) {
+                info.set(k, *v);
             }
         }
     }

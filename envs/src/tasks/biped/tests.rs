@@ -355,3 +355,29 @@ fn invalid_configs_are_refused_with_the_field() {
     }
     assert!(make_with(PlanarBiped::ID, &serde_json::json!({ "no_such_field": 1 })).is_err());
 }
+
+#[test]
+fn a_shared_info_always_carries_the_stepping_envs_values() {
+    // The in-place fast path must not leave another env's parameters behind.
+    let mut a = make(DR_ID).unwrap();
+    let mut b = make(DR_ID).unwrap();
+    let mut obs = vec![0.0; 17];
+    let mut info = Info::new();
+    a.reset_into(Some(1), &ResetOptions::default(), &mut obs, &mut info).unwrap();
+    let mass_a = info.get("mass_torso_kg").unwrap();
+    b.reset_into(Some(2), &ResetOptions::default(), &mut obs, &mut info).unwrap();
+    let mass_b = info.get("mass_torso_kg").unwrap();
+    assert_ne!(mass_a, mass_b);
+    for _ in 0..3 {
+        a.step_into(&[0.0; 6], &mut obs, &mut info).unwrap();
+        assert_eq!(info.get("mass_torso_kg"), Some(mass_a));
+        b.step_into(&[0.0; 6], &mut obs, &mut info).unwrap();
+        assert_eq!(info.get("mass_torso_kg"), Some(mass_b));
+    }
+    // A foreign schema is replaced, not extended.
+    let mut foreign = Info::new();
+    foreign.set("something_else", 1.0);
+    a.step_into(&[0.0; 6], &mut obs, &mut foreign).unwrap();
+    assert_eq!(foreign.get("something_else"), None);
+    assert_eq!(foreign.keys(), info.keys());
+}
