@@ -1,34 +1,68 @@
-//! JSON has no NaN: `serde_json` writes a non-finite float as `null`. These deserializers
-//! read `null` back as NaN, so records with undefined values (an angle of a reach that never
-//! moved, say) round-trip. Use with `#[serde(deserialize_with = "...")]`.
+//! JSON for values that may be undefined: non-finite `f64` values (NaN, ±inf) are written as
+//! `null` (JSON has no NaN) and `null` is read back as NaN, so records and reports with
+//! undefined values (the angle of a reach that never moved, a statistic of too few points)
+//! round-trip.
+//!
+//! Use with `#[serde(with = "engram_envs::serde_nan::f64_or_null")]` on an `f64` field and
+//! `#[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]` on a `Vec<f64>` field.
 
-use serde::{Deserialize, Deserializer};
+/// One `f64`: non-finite ↔ `null`.
+pub mod f64_or_null {
+    use serde::{Deserialize, Deserializer, Serializer};
 
-/// An `f64` that may be `null` (read as NaN).
-pub fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    /// Writes a finite value as a number, anything else as `null`.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    /// Reads a number, or `null` as NaN.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
-/// A `Vec<f64>` whose elements may be `null` (read as NaN).
-pub fn vec_f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-    Ok(Vec::<Option<f64>>::deserialize(d)?.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+/// A `Vec<f64>`: non-finite elements ↔ `null`.
+pub mod vec_f64_or_null {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes finite elements as numbers, the others as `null`.
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for x in v {
+            seq.serialize_element(&x.is_finite().then_some(*x))?;
+        }
+        seq.end()
+    }
+
+    /// Reads numbers, `null` elements as NaN.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Option<f64>>::deserialize(d)?.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct S {
-        #[serde(deserialize_with = "super::f64_or_nan")]
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    struct T {
+        #[serde(with = "super::f64_or_null")]
         a: f64,
-        #[serde(deserialize_with = "super::vec_f64_or_nan")]
-        v: Vec<f64>,
+        #[serde(with = "super::vec_f64_or_null")]
+        b: Vec<f64>,
     }
 
     #[test]
-    fn nan_round_trips_through_json() {
-        let text = serde_json::to_string(&S { a: f64::NAN, v: vec![1.0, f64::NAN] }).unwrap();
-        assert_eq!(text, r#"{"a":null,"v":[1.0,null]}"#);
-        let s: S = serde_json::from_str(&text).unwrap();
-        assert!(s.a.is_nan() && s.v[0] == 1.0 && s.v[1].is_nan());
+    fn non_finite_round_trips_as_null() {
+        let t = T { a: f64::NAN, b: vec![1.0, f64::INFINITY] };
+        let j = serde_json::to_string(&t).unwrap();
+        assert_eq!(j, r#"{"a":null,"b":[1.0,null]}"#);
+        let back: T = serde_json::from_str(&j).unwrap();
+        assert!(back.a.is_nan() && back.b[0] == 1.0 && back.b[1].is_nan());
     }
 }

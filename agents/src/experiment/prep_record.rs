@@ -28,32 +28,32 @@ pub struct PrepRecord {
     /// Protocol phase name (`baseline`, `learning`, ...).
     pub phase: String,
     /// Signed curl strength during the recorded trials, N·s/m.
-    #[serde(deserialize_with = "engram_envs::serde_nan::f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub field_b: f64,
     /// Width of the recorded hidden state (the actor's last recurrent layer, `h`).
     pub hidden: usize,
     /// Mean hidden state over the last [`PREP_STEPS`] steps before the go cue, averaged over
     /// repeats: `[n_targets, hidden]`.
-    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub prep_last: Vec<f64>,
     /// Mean hidden state over go ± [`GO_WINDOW_STEPS`]: `[n_targets, hidden]`.
-    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub prep_go: Vec<f64>,
     /// Mean hand acceleration over the first [`FORCE_STEPS`] after the go cue (force per unit
     /// mass), m/s²: `[n_targets, 2]`.
-    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub init_force: Vec<f64>,
     /// Signed maximum lateral deviation per target (mean over repeats), m: `[n_targets]`.
-    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub max_lateral_deviation_m: Vec<f64>,
     /// Angular error at peak velocity per target, degrees: `[n_targets]`.
-    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub angular_error_deg: Vec<f64>,
     /// Endpoint error per target, m: `[n_targets]`.
-    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub endpoint_error_m: Vec<f64>,
     /// Success rate per target: `[n_targets]`.
-    #[serde(deserialize_with = "engram_envs::serde_nan::vec_f64_or_nan")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub success_rate: Vec<f64>,
     /// Hand paths of the first repeat from the go cue on, per target: `[n_targets][T][2]`.
     pub paths: Vec<Vec<[f64; 2]>>,

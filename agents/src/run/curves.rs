@@ -3,21 +3,6 @@
 use plotters::prelude::*;
 use std::path::Path;
 
-/// Fonts tried for the PNG labels (plotters' `ab_glyph` backend needs a TTF file).
-const FONT_PATHS: &[&str] = &["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf"];
-
-fn register_font() -> bool {
-    for p in FONT_PATHS {
-        if let Ok(bytes) = std::fs::read(p) {
-            let leaked: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            if plotters::style::register_font("sans-serif", FontStyle::Normal, leaked).is_ok() {
-                return true;
-            }
-        }
-    }
-    false
-}
-
 /// `(global_step, return_mean)` pairs of a run's `metrics.jsonl` (NaN returns skipped).
 pub fn read_curve(run_dir: &Path) -> Vec<(f64, f64)> {
     let text = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap_or_default();
@@ -60,13 +45,9 @@ where
     root.present().map_err(|e| e.to_string())
 }
 
-/// Writes `curves.png` and `curves.svg` into `run_dir`. Figures are best effort: the error
-/// says what failed (for example no font for the labels).
+/// Writes `curves.png` and `curves.svg` into `run_dir` (labels in the embedded font).
 pub fn write_curves(run_dir: &Path, title: &str) -> Result<(), String> {
-    static FONT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if !*FONT.get_or_init(register_font) {
-        return Err(format!("no TTF font found for the figure labels (tried {FONT_PATHS:?})"));
-    }
+    crate::render::register_font();
     let pts = read_curve(run_dir);
     let png = run_dir.join("curves.png");
     draw(BitMapBackend::new(&png, (800, 500)).into_drawing_area(), title, &pts)?;

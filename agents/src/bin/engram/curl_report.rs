@@ -31,8 +31,7 @@ fn mean_ci(v: &[f64]) -> (f64, f64) {
         return (m, f64::NAN);
     }
     let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    const T: [f64; 10] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
-    (m, T.get(n - 2).copied().unwrap_or(1.96) * sd / (n as f64).sqrt())
+    (m, engram_agents::probe::stats::student_t_quantile(0.975, (n - 1) as f64) * sd / (n as f64).sqrt())
 }
 
 /// Per-seed behaviour of one job.

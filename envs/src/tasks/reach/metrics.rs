@@ -16,19 +16,19 @@ pub struct TrialMetrics {
     /// Whether the trial ended successfully.
     pub success: bool,
     /// Signed lateral deviation of largest magnitude after the go cue, m.
-    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
+    #[serde(with = "crate::serde_nan::f64_or_null")]
     pub max_lateral_deviation_m: f64,
     /// Signed angle between the hand velocity at peak speed and the target direction, deg.
-    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
+    #[serde(with = "crate::serde_nan::f64_or_null")]
     pub angular_error_at_peak_velocity_deg: f64,
     /// Distance from the hand to the target at the end of the trial, m.
-    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
+    #[serde(with = "crate::serde_nan::f64_or_null")]
     pub endpoint_error_m: f64,
     /// Time from the go cue to the first step inside the target radius, s (NaN if never).
-    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
+    #[serde(with = "crate::serde_nan::f64_or_null")]
     pub movement_time_s: f64,
     /// Peak hand speed after the go cue, m/s.
-    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
+    #[serde(with = "crate::serde_nan::f64_or_null")]
     pub peak_speed_m_s: f64,
 }
 
