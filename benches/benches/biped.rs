@@ -19,13 +19,7 @@ const N_ENVS: usize = 16;
 const IDS: [&str; 4] = ["PlanarBiped-v0", "PlanarBipedDR-v0", "PlanarBipedReal-v0", "PlanarBipedReal-R4-v0"];
 
 fn random_actions(space: &Space, n: usize) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let d = space.flat_dim();
-    let mut out = vec![0.0; n * d];
-    for row in out.chunks_exact_mut(d) {
-        space.sample_into(&mut rng, row);
-    }
-    out
+    space.sample_n(&mut ChaCha8Rng::seed_from_u64(0), n)
 }
 
 fn single(c: &mut Criterion) {

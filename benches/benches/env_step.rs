@@ -15,13 +15,7 @@ const STEPS_PER_ITER: usize = 1_000;
 const N_ENVS: usize = 16;
 
 fn random_actions(space: &Space, n: usize) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let d = space.flat_dim();
-    let mut out = vec![0.0; n * d];
-    for row in out.chunks_exact_mut(d) {
-        space.sample_into(&mut rng, row);
-    }
-    out
+    space.sample_n(&mut ChaCha8Rng::seed_from_u64(0), n)
 }
 
 fn single(c: &mut Criterion) {

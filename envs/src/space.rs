@@ -92,6 +92,17 @@ impl Space {
         out
     }
 
+    /// `n` random elements, flat `[n, flat_dim]` (pre-generated actions for benchmarks and
+    /// replays).
+    pub fn sample_n<R: Rng + ?Sized>(&self, rng: &mut R, n: usize) -> Vec<f32> {
+        let d = self.flat_dim();
+        let mut out = vec![0.0; n * d];
+        for row in out.chunks_exact_mut(d) {
+            self.sample_into(rng, row);
+        }
+        out
+    }
+
     /// Checks that bounds are ordered and not NaN, and the shape matches.
     pub fn is_valid(&self) -> bool {
         match self {

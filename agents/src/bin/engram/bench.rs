@@ -52,13 +52,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
 
 /// Pre-generated random actions, `[n, act_dim]`, so sampling is not timed.
 fn actions(space: &Space, n: usize) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let d = space.flat_dim();
-    let mut out = vec![0.0; n * d];
-    for row in out.chunks_exact_mut(d) {
-        space.sample_into(&mut rng, row);
-    }
-    out
+    space.sample_n(&mut ChaCha8Rng::seed_from_u64(0), n)
 }
 
 fn single(a: &BenchEnvArgs) -> Result<Vec<f64>> {
