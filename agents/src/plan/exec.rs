@@ -8,7 +8,6 @@ use crate::policy::ActMode;
 use crate::ppo::{TrainConfig, Trainer};
 use crate::run::{curves, eval::run_episodes, MetricsLog};
 use std::path::Path;
-use std::time::Instant;
 
 /// Episodes of the deterministic evaluation that ends a training job.
 pub const EVAL_EPISODES: usize = 10;
@@ -74,19 +73,10 @@ fn train_job(job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Va
     };
     let mut log = MetricsLog::open(dir, resumed.then_some(trainer.update))?;
     let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
-    let (start, start_step) = (Instant::now(), trainer.global_step);
-    let every = trainer.cfg.checkpoint_every;
     progress(trainer.global_step, total, f64::NAN);
-    while !trainer.finished() {
-        let m = trainer.train_update()?;
-        let sps = (trainer.global_step - start_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
-        log.write(&m, sps)?;
-        progress(trainer.global_step, total, m.return_mean);
-        if every > 0 && m.update % every == 0 && !trainer.finished() {
-            checkpoint::save(&trainer, dir)?;
-        }
-    }
-    checkpoint::save(&trainer, dir)?;
+    crate::run::train_loop(&mut trainer, dir, &mut log, None, &mut |m, _| {
+        progress(m.global_step, total, m.return_mean)
+    })?;
     // The figure is a convenience; a plotting failure must not fail the job.
     let _ = curves::write_curves(dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind));
     let policy = checkpoint::load_policy(dir)?;

@@ -100,3 +100,33 @@ fn update_of(line: &str) -> Option<usize> {
         line.split(',').next()?.parse().ok()
     }
 }
+
+/// Runs `trainer` until its budget is spent (or, with `max_updates`, until this call has done
+/// that many updates): every update is appended to `log` and reported to `progress` with the
+/// steps/s of this call, a checkpoint is written every `checkpoint_every` updates, and one at
+/// the end. Returns the last checkpoint's path and whether the budget is spent.
+pub fn train_loop(
+    trainer: &mut crate::ppo::Trainer,
+    dir: &Path,
+    log: &mut MetricsLog,
+    max_updates: Option<usize>,
+    progress: &mut dyn FnMut(&UpdateMetrics, f64),
+) -> Result<(PathBuf, bool), AgentError> {
+    let (start, start_step) = (std::time::Instant::now(), trainer.global_step);
+    let every = trainer.cfg.checkpoint_every;
+    let mut done_here = 0usize;
+    while !trainer.finished() {
+        let m = trainer.train_update()?;
+        done_here += 1;
+        let sps = (trainer.global_step - start_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        log.write(&m, sps)?;
+        progress(&m, sps);
+        if max_updates.is_some_and(|s| done_here >= s) {
+            return Ok((crate::checkpoint::save(trainer, dir)?, trainer.finished()));
+        }
+        if every > 0 && m.update % every == 0 && !trainer.finished() {
+            crate::checkpoint::save(trainer, dir)?;
+        }
+    }
+    Ok((crate::checkpoint::save(trainer, dir)?, true))
+}

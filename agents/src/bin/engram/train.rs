@@ -7,7 +7,6 @@ use engram_agents::ppo::{TrainConfig, Trainer};
 use engram_agents::run::{curves, MetricsLog};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Train a policy with PPO.
 #[derive(Args, Debug)]
@@ -80,27 +79,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  ETA {eta}").expect("valid template"),
     );
     bar.set_position(trainer.global_step);
-    let every = trainer.cfg.checkpoint_every;
-    let start = Instant::now();
-    let start_step = trainer.global_step;
-    let mut done_here = 0usize;
-    while !trainer.finished() {
-        let m = trainer.train_update()?;
-        done_here += 1;
-        let sps = (trainer.global_step - start_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
-        log.write(&m, sps)?;
-        bar.set_position(trainer.global_step);
-        bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
-        if every > 0 && m.update % every == 0 && !trainer.finished() {
-            checkpoint::save(&trainer, &dir)?;
-        }
-        if args.stop_after.is_some_and(|s| done_here >= s) {
-            checkpoint::save(&trainer, &dir)?;
-            bar.abandon();
-            return Ok(());
-        }
+    let (ckpt, finished) =
+        engram_agents::run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, &mut |m, sps| {
+            bar.set_position(m.global_step);
+            bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
+        })?;
+    if !finished {
+        bar.abandon();
+        return Ok(());
     }
-    let ckpt = checkpoint::save(&trainer, &dir)?;
     bar.finish();
     if let Err(e) = curves::write_curves(&dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind)) {
         eprintln!("warning: no learning-curve figure: {e}");
