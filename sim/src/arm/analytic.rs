@@ -4,6 +4,7 @@ use super::activation::Activation;
 use super::model::{Trig, TwoLinkModel};
 use super::params::{ActuatorParams, ArmParams};
 use super::plant::{limit_torque, Plant, PlantState};
+use super::rk4::rk4_step;
 use crate::field::ForceField;
 
 /// The two-link arm of [`TwoLinkModel`], one RK4 step per control step.
@@ -69,11 +70,6 @@ impl AnalyticArm {
     }
 }
 
-#[inline]
-fn axpy(x: [f64; 2], a: f64, y: [f64; 2]) -> [f64; 2] {
-    [x[0] + a * y[0], x[1] + a * y[1]]
-}
-
 impl Plant for AnalyticArm {
     fn name(&self) -> &'static str {
         "analytic"
@@ -102,20 +98,8 @@ impl Plant for AnalyticArm {
         let g = self.max_torque_nm;
         let tau_at = |k: usize| [g * self.act.at(k, u[0], a0[0]), g * self.act.at(k, u[1], a0[1])];
         let (t0, th, t1) = (tau_at(0), tau_at(1), tau_at(2));
-        let h = self.dt_s;
-        let k1v = qd;
-        let k1a = self.derivative(q, qd, t0, field);
-        let k2v = axpy(qd, 0.5 * h, k1a);
-        let k2a = self.derivative(axpy(q, 0.5 * h, k1v), k2v, th, field);
-        let k3v = axpy(qd, 0.5 * h, k2a);
-        let k3a = self.derivative(axpy(q, 0.5 * h, k2v), k3v, th, field);
-        let k4v = axpy(qd, h, k3a);
-        let k4a = self.derivative(axpy(q, h, k3v), k4v, t1, field);
-        let w = h / 6.0;
-        for i in 0..2 {
-            self.state.q[i] = q[i] + w * (k1v[i] + 2.0 * k2v[i] + 2.0 * k3v[i] + k4v[i]);
-            self.state.qd[i] = qd[i] + w * (k1a[i] + 2.0 * k2a[i] + 2.0 * k3a[i] + k4a[i]);
-        }
+        (self.state.q, self.state.qd) =
+            rk4_step(q, qd, self.dt_s, [t0, th, t1], |q, qd, tau| self.derivative(q, qd, tau, field));
         self.state.activation = [self.act.at(2, u[0], a0[0]), self.act.at(2, u[1], a0[1])];
         self.trig = Trig::new(self.state.q);
     }

@@ -9,6 +9,7 @@ pub mod params;
 pub mod plant;
 pub mod point_mass;
 pub mod rapier;
+pub mod rk4;
 
 pub use activation::Activation;
 pub use analytic::AnalyticArm;

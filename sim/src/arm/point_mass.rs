@@ -63,21 +63,8 @@ impl Plant for PointMass {
         let g = self.max_force_n;
         let f_at = |k: usize| [g * self.act.at(k, u[0], a0[0]), g * self.act.at(k, u[1], a0[1])];
         let (f0, fh, f1) = (f_at(0), f_at(1), f_at(2));
-        let h = self.dt_s;
-        let add = |x: [f64; 2], a: f64, y: [f64; 2]| [x[0] + a * y[0], x[1] + a * y[1]];
-        let k1v = v;
-        let k1a = self.accel(p, v, f0, field);
-        let k2v = add(v, 0.5 * h, k1a);
-        let k2a = self.accel(add(p, 0.5 * h, k1v), k2v, fh, field);
-        let k3v = add(v, 0.5 * h, k2a);
-        let k3a = self.accel(add(p, 0.5 * h, k2v), k3v, fh, field);
-        let k4v = add(v, h, k3a);
-        let k4a = self.accel(add(p, h, k3v), k4v, f1, field);
-        let w = h / 6.0;
-        for i in 0..2 {
-            self.state.q[i] = p[i] + w * (k1v[i] + 2.0 * k2v[i] + 2.0 * k3v[i] + k4v[i]);
-            self.state.qd[i] = v[i] + w * (k1a[i] + 2.0 * k2a[i] + 2.0 * k3a[i] + k4a[i]);
-        }
+        (self.state.q, self.state.qd) =
+            super::rk4::rk4_step(p, v, self.dt_s, [f0, fh, f1], |p, v, f| self.accel(p, v, f, field));
         self.state.activation = [self.act.at(2, u[0], a0[0]), self.act.at(2, u[1], a0[1])];
     }
 
