@@ -87,6 +87,31 @@ impl PhaseUpdates {
     }
 }
 
+/// One stage of the pretraining curriculum: env-config overrides that hold for a number of
+/// PPO updates at the start of pretraining (say, no delay period first, then a short one).
+/// After the last stage, pretraining continues on the experiment's own task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurriculumStage {
+    /// PPO updates in this stage (>= 1).
+    pub updates: usize,
+    /// Overrides merged key by key (nested tables recursively) into `train.env_config`.
+    #[serde(default)]
+    pub env_config: toml::Table,
+}
+
+/// Merges `over` into `base`: nested tables recursively, any other value replaced.
+pub fn merge_table(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_table(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
 /// The experiment's config (`scripts/configs/curl_field*.toml`). Every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -103,6 +128,9 @@ pub struct CurlFieldConfig {
     pub random_b_range_ns_m: [f64; 2],
     /// PPO updates per phase.
     pub updates: PhaseUpdates,
+    /// Stages at the start of pretraining that ease the task (their updates count toward
+    /// `updates.pretrain`, and together must leave at least one update on the full task).
+    pub curriculum: Vec<CurriculumStage>,
     /// Reset the Adam moments at every phase boundary (a control); otherwise kept.
     pub reset_optimizer: bool,
     /// Record (and checkpoint) every this many updates after pretraining, and at every phase end.
@@ -127,6 +155,7 @@ impl Default for CurlFieldConfig {
             b_ns_m: 8.0,
             random_b_range_ns_m: [-15.0, 15.0],
             updates: PhaseUpdates::default(),
+            curriculum: vec![],
             reset_optimizer: false,
             record_every: 10,
             record_repeats: 4,
@@ -173,14 +202,43 @@ impl CurlFieldConfig {
         if self.record_repeats == 0 {
             return bad("record_repeats = 0 (must be >= 1)".into());
         }
+        if let Some(i) = self.curriculum.iter().position(|s| s.updates == 0) {
+            return bad(format!("curriculum[{i}].updates = 0 (must be >= 1)"));
+        }
+        let staged: usize = self.curriculum.iter().map(|s| s.updates).sum();
+        if !self.curriculum.is_empty() && staged >= self.updates.pretrain {
+            return bad(format!(
+                "curriculum stages take {staged} updates (must be < updates.pretrain = {})",
+                self.updates.pretrain
+            ));
+        }
         for v in &self.variants {
             let job = CurlFieldJob { variant: *v, seed: self.seed_base, experiment: self.clone() };
+            // Every env config the job will use must build (bounds are checked by the env).
+            for update in self.stage_starts() {
+                let cfg = job.train_config_at(0, update)?;
+                make_with(&cfg.env, &cfg.env_config_json())?;
+            }
             let cfg = job.train_config(0)?;
             if !cfg.env.starts_with("CurlReach") {
                 return bad(format!("train.env = {} (must be a CurlReach variant)", cfg.env));
             }
         }
         Ok(())
+    }
+
+    /// The update at which each curriculum stage starts.
+    pub fn stage_starts(&self) -> Vec<usize> {
+        self.curriculum.iter().scan(0, |acc, s| Some(std::mem::replace(acc, *acc + s.updates))).collect()
+    }
+
+    /// The curriculum stage in force at pretraining update `update` (`None`: the full task).
+    pub fn stage_at(&self, update: usize) -> Option<&CurriculumStage> {
+        let mut end = 0;
+        self.curriculum.iter().find(|s| {
+            end += s.updates;
+            update < end
+        })
     }
 
     /// The plan's jobs: variants × seeds.
@@ -241,10 +299,16 @@ impl CurlFieldJob {
         }
     }
 
-    /// The training config of phase `phase`: the experiment's `train` table with the seed,
-    /// the phase's field, the `b` input for that variant, and the total budget up to the end
-    /// of the phase. Learning-rate annealing is off (phases continue one run).
+    /// The training config of phase `phase` after its curriculum (see [`Self::train_config_at`]).
     pub fn train_config(&self, phase: usize) -> Result<TrainConfig, AgentError> {
+        self.train_config_at(phase, usize::MAX)
+    }
+
+    /// The training config in force at update `update` of phase `phase`: the experiment's
+    /// `train` table with the seed, the curriculum stage's overrides (pretraining only), the
+    /// phase's field, the `b` input for that variant, and the total budget up to the end of
+    /// the phase. Learning-rate annealing is off (phases continue one run).
+    pub fn train_config_at(&self, phase: usize, update: usize) -> Result<TrainConfig, AgentError> {
         let mut t = self.experiment.train.clone();
         t.insert("seed".into(), (self.seed as i64).into());
         let mut cfg: TrainConfig = toml::Value::Table(t)
@@ -254,6 +318,9 @@ impl CurlFieldJob {
         cfg.total_timesteps = self.experiment.updates.ends()[phase] as u64 * batch;
         cfg.ppo.anneal_lr = false;
         cfg.checkpoint_every = 0;
+        if let Some(stage) = self.experiment.stage_at(update).filter(|_| PHASES[phase] == "pretrain") {
+            merge_table(&mut cfg.env_config, &stage.env_config);
+        }
         cfg.env_config.insert("field".into(), toml::Value::Table(self.field_table(phase)));
         if self.variant == Variant::RandomBInput {
             let obs = cfg.env_config.entry("observation").or_insert_with(|| toml::Value::Table(Default::default()));
@@ -311,6 +378,16 @@ fn record(
     checkpoint::write_atomic(&dir.join(RECORDS_FILE), json.as_bytes())
 }
 
+/// Puts the trainer on the env config and budget in force at its current update of `phase`
+/// (nothing if it is already there).
+fn switch_config(spec: &CurlFieldJob, trainer: &mut Trainer, phase: usize) -> Result<(), AgentError> {
+    let cfg = spec.train_config_at(phase, trainer.update)?;
+    if trainer.cfg.env_config != cfg.env_config || trainer.cfg.total_timesteps != cfg.total_timesteps {
+        trainer.set_env_config(cfg.env_config, cfg.total_timesteps)?;
+    }
+    Ok(())
+}
+
 /// Runs (or resumes) one job of the experiment; returns its summary.
 pub fn run_curl_field_job(
     job: &Job,
@@ -325,7 +402,7 @@ pub fn run_curl_field_job(
         checkpoint::load_trainer(dir)?
     } else {
         std::fs::create_dir_all(dir).map_err(|e| AgentError::Io { path: dir.display().to_string(), source: e })?;
-        let cfg = spec.train_config(0)?;
+        let cfg = spec.train_config_at(0, 0)?;
         checkpoint::write_atomic(&dir.join("config.toml"), job.config.as_bytes())?;
         Trainer::new(cfg)?
     };
@@ -341,19 +418,17 @@ pub fn run_curl_field_job(
         if trainer.update >= ends[phase] && has(&records, ends[phase]) {
             continue;
         }
-        let cfg = spec.train_config(phase)?;
-        if trainer.cfg.env_config != cfg.env_config || trainer.cfg.total_timesteps != cfg.total_timesteps {
-            let boundary = phase > 0 && trainer.update == ends[phase - 1];
-            trainer.set_env_config(cfg.env_config.clone(), cfg.total_timesteps)?;
-            if boundary && spec.experiment.reset_optimizer {
-                trainer.reset_optimizer();
-            }
+        let boundary = phase > 0 && trainer.update == ends[phase - 1];
+        switch_config(&spec, &mut trainer, phase)?;
+        if boundary && spec.experiment.reset_optimizer {
+            trainer.reset_optimizer();
         }
         // First exposure: the new phase's field, before any training in it.
         if phase > 0 && trainer.update == ends[phase - 1] && !has(&records, trainer.update) {
             record(&spec, &trainer, dir, phase, &mut records)?;
         }
         while trainer.update < ends[phase] {
+            switch_config(&spec, &mut trainer, phase)?;
             let m = trainer.train_update()?;
             let sps = (trainer.global_step - start_step) as f64 / start.elapsed().as_secs_f64().max(1e-9);
             log.write(&m, sps)?;
@@ -384,4 +459,51 @@ pub fn run_curl_field_job(
         "phases": PHASES.iter().map(|p| (p.to_string(), summary(p).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
         "records": records.len(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> Result<CurlFieldConfig, AgentError> {
+        CurlFieldConfig::from_toml(&format!(
+            "seeds = 1\n[updates]\npretrain = 10\n{extra}\n[train]\nenv = \"CurlReach-v0\"\n\
+             [train.env_config]\ncatch_probability = 0.3\n[train.env_config.timing]\nhold_s = 0.1\n"
+        ))
+    }
+
+    const STAGES: &str = "[[curriculum]]\nupdates = 3\n[curriculum.env_config]\ncatch_probability = 0.0\n\
+                          timing = { delay_s = [0.0, 0.0] }\n[[curriculum]]\nupdates = 4\n";
+
+    #[test]
+    fn curriculum_stages_override_pretraining_only_and_merge_nested_tables() {
+        let cfg = config(STAGES).unwrap();
+        assert_eq!(cfg.stage_starts(), vec![0, 3]);
+        assert_eq!(cfg.stage_at(2).map(|s| s.updates), Some(3));
+        assert_eq!(cfg.stage_at(3).map(|s| s.updates), Some(4));
+        assert!(cfg.stage_at(7).is_none());
+        let job = CurlFieldJob { variant: Variant::Null, seed: 1, experiment: cfg };
+        let env = |phase, update| job.train_config_at(phase, update).unwrap().env_config;
+        let stage0 = env(0, 0);
+        assert_eq!(stage0["catch_probability"].as_float(), Some(0.0));
+        let timing = stage0["timing"].as_table().unwrap();
+        // The stage's delay replaces the task's; the task's other timing keys survive.
+        assert_eq!(timing["delay_s"].as_array().unwrap().len(), 2);
+        assert_eq!(timing["hold_s"].as_float(), Some(0.1));
+        for (phase, update) in [(0, 3), (0, 9), (1, 0), (2, 0)] {
+            assert_eq!(env(phase, update)["catch_probability"].as_float(), Some(0.3), "phase {phase} update {update}");
+        }
+    }
+
+    #[test]
+    fn curriculum_must_leave_pretraining_on_the_full_task() {
+        let err = config("[[curriculum]]\nupdates = 10\n").unwrap_err().to_string();
+        assert!(err.contains("10") && err.contains("updates.pretrain"), "{err}");
+        let err = config("[[curriculum]]\nupdates = 0\n").unwrap_err().to_string();
+        assert!(err.contains("curriculum[0].updates = 0"), "{err}");
+        let err = config("[[curriculum]]\nupdates = 2\n[curriculum.env_config]\ncatch_probability = 2.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("catch_probability"), "{err}");
+    }
 }

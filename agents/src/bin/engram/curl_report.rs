@@ -1,6 +1,7 @@
 //! The curl-field study's report: behaviour across phases (deviation, after-effects,
 //! savings) per seed with CIs, figures, `report.json` and `report.md`.
 
+use crate::curl_figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle, png_and_svg};
 use anyhow::{Context, Result};
 use engram_agents::experiment::curl_field::{CurlFieldJob, PHASES, RECORDS_FILE};
 use engram_agents::experiment::prep_record::PrepRecord;
@@ -140,9 +141,7 @@ where
 }
 
 fn draw_curve(seeds: &[&SeedBehaviour], out: &Path, phase_ends: &[usize]) -> Result<()> {
-    register_font();
-    draw_curve_on(BitMapBackend::new(&out.with_extension("png"), (900, 500)).into_drawing_area(), seeds, phase_ends)?;
-    draw_curve_on(SVGBackend::new(&out.with_extension("svg"), (900, 500)).into_drawing_area(), seeds, phase_ends)
+    png_and_svg!(out, (900, 500), draw_curve_on(seeds, phase_ends))
 }
 
 /// Seed of the bootstrap and shuffled nulls of the probe (fixed: reports are reproducible).
@@ -347,6 +346,17 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
                         ));
                     }
                     md.push('\n');
+                    let per: Vec<(u64, _)> = rep.seeds.iter().copied().zip(&rep.per_seed).collect();
+                    let ring = format!("ring_{variant}");
+                    draw_ring(&fig_dir.join(&ring), inputs[0].0, &inputs[0].1, &rep.per_seed[0])?;
+                    let shift = format!("shift_vs_distance_{variant}");
+                    draw_shift_vs_distance(&fig_dir.join(&shift), &per)?;
+                    let angle = format!("washout_angle_{variant}");
+                    draw_washout_angle(&fig_dir.join(&angle), &per)?;
+                    md.push_str(&format!(
+                        "Preparatory states of the {} targets in the baseline force plane (the ring), per phase; the per-target shift along the uniform axis against angular distance from target 0; and the angle between the learning and washout shifts over washout:\n\n![ring](figures/{ring}.png) ![shift](figures/{shift}.png) ![angle](figures/{angle}.png)\n\n",
+                        inputs[0].1.target_angles_rad.len()
+                    ));
                     serde_json::to_value(&rep)?
                 }
                 Err(e) => {

@@ -6,6 +6,7 @@
 mod bench;
 mod bench_train;
 mod common;
+mod curl_figures;
 mod curl_report;
 mod envs_cmd;
 mod eval;

@@ -1,0 +1,172 @@
+//! Figures of the preparatory-shift probe in the curl-field report: the ring of the 8
+//! targets' preparatory states in the force plane per phase, the shift against angular
+//! distance from the trained target, and the learning–washout angle over washout.
+
+use anyhow::Result;
+use engram_agents::probe::prep_shift::{PrepShiftInput, PrepShiftSeed};
+use engram_agents::render::register_font;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Draws one figure twice, as `out.png` and `out.svg`, with `$draw(root, args...)`.
+macro_rules! png_and_svg {
+    ($out:expr, $size:expr, $draw:ident ( $($arg:expr),* )) => {{
+        register_font();
+        let out: &Path = $out;
+        $draw(BitMapBackend::new(&out.with_extension("png"), $size).into_drawing_area(), $($arg),*)?;
+        $draw(SVGBackend::new(&out.with_extension("svg"), $size).into_drawing_area(), $($arg),*)
+    }};
+}
+pub(crate) use png_and_svg;
+
+/// Colour of seed (or series) `i`.
+fn colour(i: usize) -> RGBColor {
+    let (r, g, b) = Palette99::pick(i).to_rgba().rgb();
+    RGBColor(r, g, b)
+}
+
+fn range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+    let (lo, hi) =
+        values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    if !lo.is_finite() {
+        return (-1.0, 1.0);
+    }
+    let span = (hi - lo).max(1e-9);
+    (lo - pad * span, hi + pad * span)
+}
+
+fn ring_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    seed: u64,
+    input: &PrepShiftInput,
+    result: &PrepShiftSeed,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let phases = [&input.baseline, &input.end_learning, &input.end_washout];
+    let rings: Vec<Vec<(f64, f64)>> = phases
+        .iter()
+        .map(|p| {
+            let xy = result.force_subspace.project(&p.states)?;
+            Ok((0..xy.rows()).map(|i| (xy.get(i, 0), xy.get(i, 1))).collect())
+        })
+        .collect::<Result<_>>()?;
+    let (x0, x1) = range(rings.iter().flatten().map(|p| p.0), 0.15);
+    let (y0, y1) = range(rings.iter().flatten().map(|p| p.1), 0.15);
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("Preparatory states in the force plane (seed {seed})"), ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart.configure_mesh().x_desc("force axis 1 (a.u.)").y_desc("force axis 2 (a.u.)").draw()?;
+    for (k, (ring, phase)) in rings.iter().zip(phases).enumerate() {
+        let c = colour(k);
+        let closed: Vec<(f64, f64)> = ring.iter().chain(ring.first()).copied().collect();
+        chart
+            .draw_series(LineSeries::new(closed, c.stroke_width(2)))?
+            .label(phase.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart.draw_series(ring.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+        if k == 0 {
+            chart.draw_series(
+                ring.iter().enumerate().map(|(i, &p)| Text::new(format!("T{i}"), p, ("sans-serif", 13).into_font())),
+            )?;
+        }
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// The 8 targets' preparatory states projected on the baseline force plane, at the end of
+/// baseline, learning and washout (one seed), as `out.png` / `out.svg`.
+pub fn draw_ring(out: &Path, seed: u64, input: &PrepShiftInput, result: &PrepShiftSeed) -> Result<()> {
+    png_and_svg!(out, (700, 650), ring_on(seed, input, result))
+}
+
+fn shift_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    seeds: &[(u64, &PrepShiftSeed)],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (y0, y1) = range(seeds.iter().flat_map(|(_, s)| s.shift_per_target.iter().copied()).chain([0.0]), 0.1);
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Shift along the uniform axis vs angular distance from target 0", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-5.0..185.0, y0..y1)?;
+    chart.configure_mesh().x_desc("angular distance (degrees)").y_desc("shift (baseline → end of learning)").draw()?;
+    chart.draw_series(LineSeries::new([(-5.0, 0.0), (185.0, 0.0)], BLACK.mix(0.3)))?;
+    for (i, (seed, s)) in seeds.iter().enumerate() {
+        let c = colour(i);
+        let pts = s.angular_distance_rad.iter().zip(&s.shift_per_target).map(|(a, y)| (a.to_degrees(), *y));
+        chart
+            .draw_series(pts.map(|p| Circle::new(p, 4, c.filled())))?
+            .label(format!("seed {seed}: slope {:+.3}/rad", s.shift_slope.slope.estimate))
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, c.filled()));
+        let f = |deg: f64| s.shift_slope.intercept + s.shift_slope.slope.estimate * deg.to_radians();
+        chart.draw_series(LineSeries::new([(0.0, f(0.0)), (180.0, f(180.0))], c.mix(0.6)))?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Per-target shift against angular distance from the trained target, every seed with its
+/// OLS line, as `out.png` / `out.svg`.
+pub fn draw_shift_vs_distance(out: &Path, seeds: &[(u64, &PrepShiftSeed)]) -> Result<()> {
+    png_and_svg!(out, (800, 550), shift_on(seeds))
+}
+
+/// `(update, angle)` of the washout checkpoints (labels `washout_<update>`).
+fn washout_angles(s: &PrepShiftSeed) -> Vec<(f64, f64)> {
+    s.checkpoints
+        .iter()
+        .filter_map(|c| {
+            let update: f64 = c.label.strip_prefix("washout_")?.parse().ok()?;
+            c.angle_to_learning_deg.is_finite().then_some((update, c.angle_to_learning_deg))
+        })
+        .collect()
+}
+
+fn angle_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    seeds: &[(u64, &PrepShiftSeed)],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let all: Vec<(f64, f64)> = seeds.iter().flat_map(|(_, s)| washout_angles(s)).collect();
+    let (x0, x1) = range(all.iter().map(|p| p.0), 0.05);
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Angle between the learning shift and the washout shift so far", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, 0.0..180.0)?;
+    chart.configure_mesh().x_desc("PPO update (washout)").y_desc("angle (degrees)").draw()?;
+    chart.draw_series(LineSeries::new([(x0, 90.0), (x1, 90.0)], BLACK.mix(0.3)))?;
+    for (i, (seed, s)) in seeds.iter().enumerate() {
+        let c = colour(i);
+        chart
+            .draw_series(LineSeries::new(washout_angles(s), c.stroke_width(2)))?
+            .label(format!("seed {seed}"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// The learning–washout angle at every washout recording, per seed, as `out.png` / `out.svg`.
+pub fn draw_washout_angle(out: &Path, seeds: &[(u64, &PrepShiftSeed)]) -> Result<()> {
+    png_and_svg!(out, (800, 500), angle_on(seeds))
+}
