@@ -411,6 +411,14 @@ pub fn run_curl_field_job(
     let batch = (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
     let total = ends[4] as u64 * batch;
     let (start, start_step) = (Instant::now(), trainer.global_step);
+    // Wall time spent recording (the rest of this invocation's time is training).
+    let mut record_s = 0.0;
+    let mut timed_record = |trainer: &Trainer, phase: usize, records: &mut Vec<PrepRecord>| {
+        let t = Instant::now();
+        let r = record(&spec, trainer, dir, phase, records);
+        record_s += t.elapsed().as_secs_f64();
+        r
+    };
     for phase in 0..PHASES.len() {
         let has = |records: &[PrepRecord], update: usize| {
             records.iter().any(|r| r.update == update && r.phase == PHASES[phase])
@@ -425,7 +433,7 @@ pub fn run_curl_field_job(
         }
         // First exposure: the new phase's field, before any training in it.
         if phase > 0 && trainer.update == ends[phase - 1] && !has(&records, trainer.update) {
-            record(&spec, &trainer, dir, phase, &mut records)?;
+            timed_record(&trainer, phase, &mut records)?;
         }
         while trainer.update < ends[phase] {
             switch_config(&spec, &mut trainer, phase)?;
@@ -435,11 +443,12 @@ pub fn run_curl_field_job(
             progress(trainer.global_step, total, m.return_mean);
             let every = spec.experiment.record_every;
             if phase > 0 && every > 0 && trainer.update % every == 0 && trainer.update < ends[phase] {
-                record(&spec, &trainer, dir, phase, &mut records)?;
+                timed_record(&trainer, phase, &mut records)?;
             }
         }
-        record(&spec, &trainer, dir, phase, &mut records)?;
+        timed_record(&trainer, phase, &mut records)?;
     }
+    let wall_s = start.elapsed().as_secs_f64();
     let at = |name: &str| records.iter().rev().find(|r| r.phase == name);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let summary = |name: &str| {
@@ -458,6 +467,7 @@ pub fn run_curl_field_job(
         "train_return_mean": trainer.return_mean(),
         "phases": PHASES.iter().map(|p| (p.to_string(), summary(p).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
         "records": records.len(),
+        "seconds": {"train": wall_s - record_s, "record": record_s, "resumed": resumed},
     }))
 }
 

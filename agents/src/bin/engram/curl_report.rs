@@ -5,7 +5,7 @@ use crate::curl_figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle,
 use anyhow::{Context, Result};
 use engram_agents::experiment::curl_field::{CurlFieldJob, PHASES, RECORDS_FILE};
 use engram_agents::experiment::prep_record::PrepRecord;
-use engram_agents::plan::Plan;
+use engram_agents::plan::{Markers, Plan};
 use engram_agents::probe::prep_shift::{report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput};
 use engram_agents::probe::Matrix;
 use engram_agents::render::{draw_paths, register_font, CentreOutRun};
@@ -187,6 +187,7 @@ fn probe_input(s: &SeedBehaviour) -> Result<Option<PrepShiftInput>> {
 
 /// Writes the study's report into its directory; returns the path of `report.md`.
 pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
+    let analysis_start = std::time::Instant::now();
     let seeds = load(plan, dir)?;
     let fig_dir = dir.join("figures");
     std::fs::create_dir_all(&fig_dir)?;
@@ -375,8 +376,26 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
             }),
         );
     }
+    // Where the time went: each job's training and recording (from its done marker; only the
+    // last invocation's time if the job was resumed), and this analysis.
+    let job_seconds: Vec<serde_json::Value> = plan
+        .jobs
+        .iter()
+        .filter_map(|j| Markers::new(&dir.join(&j.out_dir)).done().map(|d| d["seconds"].clone()))
+        .filter(|s| s.is_object())
+        .collect();
+    let total = |k: &str| job_seconds.iter().filter_map(|s| s[k].as_f64()).sum::<f64>() + 0.0;
+    let analysis_s = analysis_start.elapsed().as_secs_f64();
+    md.push_str(&format!(
+        "## Time\n\nSummed over {} jobs (jobs run in parallel, so the wall time is less): training {:.0} s, recording {:.0} s; this report and probe: {:.1} s.\n",
+        job_seconds.len(),
+        total("train"),
+        total("record"),
+        analysis_s
+    ));
     let report = serde_json::json!({
         "schema": "engram.report.curl-field/1",
+        "seconds": {"train_summed": total("train"), "record_summed": total("record"), "analysis": analysis_s, "per_job": job_seconds},
         "engram_version": plan.engram_version,
         "plan_config_hash": plan.config_hash,
         "phases": PHASES,

@@ -1,0 +1,151 @@
+//! The curl-field experiment end to end on a tiny budget: curriculum, every phase, the
+//! recordings at phase starts and ends, idempotent re-runs, the report with its figures.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn engram(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("run engram")
+}
+
+fn stdout_of(out: Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    text
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("engram-curl-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Two seeds, 2 curriculum stages, 1–3 updates per phase, 32 env steps per update.
+const TINY: &str = r#"
+seeds = 2
+record_every = 2
+record_repeats = 2
+[updates]
+pretrain = 3
+baseline = 1
+learning = 3
+washout = 2
+relearning = 1
+[[curriculum]]
+updates = 1
+[curriculum.env_config]
+catch_probability = 0.0
+timing = { target_onset_s = [0.0, 0.0], delay_s = [0.0, 0.0] }
+[[curriculum]]
+updates = 1
+[curriculum.env_config]
+target_radius_m = 0.02
+[train]
+env = "CurlReach-v0"
+[train.policy]
+kind = "gru"
+rnn_hidden = 8
+hidden = [8]
+[train.ppo]
+n_envs = 2
+n_steps = 16
+bptt_len = 8
+minibatch_size = 16
+n_epochs = 1
+"#;
+
+#[test]
+fn tiny_study_runs_every_phase_records_and_reports() {
+    let dir = scratch("tiny");
+    let cfg = dir.join("tiny.toml");
+    std::fs::write(&cfg, TINY).unwrap();
+    let out = dir.join("study");
+    let (cfg_s, out_s) = (cfg.to_str().unwrap(), out.to_str().unwrap());
+    stdout_of(engram(&["experiment", "curl-field", "--config", cfg_s, "--out", out_s, "--jobs", "2"]));
+
+    for seed in 0..2 {
+        let job = out.join(format!("jobs/null-seed{seed}"));
+        let records: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(job.join("prep_records.json")).unwrap()).unwrap();
+        let at: Vec<(u64, String)> = records
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["update"].as_u64().unwrap(), r["phase"].as_str().unwrap().to_string()))
+            .collect();
+        // Phase ends 3, 4, 7, 9, 10; first exposure at each phase start; every 2 updates
+        // inside phases after pretraining.
+        let expect: Vec<(u64, &str)> = vec![
+            (3, "pretrain"),
+            (3, "baseline"),
+            (4, "baseline"),
+            (4, "learning"),
+            (6, "learning"),
+            (7, "learning"),
+            (7, "washout"),
+            (8, "washout"),
+            (9, "washout"),
+            (9, "relearning"),
+            (10, "relearning"),
+        ];
+        let expect: Vec<(u64, String)> = expect.into_iter().map(|(u, p)| (u, p.to_string())).collect();
+        assert_eq!(at, expect, "seed {seed}");
+        let first = &records[0];
+        assert_eq!(first["targets"].as_array().unwrap().len(), 8);
+        assert_eq!(first["hidden"].as_u64(), Some(8));
+        let done: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(job.join("done.json")).unwrap()).unwrap();
+        assert_eq!(done["updates"].as_u64(), Some(10), "{done}");
+        assert!(done["seconds"]["train"].as_f64().unwrap() > 0.0, "{done}");
+    }
+    // A second run finds every job done and changes nothing.
+    let before = std::fs::read(out.join("jobs/null-seed0/prep_records.json")).unwrap();
+    stdout_of(engram(&["run", "--plan", out_s, "--jobs", "1"]));
+    assert_eq!(before, std::fs::read(out.join("jobs/null-seed0/prep_records.json")).unwrap());
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "engram.report.curl-field/1");
+    let variant = &report["variants"]["null"];
+    assert_eq!(variant["seeds"], serde_json::json!([0, 1]));
+    assert_eq!(variant["checks"].as_array().unwrap().len(), 5);
+    // An untrained agent barely moves, so its initial forces may not span a force plane:
+    // the probe then reports why it could not run instead of failing the report.
+    let prep = &variant["prep_shift"];
+    assert!(
+        prep["statistics"].as_array().is_some_and(|s| s.len() == 8)
+            || prep["error"].as_str().is_some_and(|e| e.contains("rank")),
+        "{prep}"
+    );
+    for fig in ["deviation_null", "paths_null_baseline", "paths_null_washout"] {
+        let png = out.join("figures").join(format!("{fig}.png"));
+        assert!(std::fs::metadata(&png).map(|m| m.len() > 1000).unwrap_or(false), "{}", png.display());
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Time") && md.contains("figures/deviation_null.png"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_curriculum_longer_than_pretraining_is_refused_with_the_numbers() {
+    let dir = scratch("bad");
+    let cfg = dir.join("bad.toml");
+    std::fs::write(
+        &cfg,
+        TINY.replace("updates = 1\n[curriculum.env_config]\ntarget", "updates = 2\n[curriculum.env_config]\ntarget"),
+    )
+    .unwrap();
+    let out = engram(&[
+        "experiment",
+        "curl-field",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.join("o").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("curriculum stages take 3 updates") && err.contains("updates.pretrain = 3"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
