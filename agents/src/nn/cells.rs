@@ -1,7 +1,9 @@
 //! Recurrent cells (vanilla RNN, GRU, LSTM) with PyTorch's gate equations and ordering.
 //!
 //! dfdx 0.13 has no recurrent modules; these are written from its matmul and element-wise
-//! ops with a runtime batch size. Weights are stored transposed with respect to PyTorch
+//! ops with a runtime batch size. They define the parameters and serve as the autodiff
+//! reference: the policy runs the same equations by hand over whole sequences
+//! ([`crate::nn::bptt`], a test holds its gradients to these cells' dfdx backward). Weights are stored transposed with respect to PyTorch
 //! (`weight_ih` is `[in, G·H]`, PyTorch's `weight_ih_l0` is `[G·H, in]`), gates in PyTorch's
 //! order, so a PyTorch module loads them as `weight_ih_l0 = weight_ih.T`.
 //!

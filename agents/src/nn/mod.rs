@@ -4,7 +4,10 @@
 //! Nothing outside [`crate::nn`] and [`crate::policy::actor_critic`] names a dfdx type;
 //! everything else works on `f32` slices through the [`crate::policy::Policy`] trait.
 
+pub mod act;
+pub mod bptt;
 pub mod cells;
+pub mod gemm;
 pub mod linear;
 pub mod params;
 

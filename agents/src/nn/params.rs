@@ -43,6 +43,9 @@ impl Param {
 pub struct Params {
     dev: Dev,
     items: Vec<Param>,
+    /// The same values as plain buffers (kept in sync by every mutation), read by the
+    /// hand-written recurrent layers without copying out of dfdx.
+    host: Vec<Vec<f32>>,
 }
 
 /// Index of a parameter inside its [`Params`].
@@ -51,7 +54,7 @@ pub type ParamId = usize;
 impl Params {
     /// An empty store on `dev`.
     pub fn new(dev: Dev) -> Self {
-        Self { dev, items: Vec::new() }
+        Self { dev, items: Vec::new(), host: Vec::new() }
     }
 
     /// The device.
@@ -63,6 +66,7 @@ impl Params {
     pub fn add_zeros(&mut self, name: String, rows: usize, cols: usize) -> ParamId {
         let tensor = self.dev.zeros_like(&(rows, cols));
         self.items.push(Param { name, tensor });
+        self.host.push(vec![0.0; rows * cols]);
         self.items.len() - 1
     }
 
@@ -77,6 +81,7 @@ impl Params {
         rng: &mut R,
     ) -> ParamId {
         let data = orthogonal(rows, cols, gain, rng);
+        self.host.push(data.clone());
         let tensor = self.dev.tensor_from_vec(data, (rows, cols));
         self.items.push(Param { name, tensor });
         self.items.len() - 1
@@ -86,6 +91,12 @@ impl Params {
     #[inline]
     pub fn get(&self, id: ParamId) -> &T2 {
         &self.items[id].tensor
+    }
+
+    /// The values of parameter `id`, row-major.
+    #[inline]
+    pub fn values(&self, id: ParamId) -> &[f32] {
+        &self.host[id]
     }
 
     /// All parameters in order.
@@ -106,6 +117,7 @@ impl Params {
     /// Overwrites parameter `id` with `values` (row-major, of the right length).
     pub fn set(&mut self, id: ParamId, values: &[f32]) {
         self.items[id].tensor.copy_from(values);
+        self.host[id].copy_from_slice(values);
     }
 }
 

@@ -1,5 +1,11 @@
 //! The dfdx actor-critic: MLP or recurrent trunks, Gaussian or categorical head, value head.
 //!
+//! Engines: the recurrent layers run by hand on plain buffers, forward and backward through
+//! time ([`crate::nn::bptt`]: batched GEMMs, per step only the recurrent product); the MLP
+//! layers, heads and PPO loss run on dfdx. The two meet at the last recurrent outputs: they
+//! enter the dfdx graph as a leaf tensor, and the gradient dfdx computes for that leaf is
+//! what the hand BPTT propagates back (same gradients as an all-dfdx graph, see the tests).
+//!
 //! Parameter names (the safetensors keys; weights are `[in, out]`, the transpose of
 //! `torch.nn.Linear.weight`; biases `[1, out]`):
 //!
@@ -19,7 +25,8 @@ use super::config::PolicyConfig;
 use super::dist::{self, ActionDist, HALF_LN_2PI};
 use super::state::{HiddenState, StateSlot};
 use super::{ActMode, ActOutput, Policy};
-use crate::nn::cells::{Cell, CellState};
+use crate::nn::bptt::{self, BackwardOut, BpttScratch, CellGrads, CellWeights, LayerTrace, SeqLayout};
+use crate::nn::cells::Cell;
 use crate::nn::{Dev, Linear, ParamId, Params, T2, T2T};
 use dfdx::prelude::*;
 use rand::{RngCore, SeedableRng};
@@ -141,6 +148,53 @@ pub struct ActorCritic {
     log_std: Option<ParamId>,
     slots: Vec<StateSlot>,
     width: usize,
+    work: WorkCell,
+}
+
+/// Output of [`ActorCritic::forward`].
+struct Forward<T> {
+    head: T2T<T>,
+    value: T2T<T>,
+    /// Last recurrent outputs of the actor trunk (None: no recurrent layers).
+    leaf_a: Option<T2>,
+    /// Same for the critic trunk.
+    leaf_c: Option<T2>,
+}
+
+/// Buffers of one trunk's hand-run recurrent layers.
+#[derive(Debug, Default)]
+struct TrunkWork {
+    traces: Vec<LayerTrace>,
+    h0: Vec<f32>,
+    c0: Vec<f32>,
+}
+
+/// Buffers reused across forward and backward calls.
+#[derive(Debug, Default)]
+struct Workspace {
+    actor: TrunkWork,
+    critic: TrunkWork,
+    scratch: BpttScratch,
+}
+
+/// The workspace behind a lock, so `&self` methods can reuse it. A concurrent caller (the
+/// lock is taken) gets a fresh workspace instead of waiting. Cloning gives an empty one.
+#[derive(Debug, Default)]
+struct WorkCell(std::sync::Mutex<Workspace>);
+
+impl Clone for WorkCell {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl WorkCell {
+    fn with<R>(&self, f: impl FnOnce(&mut Workspace) -> R) -> R {
+        match self.0.try_lock() {
+            Ok(mut ws) => f(&mut ws),
+            Err(_) => f(&mut Workspace::default()),
+        }
+    }
 }
 
 impl ActorCritic {
@@ -168,7 +222,20 @@ impl ActorCritic {
             slots.extend(c.slots("critic"));
         }
         let width = slots.iter().map(|s| s.len).sum();
-        Self { cfg: cfg.clone(), obs_dim, dist, params, actor, critic, pi_head, v_head, log_std, slots, width }
+        Self {
+            cfg: cfg.clone(),
+            obs_dim,
+            dist,
+            params,
+            actor,
+            critic,
+            pi_head,
+            v_head,
+            log_std,
+            slots,
+            width,
+            work: WorkCell::default(),
+        }
     }
 
     /// The architecture.
@@ -200,88 +267,126 @@ impl ActorCritic {
         self.log_std.map(|id| self.params.get(id).as_vec()).unwrap_or_default()
     }
 
+    /// The weights of a recurrent layer as plain slices.
+    fn cell_weights(&self, cell: &Cell) -> CellWeights<'_> {
+        let p = &self.params;
+        CellWeights {
+            kind: cell.kind,
+            inp: cell.inp,
+            hidden: cell.hidden,
+            w_ih: p.values(cell.w_ih),
+            w_hh: p.values(cell.w_hh),
+            b_ih: p.values(cell.b_ih),
+            b_hh: cell.b_hh.map(|id| p.values(id)),
+        }
+    }
+
+    /// Runs the recurrent layers of `trunk` by hand ([`crate::nn::bptt`]), leaving their
+    /// traces in `work`; writes the state after the last step into `new_state` when given.
+    fn run_cells(&self, trunk: &Trunk, s: &SeqInput, new_state: Option<&mut [f32]>, work: &mut TrunkWork) {
+        let (bn, width) = (s.batch, self.width);
+        let seq = SeqLayout { time: s.time, batch: bn, starts: s.starts };
+        work.traces.resize_with(trunk.cells.len(), LayerTrace::default);
+        let mut off = trunk.state_offset;
+        let mut new_state = new_state;
+        for (l, cell) in trunk.cells.iter().enumerate() {
+            let hd = cell.hidden;
+            let lstm = cell.kind.states() == 2;
+            let rows = |o: usize, v: &mut Vec<f32>| {
+                v.clear();
+                for b in 0..bn {
+                    v.extend_from_slice(&s.state0[b * width + o..b * width + o + hd]);
+                }
+            };
+            rows(off, &mut work.h0);
+            if lstm {
+                rows(off + hd, &mut work.c0);
+            }
+            let (done, rest) = work.traces.split_at_mut(l);
+            let x = if l == 0 { s.obs } else { &done[l - 1].out[..] };
+            let tr = &mut rest[0];
+            bptt::forward(&self.cell_weights(cell), x, seq, &work.h0, lstm.then_some(&work.c0[..]), tr);
+            if let Some(ns) = new_state.as_deref_mut() {
+                let last = &tr.out[(s.time - 1) * bn * hd..];
+                for b in 0..bn {
+                    ns[b * width + off..b * width + off + hd].copy_from_slice(&last[b * hd..(b + 1) * hd]);
+                    if lstm {
+                        ns[b * width + off + hd..b * width + off + 2 * hd]
+                            .copy_from_slice(&tr.c_last[b * hd..(b + 1) * hd]);
+                    }
+                }
+            }
+            off += cell.kind.states() * hd;
+        }
+    }
+
+    /// Backpropagates `d_top = ∂L/∂(last recurrent output)` through the recurrent layers of
+    /// `trunk` (traces in `work`), writing their parameter gradients into `grads`.
+    fn backward_cells(
+        &self,
+        trunk: &Trunk,
+        s: &SeqInput,
+        d_top: Vec<f32>,
+        work: &TrunkWork,
+        scratch: &mut BpttScratch,
+        grads: &mut [Vec<f32>],
+    ) {
+        let seq = SeqLayout { time: s.time, batch: s.batch, starts: s.starts };
+        let n = s.time * s.batch;
+        let mut d_out = d_top;
+        let mut cg = CellGrads::default();
+        for (l, cell) in trunk.cells.iter().enumerate().rev() {
+            let x = if l == 0 { s.obs } else { &work.traces[l - 1].out[..] };
+            let mut dx = if l > 0 { vec![0.0; n * cell.inp] } else { Vec::new() };
+            let w = self.cell_weights(cell);
+            let out = BackwardOut { grads: &mut cg, dx: (l > 0).then_some(&mut dx[..]) };
+            bptt::backward(&w, x, seq, &work.traces[l], &d_out, out, scratch);
+            grads[cell.w_ih] = std::mem::take(&mut cg.w_ih);
+            grads[cell.w_hh] = std::mem::take(&mut cg.w_hh);
+            grads[cell.b_ih] = std::mem::take(&mut cg.b_ih);
+            if let Some(id) = cell.b_hh {
+                grads[id] = std::mem::take(&mut cg.b_hh);
+            }
+            d_out = dx;
+        }
+    }
+
+    /// A trunk's features `[N, out_width]`: recurrent layers by hand (see
+    /// [`Self::run_cells`]), then the tanh MLP on dfdx. For a recurrent trunk also returns the
+    /// untaped tensor of the last recurrent outputs, whose gradient the backward reads.
     fn trunk_forward<T: Tape<f32, Cpu> + Merge<T>>(
         &self,
         trunk: &Trunk,
         obs: &T2,
         s: &SeqInput,
-        mut new_state: Option<&mut [f32]>,
-    ) -> T2T<T> {
+        new_state: Option<&mut [f32]>,
+        work: &mut TrunkWork,
+    ) -> (T2T<T>, Option<T2>) {
         let p = &self.params;
-        let dev = p.dev();
-        let (tn, bn, width) = (s.time, s.batch, self.width);
-        let mut x: T2T<T> = obs.retaped::<T>();
-        let mut off = trunk.state_offset;
-        for cell in &trunk.cells {
-            let hd = cell.hidden;
-            let read = |o: usize| -> T2T<T> {
-                let mut v = Vec::with_capacity(bn * hd);
-                for b in 0..bn {
-                    v.extend_from_slice(&s.state0[b * width + o..b * width + o + hd]);
-                }
-                dev.tensor_from_vec(v, (bn, hd)).retaped::<T>()
-            };
-            let c_off = off + hd;
-            let mut st = CellState { h: read(off), c: (cell.kind.states() == 2).then(|| read(c_off)) };
-            let mut xp = Some(cell.input_proj(p, x));
-            let mut outs = Vec::with_capacity(tn);
-            for t in 0..tn {
-                let rows = t * bn..(t + 1) * bn;
-                let xt = if t + 1 < tn {
-                    xp.as_ref().expect("xp kept until the last step").retaped::<T>().slice((rows, ..))
-                } else {
-                    xp.take().expect("xp moved once").slice((rows, ..))
-                };
-                if let Some(starts) = s.starts.filter(|_| t > 0) {
-                    let row = &starts[t * bn..(t + 1) * bn];
-                    if row.iter().any(|&f| f) {
-                        let keep: Vec<f32> =
-                            row.iter().flat_map(|&f| std::iter::repeat_n(if f { 0.0 } else { 1.0 }, hd)).collect();
-                        let keep = dev.tensor_from_vec(keep, (bn, hd));
-                        st.h = st.h * keep.clone();
-                        st.c = st.c.map(|c| c * keep);
-                    }
-                }
-                st = cell.step(p, xt, st);
-                outs.push(st.h.retaped::<T>());
+        let (mut x, leaf): (T2T<T>, Option<T2>) = match trunk.cells.last() {
+            None => (obs.retaped::<T>(), None),
+            Some(cell) => {
+                self.run_cells(trunk, s, new_state, work);
+                let out = &work.traces.last().expect("one trace per layer").out;
+                let feat = p.dev().tensor_from_vec(out.clone(), (s.time * s.batch, cell.hidden));
+                (feat.retaped::<T>(), Some(feat))
             }
-            if let Some(ns) = new_state.as_deref_mut() {
-                let hv = st.h.as_vec();
-                let cv = st.c.as_ref().map(|c| c.as_vec());
-                for b in 0..bn {
-                    ns[b * width + off..b * width + off + hd].copy_from_slice(&hv[b * hd..(b + 1) * hd]);
-                    if let Some(cv) = &cv {
-                        ns[b * width + c_off..b * width + c_off + hd].copy_from_slice(&cv[b * hd..(b + 1) * hd]);
-                    }
-                }
-            }
-            // The final h and c carry the tapes of the whole recurrence: put them back in.
-            outs.pop();
-            let h = match st.c {
-                Some(c) => {
-                    let (_, ct) = c.split_tape();
-                    let (hd_, ht) = st.h.split_tape();
-                    hd_.put_tape(ht.merge(ct))
-                }
-                None => st.h,
-            };
-            outs.push(h);
-            x = if tn == 1 { outs.pop().expect("one step") } else { outs.stack().reshape_like(&(tn * bn, hd)) };
-            off += cell.kind.states() * hd;
-        }
+        };
         for lin in &trunk.mlp {
             x = crate::nn::linear::tanh(lin.forward(p, x));
         }
-        x
+        (x, leaf)
     }
 
-    /// Policy-head output `[N, head]` and values `[N, 1]`; writes the state after the last
-    /// step into `new_state` when given.
+    /// Policy-head output `[N, head]` and values `[N, 1]`, and the recurrent-output leaves
+    /// of the actor and critic trunks; writes the state after the last step into `new_state`
+    /// when given.
     fn forward<T: Tape<f32, Cpu> + Merge<T>>(
         &self,
         s: &SeqInput,
         mut new_state: Option<&mut [f32]>,
-    ) -> (T2T<T>, T2T<T>) {
+        ws: &mut Workspace,
+    ) -> Forward<T> {
         let n = s.time * s.batch;
         assert_eq!(s.obs.len(), n * self.obs_dim, "observation buffer length");
         assert_eq!(s.state0.len(), s.batch * self.width, "state buffer length");
@@ -289,15 +394,25 @@ impl ActorCritic {
             ns.copy_from_slice(s.state0);
         }
         let obs = self.params.dev().tensor_from_vec(s.obs.to_vec(), (n, self.obs_dim));
-        let fa = self.trunk_forward::<T>(&self.actor, &obs, s, new_state.as_deref_mut());
+        let (fa, leaf_a) = self.trunk_forward::<T>(&self.actor, &obs, s, new_state.as_deref_mut(), &mut ws.actor);
         match &self.critic {
             Some(c) => {
-                let fc = self.trunk_forward::<T>(c, &obs, s, new_state);
-                (self.pi_head.forward(&self.params, fa), self.v_head.forward(&self.params, fc))
+                let (fc, leaf_c) = self.trunk_forward::<T>(c, &obs, s, new_state, &mut ws.critic);
+                Forward {
+                    head: self.pi_head.forward(&self.params, fa),
+                    value: self.v_head.forward(&self.params, fc),
+                    leaf_a,
+                    leaf_c,
+                }
             }
             None => {
                 let fv = fa.retaped::<T>();
-                (self.pi_head.forward(&self.params, fa), self.v_head.forward(&self.params, fv))
+                Forward {
+                    head: self.pi_head.forward(&self.params, fa),
+                    value: self.v_head.forward(&self.params, fv),
+                    leaf_a,
+                    leaf_c: None,
+                }
             }
         }
     }
@@ -305,15 +420,19 @@ impl ActorCritic {
     /// Head outputs and values of a sequence batch without gradients (tests, reference
     /// checks): `(head [N, head_width], values [N])`.
     pub(crate) fn evaluate(&self, s: &SeqInput, new_state: Option<&mut [f32]>) -> (Vec<f32>, Vec<f32>) {
-        let (pi, v) = self.forward::<NoneTape>(s, new_state);
-        (pi.as_vec(), v.as_vec())
+        let f = self.work.with(|ws| self.forward::<NoneTape>(s, new_state, ws));
+        (f.head.as_vec(), f.value.as_vec())
     }
 
     /// The PPO loss of a minibatch and the gradient of every parameter (in [`Params`] order).
     pub(crate) fn loss_and_grads(&self, li: &LossInput) -> (Vec<Vec<f32>>, LossStats) {
+        self.work.with(|ws| self.loss_and_grads_with(li, ws))
+    }
+
+    fn loss_and_grads_with(&self, li: &LossInput, ws: &mut Workspace) -> (Vec<Vec<f32>>, LossStats) {
         let n = li.seq.time * li.seq.batch;
         let dev = self.params.dev().clone();
-        let (head, v) = self.forward::<OwnedTape<f32, Cpu>>(&li.seq, None);
+        let Forward { head, value: v, leaf_a, leaf_c } = self.forward::<OwnedTape<f32, Cpu>>(&li.seq, None, ws);
         let vec1 = |x: &[f32]| dev.tensor_from_vec(x.to_vec(), (n,));
         let (log_prob, entropy) = match self.dist {
             ActionDist::Gaussian { dim } => {
@@ -367,7 +486,21 @@ impl ActorCritic {
         let loss = pg_loss - entropy * li.ent_coef + v_loss * li.vf_coef;
         let loss_val = loss.retaped::<NoneTape>().array();
         let grads = loss.backward();
-        let g = self.params.items().iter().map(|p| grads.get(&p.tensor).as_vec()).collect();
+        // Recurrent layers: hand BPTT from the gradient at their last outputs.
+        let mut g = vec![Vec::new(); self.params.items().len()];
+        let Workspace { actor, critic, scratch } = ws;
+        if let Some(leaf) = &leaf_a {
+            self.backward_cells(&self.actor, &li.seq, grads.get(leaf).as_vec(), actor, scratch, &mut g);
+        }
+        if let (Some(leaf), Some(c)) = (&leaf_c, &self.critic) {
+            self.backward_cells(c, &li.seq, grads.get(leaf).as_vec(), critic, scratch, &mut g);
+        }
+        // Everything else: dfdx.
+        for (gi, p) in g.iter_mut().zip(self.params.items()) {
+            if gi.is_empty() {
+                *gi = grads.get(&p.tensor).as_vec();
+            }
+        }
         let (mut kl, mut clipped) = (0.0f64, 0usize);
         for &lr in &lr_vals {
             let r = lr.exp();

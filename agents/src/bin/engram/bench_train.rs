@@ -86,8 +86,8 @@ pub fn run(a: BenchTrainArgs) -> Result<()> {
         if a.bptt_len == 0 { "128 (whole sequence)".to_string() } else { a.bptt_len.to_string() }
     );
     println!(
-        "{:<6} {:>12} {:>12} {:>12} {:>14} {:>10}",
-        "policy", "env steps/s", "rollout s", "update s", "update GFLOP/s", "params"
+        "{:<6} {:>12} {:>16} {:>12} {:>12} {:>14} {:>16} {:>10}",
+        "policy", "env steps/s", "env steps/CPU-s", "rollout s", "update s", "update GFLOP/s", "GFLOP/CPU-s", "params"
     );
     for name in a.policies.split(',') {
         let kind = PolicyKind::parse(name.trim()).ok_or_else(|| anyhow::anyhow!("unknown policy {name}"))?;
@@ -109,14 +109,18 @@ pub fn run(a: BenchTrainArgs) -> Result<()> {
         let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
         // Backward costs about twice the forward.
         let gflops = 3.0 * forward_flops(&t) * samples as f64 / opt / 1e9;
+        // The same per CPU-second, charging the update its wall-clock share of the CPU time
+        // (what an otherwise idle core would deliver on a shared machine).
+        let gflops_cpu = cpu.map_or(f64::NAN, |c| gflops * (opt + roll) / c);
         println!(
-            "{:<6} {:>12.0} {:>16.0} {:>12.3} {:>12.3} {:>14.2} {:>10}",
+            "{:<6} {:>12.0} {:>16.0} {:>12.3} {:>12.3} {:>14.2} {:>16.2} {:>10}",
             name.trim(),
             steps as f64 / wall,
             cpu.map_or(f64::NAN, |c| steps as f64 / c),
             roll / a.updates as f64,
             opt / a.updates as f64,
             gflops,
+            gflops_cpu,
             t.policy.params().num_scalars()
         );
     }
