@@ -12,20 +12,25 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 const EXP_MAX: f32 = 88.0;
 const EXP_MIN: f32 = -87.0;
 
+/// `1.5 · 2^23`: adding it rounds an f32 of magnitude below `2^22` to an integer, which then
+/// sits in the low mantissa bits (no float-to-int conversion, which would not vectorize).
+const ROUND_MAGIC: f32 = 12_582_912.0;
+
 /// `e^x` within about 2 ulp on `[−87, 88]`, saturating outside; NaN stays NaN.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(EXP_MIN, EXP_MAX);
-    // k = round(x / ln 2), as floor(t + 0.5) with a truncating cast and a correction.
-    let t = x * std::f32::consts::LOG2_E + 0.5;
-    let mut k = t as i32 as f32;
-    k -= if k > t { 1.0 } else { 0.0 };
+    // k = round(x / ln 2); r = x − k ln 2 in [−ln 2 / 2, ln 2 / 2].
+    let tm = x * std::f32::consts::LOG2_E + ROUND_MAGIC;
+    let k = tm - ROUND_MAGIC;
     let r = x - k * LN2_HI - k * LN2_LO;
     let z = r * r;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r
         + 0.5;
     let y = p * z + r + 1.0;
-    y * f32::from_bits(((k as i32 + 127) << 23) as u32)
+    // 2^k from the integer in tm's mantissa: exponent field k + 127.
+    let bits = tm.to_bits().wrapping_sub(ROUND_MAGIC.to_bits()).wrapping_add(127) << 23;
+    y * f32::from_bits(bits)
 }
 
 /// `σ(x) = 1 / (1 + e^{−x})`.
