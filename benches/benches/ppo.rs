@@ -9,6 +9,10 @@ fn bench_update(c: &mut Criterion) {
     for (name, sets) in [
         ("mlp64x64_mb64", vec!["ppo.minibatch_size=64"]),
         (
+            "lstm256_mb128_whole_seq",
+            vec!["policy.kind=\"lstm\"", "policy.rnn_hidden=256", "ppo.minibatch_size=128", "ppo.bptt_len=0"],
+        ),
+        (
             "lstm256_mb128_bptt16",
             vec!["policy.kind=\"lstm\"", "policy.rnn_hidden=256", "ppo.minibatch_size=128", "ppo.bptt_len=16"],
         ),
