@@ -166,6 +166,10 @@ pub struct RewardConfig {
     pub early_move_penalty: f64,
     /// `−jerk_weight · Σ (u_t − u_{t−1})²` per step, for smooth commands (default 0.01).
     pub jerk_weight: f64,
+    /// Before the go cue (and through catch trials): `−hold_weight · |hand − start|` per
+    /// step (m⁻¹; default 0). A dense cost of moving during the still period, for training
+    /// curricula; the early-move penalty still ends the trial past the tolerance.
+    pub hold_weight: f64,
 }
 
 impl Default for RewardConfig {
@@ -176,6 +180,7 @@ impl Default for RewardConfig {
             effort_weight: 0.01,
             early_move_penalty: 2.0,
             jerk_weight: 0.01,
+            hold_weight: 0.0,
         }
     }
 }
@@ -266,6 +271,7 @@ impl CurlReachConfig {
             ("reward.effort_weight", self.reward.effort_weight),
             ("reward.early_move_penalty", self.reward.early_move_penalty),
             ("reward.jerk_weight", self.reward.jerk_weight),
+            ("reward.hold_weight", self.reward.hold_weight),
             ("field.channel_stiffness_n_m", self.field.channel_stiffness_n_m),
             ("field.channel_damping_ns_m", self.field.channel_damping_ns_m),
         ];

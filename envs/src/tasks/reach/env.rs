@@ -76,7 +76,9 @@ struct Trial {
 /// Sum of the named terms reported in `info`: `reward_distance` = −1·|hand − target| (m)
 /// per step after the go cue; `reward_success` = +2 on completing the hold (or a still catch
 /// trial); `reward_effort` = −0.01·Σu²; `reward_jerk` = −0.01·Σ(u − u_prev)²;
-/// `reward_early_move` = −2 when the hand leaves the start by 1 cm before the go cue.
+/// `reward_early_move` = −2 when the hand leaves the start by 1 cm before the go cue;
+/// `reward_hold` = −`hold_weight`·|hand − start| per step before the go cue (weight 0 by
+/// default, for training curricula).
 ///
 /// ## Starting state
 /// Start posture at rest, zero activation; target, catch flag, onset (0.2–0.5 s) and delay
@@ -332,7 +334,7 @@ impl CurlReach {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write_info(&self, info: &mut Info, terms: [f64; 5], in_target: bool, success: bool, early: bool) {
+    fn write_info(&self, info: &mut Info, terms: [f64; 6], in_target: bool, success: bool, early: bool) {
         let keys = info.keys();
         // The schema is written once; afterwards the values are overwritten in place.
         let same = keys.len() == INFO_KEYS.len()
@@ -354,6 +356,7 @@ impl CurlReach {
             terms[2],
             terms[3],
             terms[4],
+            terms[5],
             self.phase(in_target),
             tr.target as f64,
             tr.go_step as f64,
@@ -470,7 +473,7 @@ impl Env for CurlReach {
         self.joint_delay.fill(&[q0[0], q0[1], 0.0, 0.0]);
         self.status = EpisodeStatus::Running;
         self.write_obs(obs);
-        self.write_info(info, [0.0; 5], false, false, false);
+        self.write_info(info, [0.0; 6], false, false, false);
         Ok(())
     }
 
@@ -491,10 +494,12 @@ impl Env for CurlReach {
         let (du0, du1) = (u[0] - self.prev_action[0], u[1] - self.prev_action[1]);
         let jerk = -r.jerk_weight * (du0 * du0 + du1 * du1);
         self.prev_action = u;
-        let (mut distance, mut success_r, mut early_r) = (0.0, 0.0, 0.0);
+        let (mut distance, mut success_r, mut early_r, mut hold) = (0.0, 0.0, 0.0, 0.0);
         let (mut success, mut early, mut terminated, mut in_target) = (false, false, false, false);
-        let moved = (p[0] - self.start_hand[0]).hypot(p[1] - self.start_hand[1]) > self.cfg.early_move_tolerance_m;
+        let displacement = (p[0] - self.start_hand[0]).hypot(p[1] - self.start_hand[1]);
+        let moved = displacement > self.cfg.early_move_tolerance_m;
         if self.t <= tr.go_step || tr.catch {
+            hold = -r.hold_weight * displacement;
             if moved {
                 early = true;
                 terminated = true;
@@ -519,9 +524,9 @@ impl Env for CurlReach {
             }
         }
         self.write_obs(obs);
-        self.write_info(info, [distance, success_r, effort, early_r, jerk], in_target, success, early);
+        self.write_info(info, [distance, success_r, effort, early_r, jerk, hold], in_target, success, early);
         let outcome =
-            StepOutcome { reward: distance + success_r + effort + early_r + jerk, terminated, truncated: false };
+            StepOutcome { reward: distance + success_r + effort + early_r + jerk + hold, terminated, truncated: false };
         self.status.record(&outcome);
         Ok(outcome)
     }

@@ -10,6 +10,8 @@ pub const REWARD_EFFORT: &str = "reward_effort";
 pub const REWARD_EARLY_MOVE: &str = "reward_early_move";
 /// Jerk (command smoothness) term.
 pub const REWARD_JERK: &str = "reward_jerk";
+/// Hold term: displacement from the start before the go cue.
+pub const REWARD_HOLD: &str = "reward_hold";
 /// Trial phase (see `env::phase`).
 pub const PHASE: &str = "phase";
 /// Target index.
@@ -56,12 +58,13 @@ pub const SUCCESS: &str = "success";
 pub const EARLY_MOVE: &str = "early_move";
 
 /// Every key, in the order the env writes them.
-pub static INFO_KEYS: [&str; 27] = [
+pub static INFO_KEYS: [&str; 28] = [
     REWARD_DISTANCE,
     REWARD_SUCCESS,
     REWARD_EFFORT,
     REWARD_EARLY_MOVE,
     REWARD_JERK,
+    REWARD_HOLD,
     PHASE,
     TARGET_INDEX,
     GO_STEP,

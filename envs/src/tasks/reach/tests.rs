@@ -144,6 +144,33 @@ fn moving_before_the_go_cue_ends_the_trial_with_a_penalty() {
 }
 
 #[test]
+fn the_hold_term_charges_displacement_before_the_go_cue_only() {
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.hold_weight = 10.0;
+    cfg.early_move_tolerance_m = 1.0;
+    let mut env = CurlReach::new(cfg).unwrap();
+    let (_, info) = env.reset(Some(3), &ResetOptions::new().with("catch", 0.0)).unwrap();
+    let go = info.get("go_step").unwrap() as usize;
+    let start = (info.get("hand_x").unwrap(), info.get("hand_y").unwrap());
+    for t in 1..=go + 5 {
+        let s = env.step(&[0.01, 0.0]).unwrap();
+        let d = (s.info.get("hand_x").unwrap() - start.0).hypot(s.info.get("hand_y").unwrap() - start.1);
+        let hold = s.info.get("reward_hold").unwrap();
+        if t <= go {
+            assert!((hold + 10.0 * d).abs() < 1e-12, "step {t}: {hold} vs displacement {d}");
+        } else {
+            assert_eq!(hold, 0.0, "step {t} is after the go cue");
+        }
+        let terms: f64 =
+            ["reward_distance", "reward_success", "reward_effort", "reward_early_move", "reward_jerk", "reward_hold"]
+                .iter()
+                .map(|k| s.info.get(k).unwrap())
+                .sum();
+        assert!((terms - s.reward).abs() < 1e-12, "the reward is the sum of its named terms");
+    }
+}
+
+#[test]
 fn a_still_catch_trial_succeeds() {
     let mut env = CurlReach::new(quiet(PlantKind::Analytic)).unwrap();
     env.reset(Some(3), &ResetOptions::new().with("catch", 1.0)).unwrap();
