@@ -5,7 +5,9 @@
 //! Phys. Rev. Research 5:043044. Along a trajectory driven by recorded inputs, the tangent
 //! map is the sequence of Jacobians `J_t = ∂h_{t+1}/∂h_t`; an orthonormal frame `Q` is pushed
 //! through it and re-orthonormalized by QR each step, `J_t Q_{t} = Q_{t+1} R_{t+1}`, and the
-//! exponents are the time averages of `ln|diag R|` after a warm-up (natural log, per step).
+//! exponents are the time averages of `ln|diag R|` after a warm-up (natural log, per step;
+//! divide by the step's duration for per-second units). Each QR is sign-fixed (positive `R`
+//! diagonal) so the frame evolves continuously.
 
 use faer::Mat;
 use rand::Rng;
@@ -97,7 +99,15 @@ pub fn lyapunov_spectrum<R: Rng, I: IntoIterator<Item = Matrix>>(
                 *s += r[(k, k)].abs().ln();
             }
         }
+        // Sign fixing: flip the columns of Q whose R diagonal is negative, so the frame is the
+        // unique QR with positive diagonal and does not flip orientation from step to step.
+        let signs: Vec<f64> = (0..n_exponents).map(|k| if r[(k, k)] < 0.0 { -1.0 } else { 1.0 }).collect();
         q = qr.compute_thin_Q();
+        for (k, s) in signs.iter().enumerate() {
+            if *s < 0.0 {
+                q.col_mut(k).iter_mut().for_each(|v| *v = -*v);
+            }
+        }
         t += 1;
     }
     if t <= warmup {

@@ -14,7 +14,9 @@
 //! - [`sysid`]: implicit system identification with cross-validated ridge decoders;
 //! - [`dynamics`]: fixed points and their linearization (FixedPointFinder);
 //! - [`lyapunov`]: Lyapunov spectra of input-driven maps (Benettin QR method);
-//! - [`similarity`]: CCA, SVCCA and the angular Procrustes shape distance;
+//! - [`similarity`]: CCA, SVCCA, the angular Procrustes and generalized shape distances;
+//! - [`recurrent`]: a trained recurrent cell as an `f64` map with its analytic Jacobian;
+//! - [`mds`]: classical MDS, silhouette and nearest-neighbour label agreement with nulls;
 //! - [`json`]: serde helpers writing undefined (non-finite) statistics as `null`.
 //!
 //! All randomness comes from an explicitly passed seeded RNG; faer is built without rayon, so
@@ -26,7 +28,9 @@ pub mod json;
 pub mod linalg;
 pub mod lyapunov;
 pub mod matrix;
+pub mod mds;
 pub mod prep_shift;
+pub mod recurrent;
 pub mod similarity;
 pub mod stats;
 pub mod sysid;

@@ -9,7 +9,10 @@
 //! - Procrustes shape distance (Williams, Kunz, Kornblith & Linderman 2021, "Generalized
 //!   shape metrics on neural representations", NeurIPS): after centring and scaling to unit
 //!   Frobenius norm, `θ = arccos ‖XᵀY‖_*` (nuclear norm), the angle left after the best
-//!   rotation; a metric in `[0, π/2]`.
+//!   rotation; a metric in `[0, π/2]`. The generalized shape metric first partially whitens
+//!   each representation with one parameter `α` (their `netrep` `LinearMetric(alpha)`):
+//!   `α = 1` is the rotation-only Procrustes distance, `α = 0` whitens fully (invariant to any
+//!   invertible linear map, like CCA).
 //!
 //! Rows are matched samples (same conditions / time steps) in both representations.
 
@@ -145,6 +148,46 @@ pub fn procrustes_angular_distance(x: &Matrix, y: &Matrix) -> ProbeResult<f64> {
     Ok((nuclear / (nx * ny)).clamp(-1.0, 1.0).acos())
 }
 
+/// Eigenvalues of `XᵀX` below this (relative to the largest) are floored when whitening.
+pub const WHITEN_EIG_TOL: f64 = 1e-10;
+
+/// Partial whitening of the centred `x` `[n, p]` (Williams et al. 2021, `netrep`'s `whiten`):
+/// `x Z` with `Z = V diag(α + (1 − α) λ̃^{-1/2}) Vᵀ` from `xᵀx = V diag(λ) Vᵀ`, `λ̃ = λ / mean(λ)`.
+fn partial_whiten(x: &Matrix, alpha: f64) -> ProbeResult<Matrix> {
+    let (xc, _) = centre(x);
+    if alpha >= 1.0 {
+        return Ok(xc);
+    }
+    let evd = xc.t_matmul(&xc)?.to_faer().self_adjoint_eigen(faer::Side::Lower).map_err(|_| {
+        ProbeError::NoConvergence { context: "shape_distance", decomposition: "self-adjoint eigendecomposition" }
+    })?;
+    let s = evd.S().column_vector();
+    let v = evd.U();
+    let p = x.cols();
+    let top = (0..p).map(|i| s[i]).fold(0.0, f64::max);
+    // Eigenvalues relative to their mean, so `α` mixes the identity and the whitening in the
+    // same units whatever the data's scale.
+    let mean = (0..p).map(|i| s[i]).sum::<f64>() / p as f64;
+    let d: Vec<f64> =
+        (0..p).map(|i| alpha + (1.0 - alpha) * (s[i].max(WHITEN_EIG_TOL * top) / mean).powf(-0.5)).collect();
+    let z = Matrix::from_fn(p, p, |i, j| (0..p).map(|k| v[(i, k)] * d[k] * v[(j, k)]).sum());
+    xc.matmul(&z)
+}
+
+/// Generalized shape distance (radians, `[0, π/2]`, lower = more similar) with partial
+/// whitening `alpha` in `[0, 1]`: 1 = [`procrustes_angular_distance`], 0 = fully whitened.
+pub fn shape_distance(x: &Matrix, y: &Matrix, alpha: f64) -> ProbeResult<f64> {
+    check_pair("shape_distance", x, y)?;
+    if !(0.0..=1.0).contains(&alpha) {
+        return Err(ProbeError::InvalidParameter {
+            name: "alpha",
+            value: alpha.to_string(),
+            reason: "the whitening parameter must be in [0, 1]",
+        });
+    }
+    procrustes_angular_distance(&partial_whiten(x, alpha)?, &partial_whiten(y, alpha)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +223,13 @@ mod tests {
         let stretch = Matrix::from_fn(N, P, |i, j| x.get(i, j) * (1.0 + 3.0 * j as f64));
         assert!((cca(&x, &stretch).unwrap().mean() - 1.0).abs() < EXACT_TOL);
         assert!(procrustes_angular_distance(&x, &stretch).unwrap() > 0.1);
+        // The shape metric: α = 1 is Procrustes; α = 0 forgives any invertible linear map.
+        let p = procrustes_angular_distance(&x, &stretch).unwrap();
+        assert!((shape_distance(&x, &stretch, 1.0).unwrap() - p).abs() < EXACT_TOL);
+        assert!(shape_distance(&x, &stretch, 0.0).unwrap() < 1e-6);
+        let half = shape_distance(&x, &stretch, 0.5).unwrap();
+        assert!(half > 1e-6 && half < p, "{half} vs {p}");
+        assert!(shape_distance(&x, &y, 1.5).is_err());
     }
 
     #[test]
@@ -196,8 +246,15 @@ mod tests {
         let s = NullSummary::new(observed, &null);
         assert!(s.p_two_sided > 0.05, "{observed} vs {s:?}");
         assert!(observed < 0.1);
-        // Procrustes distance of independent noise is near π/2.
-        assert!(procrustes_angular_distance(&x, &y).unwrap() > 1.3);
+        // Procrustes distance of independent noise is near π/2, and so is its shuffled null.
+        let observed = procrustes_angular_distance(&x, &y).unwrap();
+        assert!(observed > 1.3);
+        let null = shuffled_null(&idx, 20, &mut rng, |perm| {
+            let rows: Vec<usize> = perm.iter().map(|&v| v as usize).collect();
+            procrustes_angular_distance(&x, &y.select_rows(&rows)).unwrap()
+        });
+        assert!(NullSummary::new(observed, &null).p_two_sided > 0.05);
+        assert!(shape_distance(&x, &y, 0.0).unwrap() > 1.3);
     }
 
     #[test]
