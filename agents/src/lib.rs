@@ -9,10 +9,13 @@
 //! - [`ppo`]: [`ppo::TrainConfig`], [`ppo::Trainer`], GAE, Adam, normalizers;
 //! - [`checkpoint`]: save / resume / [`checkpoint::load_policy`];
 //! - [`run`]: run directories, metrics files, learning curves, evaluation and recording;
+//! - [`analysis`]: the dynamical-systems probes applied to runs (fixed points, Lyapunov,
+//!   similarity across agents) with their reports;
 //! - [`plan`]: studies as job plans for the local executor and Slurm job arrays;
 //! - [`render`]: figures of trajectories (centre-out hand paths);
 //! - [`io`]: atomic file writes.
 
+pub mod analysis;
 pub mod checkpoint;
 pub mod error;
 pub mod experiment;

@@ -17,7 +17,8 @@ use std::path::Path;
 /// Version of the recording layout.
 pub const RECORD_SCHEMA_VERSION: u32 = 1;
 
-fn npy<T: npyz::Serialize + npyz::AutoSerialize + Copy>(
+/// Writes `data` (row-major, `shape`) as a `.npy` file (`numpy.load` opens it).
+pub fn npy<T: npyz::Serialize + npyz::AutoSerialize + Copy>(
     path: &Path,
     shape: &[u64],
     data: &[T],

@@ -11,6 +11,7 @@ mod curl_report;
 mod envs_cmd;
 mod eval;
 mod experiment;
+mod probe;
 mod render;
 mod render_biped;
 mod replay;
@@ -50,6 +51,9 @@ enum Command {
     /// Run a scientific study end to end (planned as jobs; resumable).
     #[command(subcommand)]
     Experiment(experiment::ExperimentCmd),
+    /// Look inside a trained recurrent agent: fixed points, Lyapunov spectra, similarity.
+    #[command(subcommand)]
+    Probe(probe::ProbeCmd),
     /// Plan a sweep: a base config × grid axes × seeds, written as plan.json.
     Sweep(study::SweepArgs),
     /// Run a plan's unfinished jobs on this machine, N processes at a time.
@@ -79,6 +83,7 @@ fn main() {
         Command::Record(a) => eval::run_record(a),
         Command::Render(a) => render::run(&a),
         Command::Experiment(c) => experiment::run(c),
+        Command::Probe(c) => probe::run(c),
         Command::Sweep(a) => study::sweep(a),
         Command::Run(a) => study::run_local(a),
         Command::RunJob(a) => study::run_one(a),

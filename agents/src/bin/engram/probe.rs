@@ -1,0 +1,228 @@
+//! `engram probe ...`: the dynamical-systems probes of trained runs (fixed points, Lyapunov
+//! spectra, similarity across agents). Each subcommand records (or reuses) the runs'
+//! rollouts, runs its analysis from `engram_agents::analysis`, and writes `report.json`,
+//! `report.md`, `.npy` arrays and figures.
+//!
+//! Adding a probe: write its args struct with `impl ProbeCommand`, then add one line to
+//! `probe_commands!` below.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use engram_agents::analysis::agent::ProbedAgent;
+use engram_agents::analysis::fixed_points::{probe_fixed_points, FixedPointProbeConfig, ProbeInput};
+use engram_agents::analysis::lyapunov::{probe_lyapunov, LyapunovProbeConfig};
+use engram_agents::analysis::rollouts::Rollouts;
+use engram_agents::analysis::similarity::{probe_similarity, SimilarityConfig};
+use engram_agents::probe::dynamics::FixedPointMethod;
+use std::path::{Path, PathBuf};
+
+/// A probe subcommand.
+pub trait ProbeCommand {
+    /// Runs it.
+    fn run(self) -> Result<()>;
+}
+
+/// Declares the `probe` subcommands and their dispatch: one line per probe.
+macro_rules! probe_commands {
+    ($($(#[$doc:meta])* $name:ident($args:ty)),* $(,)?) => {
+        /// Which probe.
+        #[derive(Subcommand)]
+        pub enum ProbeCmd {
+            $($(#[$doc])* $name($args),)*
+        }
+        /// Runs a probe subcommand.
+        pub fn run(cmd: ProbeCmd) -> Result<()> {
+            match cmd {
+                $(ProbeCmd::$name(a) => a.run(),)*
+            }
+        }
+    };
+}
+
+probe_commands! {
+    /// Fixed points of a run's recurrent cell at a constant input, their eigenvalues,
+    /// stability and time constants, over the PCA of recorded states.
+    FixedPoints(FixedPointsArgs),
+    /// Lyapunov spectrum of a run's cell driven by its recorded observation sequences.
+    Lyapunov(LyapunovArgs),
+    /// CCA, SVCCA and shape distances between runs under identical inputs, with shuffled
+    /// baselines, a distance matrix, an MDS embedding and clustering by architecture.
+    Similarity(SimilarityArgs),
+}
+
+/// The recording a probe uses.
+#[derive(Args, Debug, Clone)]
+pub struct RecordingArgs {
+    /// Deterministic episodes to record per run (reused when already recorded).
+    #[arg(long, default_value_t = 8)]
+    pub episodes: usize,
+    /// First episode seed.
+    #[arg(long, default_value_t = 20_000)]
+    pub episode_seed: u64,
+}
+
+/// Loads a run and records (or reuses) its rollouts in `<run>/probe/rollouts`.
+fn load(run: &Path, rec: &RecordingArgs) -> Result<(ProbedAgent, Rollouts)> {
+    let agent = ProbedAgent::load(run).with_context(|| format!("probing {}", run.display()))?;
+    let rollouts =
+        Rollouts::record_or_reuse(&agent, &run.join("probe").join("rollouts"), rec.episodes, rec.episode_seed)
+            .with_context(|| format!("recording {}", run.display()))?;
+    Ok((agent, rollouts))
+}
+
+/// Arguments of `engram probe fixed-points`.
+#[derive(Args, Debug)]
+pub struct FixedPointsArgs {
+    /// Run directory (or checkpoint directory) of a recurrent policy.
+    #[arg(long)]
+    run: PathBuf,
+    /// Constant input: zero (normalized observation 0), mean (mean recorded input) or prep
+    /// (mean input of CurlReach's delay period).
+    #[arg(long, default_value = "zero")]
+    input: String,
+    /// Initial states drawn from the recorded states.
+    #[arg(long, default_value_t = 64)]
+    n_initial: usize,
+    /// Standard deviation of the noise added to the initial states.
+    #[arg(long, default_value_t = 0.05)]
+    noise: f64,
+    /// Optimizer: lm (Levenberg–Marquardt) or adam (FixedPointFinder's).
+    #[arg(long, default_value = "lm")]
+    method: String,
+    /// Seed of the initial-state draw.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory [default: <run>/probe/fixed-points].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    recording: RecordingArgs,
+}
+
+impl ProbeCommand for FixedPointsArgs {
+    fn run(self) -> Result<()> {
+        let Some(input) = ProbeInput::parse(&self.input) else {
+            bail!("--input {}: expected zero, mean or prep", self.input);
+        };
+        let method = match self.method.as_str() {
+            "lm" => FixedPointMethod::LevenbergMarquardt,
+            "adam" => FixedPointMethod::Adam,
+            m => bail!("--method {m}: expected lm or adam"),
+        };
+        let (agent, rollouts) = load(&self.run, &self.recording)?;
+        let mut cfg = FixedPointProbeConfig {
+            input,
+            n_initial: self.n_initial,
+            init_noise_std: self.noise,
+            seed: self.seed,
+            ..Default::default()
+        };
+        cfg.search.method = method;
+        let (report, states) = probe_fixed_points(&agent, &rollouts, &cfg)?;
+        let out = self.out.unwrap_or_else(|| self.run.join("probe").join("fixed-points"));
+        report.write(&states, &out)?;
+        let t = &report.topology;
+        println!(
+            "{} {}: {} fixed points ({} stable), unstable modes {:?}; {}",
+            report.env,
+            report.architecture,
+            t.n_points,
+            t.n_stable,
+            t.unstable_modes,
+            out.join("report.md").display()
+        );
+        Ok(())
+    }
+}
+
+/// Arguments of `engram probe lyapunov`.
+#[derive(Args, Debug)]
+pub struct LyapunovArgs {
+    /// Run directory (or checkpoint directory) of a recurrent policy.
+    #[arg(long)]
+    run: PathBuf,
+    /// Exponents to compute (0 = all).
+    #[arg(long, default_value_t = 0)]
+    n_exponents: usize,
+    /// Warm-up steps per episode.
+    #[arg(long, default_value_t = 20)]
+    warmup: usize,
+    /// Seed of the initial frames.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory [default: <run>/probe/lyapunov].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    recording: RecordingArgs,
+}
+
+impl ProbeCommand for LyapunovArgs {
+    fn run(self) -> Result<()> {
+        let (agent, rollouts) = load(&self.run, &self.recording)?;
+        let cfg = LyapunovProbeConfig { n_exponents: self.n_exponents, warmup: self.warmup, seed: self.seed };
+        let report = probe_lyapunov(&agent, &rollouts, &cfg)?;
+        let out = self.out.unwrap_or_else(|| self.run.join("probe").join("lyapunov"));
+        report.write(&out)?;
+        println!(
+            "{} {}: largest exponent {:.4} ± {:.4} per step over {} episodes; {}",
+            report.env,
+            report.architecture,
+            report.mean_per_step[0],
+            report.std_per_step[0],
+            report.per_episode.len(),
+            out.join("report.md").display()
+        );
+        Ok(())
+    }
+}
+
+/// Arguments of `engram probe similarity`.
+#[derive(Args, Debug)]
+pub struct SimilarityArgs {
+    /// Two or more run directories trained on the same env.
+    #[arg(long, num_args = 2.., required = true)]
+    runs: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// At most this many pooled samples enter the scores.
+    #[arg(long, default_value_t = 2000)]
+    max_samples: usize,
+    /// Row shuffles per pair for the baselines.
+    #[arg(long, default_value_t = 10)]
+    shuffles: usize,
+    /// Partial-whitening parameter of the shape metric (0 whitened … 1 Procrustes).
+    #[arg(long, default_value_t = 0.5)]
+    alpha: f64,
+    #[command(flatten)]
+    recording: RecordingArgs,
+}
+
+impl ProbeCommand for SimilarityArgs {
+    fn run(self) -> Result<()> {
+        let mut agents = Vec::new();
+        let mut rollouts = Vec::new();
+        for r in &self.runs {
+            let (a, ro) = load(r, &self.recording)?;
+            agents.push(a);
+            rollouts.push(ro);
+        }
+        let cfg = SimilarityConfig {
+            max_samples: self.max_samples,
+            n_shuffles: self.shuffles,
+            shape_alpha: self.alpha,
+            ..Default::default()
+        };
+        let report = probe_similarity(&agents, &rollouts, &cfg)?;
+        report.write(&self.out)?;
+        println!(
+            "{} agents on {}: Procrustes {}; {}",
+            report.agents.len(),
+            report.env,
+            report.procrustes.verdict(),
+            self.out.join("report.md").display()
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+//! `engram probe fixed-points / lyapunov / similarity` on tiny trained runs: outputs, the
+//! recurrent map against the policy's own recorded hidden states, and the errors for a
+//! missing run and a memoryless policy.
+
+use engram_agents::analysis::agent::ProbedAgent;
+use engram_agents::analysis::rollouts::{driven_states, Rollouts};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Agreement of the f64 map driven by recorded observations with the f32 policy's states.
+const STATE_TOL: f64 = 1e-4;
+
+fn engram(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("engram runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = engram(args);
+    assert!(out.status.success(), "engram {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn train(dir: &Path, kind: &str) {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/configs/pendulum_novel_gru.toml");
+    let kind = format!("policy.kind=\"{kind}\"");
+    ok(&[
+        "train",
+        "--config",
+        config,
+        "--out",
+        dir.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "total_timesteps=512",
+        "--set",
+        "ppo.n_envs=4",
+        "--set",
+        "ppo.n_steps=64",
+        "--set",
+        "ppo.n_epochs=1",
+        "--set",
+        "policy.rnn_hidden=6",
+        "--set",
+        &kind,
+    ]);
+}
+
+fn json(path: PathBuf) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+#[test]
+fn probes_run_on_tiny_runs_and_refuse_bad_ones() {
+    let root = std::env::temp_dir().join(format!("engram-probe-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (gru, lstm, mlp) = (root.join("gru"), root.join("lstm"), root.join("mlp"));
+    train(&gru, "gru");
+    train(&lstm, "lstm");
+    train(&mlp, "mlp");
+    let (g, l) = (gru.to_str().unwrap(), lstm.to_str().unwrap());
+
+    ok(&["probe", "fixed-points", "--run", g, "--episodes", "2", "--n-initial", "16"]);
+    let fp = gru.join("probe/fixed-points");
+    for f in ["report.json", "report.md", "fixed_points.npy", "states.npy", "fixed_points.png", "fixed_points.svg"] {
+        assert!(fp.join(f).exists(), "{f} missing");
+    }
+    let r = json(fp.join("report.json"));
+    let points = r["result"]["points"].as_array().unwrap();
+    assert!(!points.is_empty(), "a contracting tiny GRU has at least one fixed point");
+    assert!(points.iter().all(|p| p["q"].as_f64().unwrap() <= 1e-8));
+    assert_eq!(points[0]["eigenvalues"].as_array().unwrap().len(), 6);
+    assert_eq!(r["n_states"].as_u64().unwrap(), 400, "2 Pendulum episodes of 200 steps");
+
+    ok(&["probe", "lyapunov", "--run", l, "--episodes", "2"]);
+    let ly = json(lstm.join("probe/lyapunov/report.json"));
+    assert_eq!(ly["mean_per_step"].as_array().unwrap().len(), 12, "LSTM state [h, c]");
+    assert!((ly["dt_s"].as_f64().unwrap() - 0.05).abs() < 1e-12);
+    assert!(lstm.join("probe/lyapunov/spectrum.png").exists());
+
+    let sim = root.join("sim");
+    ok(&["probe", "similarity", "--runs", g, l, "--out", sim.to_str().unwrap(), "--episodes", "2", "--shuffles", "3"]);
+    let s = json(sim.join("report.json"));
+    assert_eq!(s["pairs"].as_array().unwrap().len(), 1);
+    let cca = &s["pairs"][0]["values"][0];
+    // Under identical inputs two agents share far more than their shuffled baseline.
+    assert!(cca["value"].as_f64().unwrap() > cca["shuffled"]["hi"].as_f64().unwrap());
+    for f in ["distance_procrustes.npy", "mds.npy", "distances.png", "mds.svg", "report.md"] {
+        assert!(sim.join(f).exists(), "{f} missing");
+    }
+
+    // The f64 map driven by the recorded observations reproduces the policy's own states
+    // (hidden.npy holds the state entering each step; the map gives the state after it).
+    let agent = ProbedAgent::load(&gru).unwrap();
+    let rec = Rollouts::load(&gru.join("probe/rollouts")).unwrap();
+    let ranges = rec.episode_ranges();
+    assert_eq!(ranges.len(), 2);
+    let driven = driven_states(&agent, &rec.obs, rec.obs_dim, &ranges);
+    let (shape, hidden) =
+        engram_agents::analysis::output::read_npy::<f32>(&gru.join("probe/rollouts/hidden.npy")).unwrap();
+    let w = shape[1] as usize;
+    for r in &ranges {
+        for t in r.start..r.end - 1 {
+            for j in 0..6 {
+                let d = (driven.get(t, j) - hidden[(t + 1) * w + j] as f64).abs();
+                assert!(d < STATE_TOL, "row {t} unit {j}: {d}");
+            }
+        }
+    }
+
+    // Errors: a missing run directory and a memoryless policy.
+    let missing = root.join("nope");
+    let out = engram(&["probe", "fixed-points", "--run", missing.to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    let out = engram(&["probe", "lyapunov", "--run", mlp.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no recurrent state"), "{err}");
+    let out = engram(&["probe", "fixed-points", "--run", g, "--input", "prep", "--episodes", "2"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("reaching env"));
+    std::fs::remove_dir_all(&root).unwrap();
+}
