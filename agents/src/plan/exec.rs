@@ -43,6 +43,7 @@ pub fn run_job(plan: &Plan, plan_dir: &Path, index: usize, progress: Progress) -
         JobKind::Train => train_job(job, &dir, progress),
         JobKind::CurlField => crate::experiment::curl_field::run_curl_field_job(job, &dir, progress),
         JobKind::Probe => probe_job(job),
+        JobKind::Universality => crate::experiment::universality::run_universality_job(job, &dir, progress),
     };
     match result {
         Ok(mut summary) => {
@@ -61,7 +62,8 @@ pub fn run_job(plan: &Plan, plan_dir: &Path, index: usize, progress: Progress) -
     }
 }
 
-fn train_job(job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Value, AgentError> {
+/// Trains a job's config (resuming from its last checkpoint) and evaluates it.
+pub(crate) fn train_job(job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Value, AgentError> {
     let resumed = checkpoint::resolve(dir).is_ok();
     let mut trainer = if resumed {
         checkpoint::load_trainer(dir)?

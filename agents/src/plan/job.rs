@@ -58,6 +58,8 @@ pub enum JobKind {
     Train,
     /// One seed × condition of the curl-field experiment (all phases, recordings included).
     CurlField,
+    /// One agent of the universality study: training, then its fixed points and Lyapunov spectrum.
+    Universality,
     /// Testing aid for the executors: does no learning; fails while the file named by its
     /// config's `fail_while_exists` exists.
     Probe,

@@ -4,6 +4,7 @@ use crate::study::run_plan_local;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use engram_agents::experiment::curl_field::CurlFieldConfig;
+use engram_agents::experiment::universality::UniversalityConfig;
 use engram_agents::plan::{Plan, PLAN_FILE};
 use std::path::PathBuf;
 
@@ -13,6 +14,9 @@ pub enum ExperimentCmd {
     /// Curl-field learning: pretrain → baseline → learning → washout → relearning on
     /// CurlReach, recording preparatory states; ends with the prep-shift report.
     CurlField(ExperimentArgs),
+    /// Universality: RNN / GRU / LSTM agents × seeds × widths trained and probed (fixed
+    /// points, Lyapunov spectra); the report compares geometry and topology by architecture.
+    Universality(ExperimentArgs),
 }
 
 /// Arguments shared by experiments.
@@ -34,31 +38,41 @@ pub struct ExperimentArgs {
 
 /// Runs an experiment end to end.
 pub fn run(cmd: ExperimentCmd) -> Result<()> {
-    match cmd {
+    let read = |a: &ExperimentArgs| {
+        std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))
+    };
+    let (a, plan) = match cmd {
         ExperimentCmd::CurlField(a) => {
-            let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
-            let cfg = CurlFieldConfig::from_toml(&text).with_context(|| format!("config {}", a.config.display()))?;
+            let cfg =
+                CurlFieldConfig::from_toml(&read(&a)?).with_context(|| format!("config {}", a.config.display()))?;
             let plan = Plan::new("curl-field", cfg.jobs()?);
-            if a.out.join(PLAN_FILE).exists() {
-                let (old, _) = Plan::load(&a.out)?;
-                if old.config_hash != plan.config_hash {
-                    bail!(
-                        "{} already holds a different plan (config hash {} vs {}); choose another --out",
-                        a.out.display(),
-                        old.config_hash,
-                        plan.config_hash
-                    );
-                }
-                eprintln!("resuming the study in {}", a.out.display());
-            }
-            let path = plan.save(&a.out)?;
-            eprintln!("{}: {} jobs (config hash {})", path.display(), plan.jobs.len(), plan.config_hash);
-            if a.plan_only {
-                println!("{}", path.display());
-                return Ok(());
-            }
-            run_plan_local(&path, a.jobs)?;
-            crate::study::collect_plan(&path)
+            (a, plan)
         }
+        ExperimentCmd::Universality(a) => {
+            let cfg =
+                UniversalityConfig::from_toml(&read(&a)?).with_context(|| format!("config {}", a.config.display()))?;
+            let plan = Plan::new("universality", cfg.jobs()?);
+            (a, plan)
+        }
+    };
+    if a.out.join(PLAN_FILE).exists() {
+        let (old, _) = Plan::load(&a.out)?;
+        if old.config_hash != plan.config_hash {
+            bail!(
+                "{} already holds a different plan (config hash {} vs {}); choose another --out",
+                a.out.display(),
+                old.config_hash,
+                plan.config_hash
+            );
+        }
+        eprintln!("resuming the study in {}", a.out.display());
     }
+    let path = plan.save(&a.out)?;
+    eprintln!("{}: {} jobs (config hash {})", path.display(), plan.jobs.len(), plan.config_hash);
+    if a.plan_only {
+        println!("{}", path.display());
+        return Ok(());
+    }
+    run_plan_local(&path, a.jobs)?;
+    crate::study::collect_plan(&path)
 }

@@ -519,6 +519,10 @@ pub fn collect_plan(plan_path: &Path) -> Result<()> {
             dir.display()
         );
     }
+    if plan.study == "universality" {
+        println!("{}", engram_agents::experiment::universality_report::write_report(&plan, &dir)?.display());
+        return Ok(());
+    }
     if plan.study == "curl-field" {
         let path = crate::curl_report::write_report(&plan, &dir)?;
         println!("{}", path.display());
