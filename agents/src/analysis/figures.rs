@@ -4,26 +4,42 @@
 
 use super::{io_err, AnalysisResult};
 use crate::probe::Matrix;
+use crate::render::paths::COLOURS;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
 /// Figure size, px.
 const SIZE: (u32, u32) = (800, 600);
-/// Colours by architecture / group (Okabe–Ito).
-pub const GROUP_COLOURS: [RGBColor; 6] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(213, 94, 0),
-    RGBColor(86, 180, 233),
-];
 /// Colour of stable fixed points, of points with one unstable mode, and with more.
-const STABILITY_COLOURS: [RGBColor; 3] = [RGBColor(0, 114, 178), RGBColor(230, 159, 0), RGBColor(213, 94, 0)];
+const STABILITY_COLOURS: [RGBColor; 3] = [COLOURS[4], COLOURS[0], COLOURS[3]];
 
 type Area<DB> = DrawingArea<DB, Shift>;
 type Drawn = Result<(), Box<dyn std::error::Error>>;
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A white figure with a title, `x` × `y` axes and their labels.
+fn xy_chart<'a, DB: DrawingBackend>(
+    root: &'a Area<DB>,
+    title: &str,
+    x: (f64, f64),
+    y: (f64, f64),
+    desc: (&str, &str),
+) -> Result<Chart<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)?;
+    chart.configure_mesh().x_desc(desc.0).y_desc(desc.1).draw()?;
+    Ok(chart)
+}
 
 /// Draws with `f` into `stem.png` and `stem.svg`.
 macro_rules! both {
@@ -56,17 +72,9 @@ fn draw_fixed_points<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let all = || (0..states.rows()).map(|i| states.row(i)).chain((0..points.rows()).map(|i| points.row(i)));
-    let (x0, x1) = bounds(all().map(|r| r[0]));
-    let (y0, y1) = bounds(all().map(|r| r[1]));
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart.configure_mesh().x_desc("PC 1 of recorded states").y_desc("PC 2").draw()?;
+    let (x, y) = (bounds(all().map(|r| r[0])), bounds(all().map(|r| r[1])));
+    let mut chart = xy_chart(&root, title, x, y, ("PC 1 of recorded states", "PC 2"))?;
     // At most a few thousand background dots keep the SVG small.
     let stride = states.rows().div_ceil(4000).max(1);
     chart.draw_series(
@@ -145,21 +153,14 @@ fn draw_embedding<DB: DrawingBackend>(root: Area<DB>, coords: &Matrix, labels: &
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let (x0, x1) = bounds((0..coords.rows()).map(|i| coords.get(i, 0)));
-    let (y0, y1) = bounds((0..coords.rows()).map(|i| coords.get(i, 1)));
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart.configure_mesh().x_desc("MDS 1").y_desc("MDS 2").draw()?;
+    let x = bounds((0..coords.rows()).map(|i| coords.get(i, 0)));
+    let y = bounds((0..coords.rows()).map(|i| coords.get(i, 1)));
+    let mut chart = xy_chart(&root, title, x, y, ("MDS 1", "MDS 2"))?;
     let mut groups: Vec<&String> = labels.iter().collect();
     groups.sort();
     groups.dedup();
     for (g, name) in groups.iter().enumerate() {
-        let c = GROUP_COLOURS[g % GROUP_COLOURS.len()];
+        let c = COLOURS[g % COLOURS.len()];
         chart
             .draw_series(
                 (0..coords.rows())
@@ -183,16 +184,10 @@ fn draw_spectrum<DB: DrawingBackend>(root: Area<DB>, mean: &[f64], std: &[f64], 
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let sd = |i: usize| if std[i].is_finite() { std[i] } else { 0.0 };
-    let (y0, y1) = bounds((0..mean.len()).flat_map(|i| [mean[i] - sd(i), mean[i] + sd(i), 0.0]));
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..(mean.len() as f64 + 1.0), y0..y1)?;
-    chart.configure_mesh().x_desc("exponent index").y_desc("λ (natural log per step), mean ± std").draw()?;
+    let y = bounds((0..mean.len()).flat_map(|i| [mean[i] - sd(i), mean[i] + sd(i), 0.0]));
+    let x = (0.0, mean.len() as f64 + 1.0);
+    let mut chart = xy_chart(&root, title, x, y, ("exponent index", "λ (natural log per step), mean ± std"))?;
     chart.draw_series(LineSeries::new([(0.0, 0.0), (mean.len() as f64 + 1.0, 0.0)], BLACK.mix(0.4)))?;
     // Error bars: a vertical segment with caps, ± one standard deviation.
     let cap = 0.2;

@@ -254,3 +254,47 @@ pub fn run_universality_job(
     summary["largest_lyapunov_per_step"] = ly.mean_per_step[0].into();
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick() -> UniversalityConfig {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/configs/universality_quick.toml"))
+                .expect("quick config");
+        UniversalityConfig::from_toml(&text).expect("valid")
+    }
+
+    #[test]
+    fn quick_config_plans_envs_times_architectures_times_seeds() {
+        let cfg = quick();
+        let jobs = cfg.jobs().unwrap();
+        assert_eq!(jobs.len(), 2 * 3 * 3);
+        let mut ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), jobs.len());
+        let j = jobs.iter().find(|j| j.id == "curlreach-lstm-h64-seed2").expect("job");
+        assert_eq!(j.kind, JobKind::Universality);
+        let spec: UniversalityJob = toml::from_str(&j.config).unwrap();
+        let train = TrainConfig::from_toml_with(&spec.train, &[]).unwrap();
+        assert_eq!(
+            (train.env.as_str(), train.seed, train.policy.kind, train.policy.rnn_hidden),
+            ("CurlReach-v0", 2, PolicyKind::Lstm, 64)
+        );
+        assert_eq!(spec.fixed_points.input, ProbeInput::Prep);
+        assert!(!spec.note.is_empty());
+    }
+
+    #[test]
+    fn memoryless_architectures_and_duplicate_envs_are_rejected() {
+        let mut cfg = quick();
+        cfg.architectures.push(PolicyKind::Mlp);
+        assert!(cfg.validate().unwrap_err().to_string().contains("mlp"));
+        let mut cfg = quick();
+        cfg.envs[1].name = cfg.envs[0].name.clone();
+        assert!(cfg.validate().is_err());
+        assert!(UniversalityConfig::from_toml("seeds = 0").is_err());
+    }
+}

@@ -70,12 +70,36 @@ fn load(run: &Path, rec: &RecordingArgs) -> Result<(ProbedAgent, Rollouts)> {
     Ok((agent, rollouts))
 }
 
-/// Arguments of `engram probe fixed-points`.
+/// The run a single-run probe looks at, where it writes, and its seed.
 #[derive(Args, Debug)]
-pub struct FixedPointsArgs {
+pub struct SingleRunArgs {
     /// Run directory (or checkpoint directory) of a recurrent policy.
     #[arg(long)]
     run: PathBuf,
+    /// Seed of the probe's own randomness (initial states or frames).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory [default: <run>/probe/<probe name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    recording: RecordingArgs,
+}
+
+impl SingleRunArgs {
+    /// The loaded run, its recording and the output directory.
+    fn load(&self, probe: &str) -> Result<(ProbedAgent, Rollouts, PathBuf)> {
+        let (agent, rollouts) = load(&self.run, &self.recording)?;
+        let out = self.out.clone().unwrap_or_else(|| self.run.join("probe").join(probe));
+        Ok((agent, rollouts, out))
+    }
+}
+
+/// Arguments of `engram probe fixed-points`.
+#[derive(Args, Debug)]
+pub struct FixedPointsArgs {
+    #[command(flatten)]
+    target: SingleRunArgs,
     /// Constant input: zero (normalized observation 0), mean (mean recorded input) or prep
     /// (mean input of CurlReach's delay period).
     #[arg(long, default_value = "zero")]
@@ -89,14 +113,6 @@ pub struct FixedPointsArgs {
     /// Optimizer: lm (Levenberg–Marquardt) or adam (FixedPointFinder's).
     #[arg(long, default_value = "lm")]
     method: String,
-    /// Seed of the initial-state draw.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output directory [default: <run>/probe/fixed-points].
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[command(flatten)]
-    recording: RecordingArgs,
 }
 
 impl ProbeCommand for FixedPointsArgs {
@@ -109,17 +125,16 @@ impl ProbeCommand for FixedPointsArgs {
             "adam" => FixedPointMethod::Adam,
             m => bail!("--method {m}: expected lm or adam"),
         };
-        let (agent, rollouts) = load(&self.run, &self.recording)?;
+        let (agent, rollouts, out) = self.target.load("fixed-points")?;
         let mut cfg = FixedPointProbeConfig {
             input,
             n_initial: self.n_initial,
             init_noise_std: self.noise,
-            seed: self.seed,
+            seed: self.target.seed,
             ..Default::default()
         };
         cfg.search.method = method;
         let (report, states) = probe_fixed_points(&agent, &rollouts, &cfg)?;
-        let out = self.out.unwrap_or_else(|| self.run.join("probe").join("fixed-points"));
         report.write(&states, &out)?;
         let t = &report.topology;
         println!(
@@ -138,31 +153,21 @@ impl ProbeCommand for FixedPointsArgs {
 /// Arguments of `engram probe lyapunov`.
 #[derive(Args, Debug)]
 pub struct LyapunovArgs {
-    /// Run directory (or checkpoint directory) of a recurrent policy.
-    #[arg(long)]
-    run: PathBuf,
+    #[command(flatten)]
+    target: SingleRunArgs,
     /// Exponents to compute (0 = all).
     #[arg(long, default_value_t = 0)]
     n_exponents: usize,
     /// Warm-up steps per episode.
     #[arg(long, default_value_t = 20)]
     warmup: usize,
-    /// Seed of the initial frames.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output directory [default: <run>/probe/lyapunov].
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[command(flatten)]
-    recording: RecordingArgs,
 }
 
 impl ProbeCommand for LyapunovArgs {
     fn run(self) -> Result<()> {
-        let (agent, rollouts) = load(&self.run, &self.recording)?;
-        let cfg = LyapunovProbeConfig { n_exponents: self.n_exponents, warmup: self.warmup, seed: self.seed };
+        let (agent, rollouts, out) = self.target.load("lyapunov")?;
+        let cfg = LyapunovProbeConfig { n_exponents: self.n_exponents, warmup: self.warmup, seed: self.target.seed };
         let report = probe_lyapunov(&agent, &rollouts, &cfg)?;
-        let out = self.out.unwrap_or_else(|| self.run.join("probe").join("lyapunov"));
         report.write(&out)?;
         println!(
             "{} {}: largest exponent {:.4} ± {:.4} per step over {} episodes; {}",
