@@ -146,15 +146,25 @@ impl RecurrentMap {
 
     /// `∂F/∂s` `[S, S]` (row = output unit, column = state unit) for a precomputed input
     /// projection.
+    ///
+    /// Built as its transpose, row by row of `W_hh` (contiguous reads), then transposed once.
     pub fn jacobian_projected(&self, s: &[f64], xp: &[f64]) -> Matrix {
         let hd = self.hidden;
         let h = &s[..hd];
         let gh = self.recurrent_projection(h);
         let w = &self.w_hh;
+        let sd = self.state_dim();
+        // jt[k, j] = ∂F_j/∂s_k.
+        let mut jt = Matrix::zeros(sd, sd);
         match self.kind {
             CellKind::Rnn => {
                 let d: Vec<f64> = (0..hd).map(|j| 1.0 - (xp[j] + gh[j]).tanh().powi(2)).collect();
-                Matrix::from_fn(hd, hd, |j, i| d[j] * w.get(i, j))
+                for k in 0..hd {
+                    let (wr, out) = (w.row(k), &mut jt.data_mut()[k * sd..(k + 1) * sd]);
+                    for j in 0..hd {
+                        out[j] = d[j] * wr[j];
+                    }
+                }
             }
             CellKind::Gru => {
                 let mut coef = vec![[0.0; 4]; hd];
@@ -164,40 +174,51 @@ impl RecurrentMap {
                     let hn = gh[2 * hd + j];
                     let n = (xp[2 * hd + j] + r * hn).tanh();
                     let dn = 1.0 - n * n;
-                    // ∂h'/∂h_i = (h − n) z(1−z) W_z + (1−z) dn [hn r(1−r) W_r + r W_n] + z δ.
+                    // ∂h'/∂h_k = (h − n) z(1−z) W_z + (1−z) dn [hn r(1−r) W_r + r W_n] + z δ.
                     *cj = [(h[j] - n) * z * (1.0 - z), (1.0 - z) * dn * hn * r * (1.0 - r), (1.0 - z) * dn * r, z];
                 }
-                Matrix::from_fn(hd, hd, |j, i| {
-                    let c = coef[j];
-                    c[0] * w.get(i, hd + j)
-                        + c[1] * w.get(i, j)
-                        + c[2] * w.get(i, 2 * hd + j)
-                        + if i == j { c[3] } else { 0.0 }
-                })
+                for k in 0..hd {
+                    let (wr, out) = (w.row(k), &mut jt.data_mut()[k * sd..(k + 1) * sd]);
+                    for (j, c) in coef.iter().enumerate() {
+                        out[j] = c[0] * wr[hd + j] + c[1] * wr[j] + c[2] * wr[2 * hd + j];
+                    }
+                    out[k] += coef[k][3];
+                }
             }
             CellKind::Lstm => {
                 let c = &s[hd..];
-                let mut jac = Matrix::zeros(2 * hd, 2 * hd);
-                for j in 0..hd {
+                // Per unit j: (∂c'/∂pre_i, ∂c'/∂pre_f, ∂c'/∂pre_g, ∂h'/∂pre_o, o·tanh'(c'), f).
+                let mut coef = vec![[0.0; 6]; hd];
+                for (j, cj) in coef.iter_mut().enumerate() {
                     let a = |k: usize| xp[k * hd + j] + gh[k * hd + j];
                     let (ig, f, g, o) = (sigmoid(a(0)), sigmoid(a(1)), a(2).tanh(), sigmoid(a(3)));
-                    let c2 = f * c[j] + ig * g;
-                    let tc = c2.tanh();
-                    let dtc = 1.0 - tc * tc;
+                    let tc = (f * c[j] + ig * g).tanh();
                     // ∂c'/∂h_k = c f(1−f) W_f + g i(1−i) W_i + i (1−g²) W_g; ∂c'/∂c = f δ.
-                    let (ci, cf, cg) = (g * ig * (1.0 - ig), c[j] * f * (1.0 - f), ig * (1.0 - g * g));
-                    let co = tc * o * (1.0 - o);
-                    for k in 0..hd {
-                        let dc = ci * w.get(k, j) + cf * w.get(k, hd + j) + cg * w.get(k, 2 * hd + j);
-                        jac.set(hd + j, k, dc);
-                        jac.set(j, k, co * w.get(k, 3 * hd + j) + o * dtc * dc);
-                    }
-                    jac.set(hd + j, hd + j, f);
-                    jac.set(j, hd + j, o * dtc * f);
+                    *cj = [
+                        g * ig * (1.0 - ig),
+                        c[j] * f * (1.0 - f),
+                        ig * (1.0 - g * g),
+                        tc * o * (1.0 - o),
+                        o * (1.0 - tc * tc),
+                        f,
+                    ];
                 }
-                jac
+                for k in 0..hd {
+                    let (wr, out) = (w.row(k), &mut jt.data_mut()[k * sd..(k + 1) * sd]);
+                    for (j, q) in coef.iter().enumerate() {
+                        let dc = q[0] * wr[j] + q[1] * wr[hd + j] + q[2] * wr[2 * hd + j];
+                        out[hd + j] = dc;
+                        out[j] = q[3] * wr[3 * hd + j] + q[4] * dc;
+                    }
+                }
+                for (j, q) in coef.iter().enumerate() {
+                    let row = &mut jt.data_mut()[(hd + j) * sd..(hd + j + 1) * sd];
+                    row[hd + j] = q[5];
+                    row[j] = q[4] * q[5];
+                }
             }
         }
+        jt.transpose()
     }
 
     /// `∂F/∂s` at `(s, x)`.
