@@ -118,3 +118,41 @@ fn probes_run_on_tiny_runs_and_refuse_bad_ones() {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("reaching env"));
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// A tiny universality study end to end: plan, train and probe every agent, collect.
+#[test]
+fn tiny_universality_study_runs_end_to_end() {
+    let root = std::env::temp_dir().join(format!("engram-univ-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let config = root.join("tiny.toml");
+    std::fs::write(
+        &config,
+        "seeds = 2\narchitectures = [\"rnn\", \"gru\"]\nwidths = [6]\nepisodes = 2\n\
+         [similarity]\nn_shuffles = 2\nn_permutations = 50\n\
+         [[envs]]\nname = \"pendulum\"\n[envs.train]\nenv = \"PendulumNoVel-v1\"\ntotal_timesteps = 512\n\
+         [envs.train.policy]\nhidden = [8]\n[envs.train.ppo]\nn_envs = 4\nn_steps = 64\nn_epochs = 1\n",
+    )
+    .unwrap();
+    let out = root.join("study");
+    let (c, o) = (config.to_str().unwrap(), out.to_str().unwrap());
+    ok(&["experiment", "universality", "--config", c, "--out", o, "--jobs", "2"]);
+    let report = json(out.join("report.json"));
+    let env = &report["envs"][0];
+    assert_eq!(env["agents"].as_array().unwrap().len(), 4);
+    assert_eq!(env["geometry_procrustes"]["matrix"]["rows"].as_u64(), Some(4));
+    assert!(env["topology"]["by_architecture"]["silhouette"].is_number());
+    assert!(!env["conclusion"].as_str().unwrap().is_empty());
+    for f in [
+        "report.md",
+        "pendulum/similarity/mds.png",
+        "pendulum/topology_mds.svg",
+        "jobs/pendulum-gru-h6-seed1/probe/lyapunov/report.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    // `engram collect` rebuilds the same report from the finished jobs.
+    ok(&["collect", "--plan", o]);
+    assert_eq!(json(out.join("report.json"))["envs"][0]["conclusion"], env["conclusion"]);
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -169,6 +169,14 @@ pub fn finite_difference_jacobian(map: MapFn<'_>, h: &[f64], rel_step: f64) -> M
     jac
 }
 
+/// `∂F/∂h` at `h`: the given Jacobian, else central finite differences.
+fn jacobian_at(map: MapFn<'_>, jacobian: Option<JacobianFn<'_>>, h: &[f64], config: &FixedPointConfig) -> Matrix {
+    match jacobian {
+        Some(j) => j(h),
+        None => finite_difference_jacobian(map, h, config.fd_step),
+    }
+}
+
 fn q_of(map: MapFn<'_>, h: &[f64]) -> (Vec<f64>, f64) {
     let r: Vec<f64> = map(h).iter().zip(h).map(|(f, x)| f - x).collect();
     let q = 0.5 * r.iter().map(|v| v * v).sum::<f64>();
@@ -193,10 +201,7 @@ pub fn minimize_q(
     let mut it = 0;
     while it < config.max_iters && q > config.tol_q && q.is_finite() {
         it += 1;
-        let jf = match jacobian {
-            Some(j) => j(&h),
-            None => finite_difference_jacobian(map, &h, config.fd_step),
-        };
+        let jf = jacobian_at(map, jacobian, &h, config);
         // Jacobian of the residual: ∂F/∂h − I.
         let j = Mat::from_fn(n, n, |a, b| jf.get(a, b) - if a == b { 1.0 } else { 0.0 });
         let jtj = j.transpose() * j.as_ref();
@@ -248,10 +253,7 @@ pub fn minimize_q_adam(
     let mut it = 0;
     while it < config.adam_max_iters && best_q > config.tol_q && q.is_finite() {
         it += 1;
-        let jf = match jacobian {
-            Some(j) => j(&h),
-            None => finite_difference_jacobian(map, &h, config.fd_step),
-        };
+        let jf = jacobian_at(map, jacobian, &h, config);
         // ∇q = (J − I)ᵀ r.
         let mut g = jf.t_mat_vec(&r);
         g.iter_mut().zip(&r).for_each(|(g, r)| *g -= r);
@@ -297,10 +299,7 @@ pub fn linearize(
     h: &[f64],
     config: &FixedPointConfig,
 ) -> ProbeResult<(Vec<Eigenvalue>, usize, Vec<f64>)> {
-    let jf = match jacobian {
-        Some(j) => j(h),
-        None => finite_difference_jacobian(map, h, config.fd_step),
-    };
+    let jf = jacobian_at(map, jacobian, h, config);
     let ev = eigenvalues_by_modulus(&jf)?;
     let n_unstable = ev.iter().filter(|e| e.modulus() > 1.0).count();
     let tau = ev.iter().map(|e| -config.dt / e.modulus().ln()).collect();
