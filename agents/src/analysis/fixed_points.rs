@@ -39,6 +39,15 @@ pub enum ProbeInput {
 }
 
 impl ProbeInput {
+    /// `zero`, `mean` or `prep`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Zero => "zero",
+            Self::Mean => "mean",
+            Self::Prep => "prep",
+        }
+    }
+
     /// Parses `zero|mean|prep`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
@@ -244,8 +253,8 @@ impl FixedPointReport {
         let t = &self.topology;
         let mut md = format!(
             "# Fixed points: {} ({} {}, {} units)\n\n\
-             Checkpoint `{}`, env {}, input `{:?}`, {} recorded states (rollout return {:.1}).\n\
-             Search: Levenberg–Marquardt on q(h) = ½‖F(h, u) − h‖² from {} initial states \
+             Checkpoint `{}`, env {}, input `{}`, {} recorded states (rollout return {:.1}).\n\
+             Search: {} on q(h) = ½‖F(h, u) − h‖² from {} initial states \
              (recorded states + N(0, {}²)), tol_q {:e}, unique within L2 {:e}, outliers beyond {}× \
              the initial spread dropped, points with q > {:e} dropped as slow points.\n\n\
              **{} fixed points, {} stable** ({} not converged, {} duplicates, {} outliers). \
@@ -257,9 +266,13 @@ impl FixedPointReport {
             self.hidden,
             self.checkpoint,
             self.env,
-            self.config.input,
+            self.config.input.name(),
             self.n_states,
             self.rollout_return_mean,
+            match self.config.search.method {
+                crate::probe::dynamics::FixedPointMethod::LevenbergMarquardt => "Levenberg–Marquardt",
+                crate::probe::dynamics::FixedPointMethod::Adam => "Adam (FixedPointFinder's adaptive rate)",
+            },
             self.result.n_initial,
             self.config.init_noise_std,
             self.config.search.tol_q,
@@ -316,7 +329,7 @@ impl FixedPointReport {
             &project(states)?,
             &pts2,
             &unstable,
-            &format!("{} {} fixed points (input {:?})", self.env, self.architecture, self.config.input),
+            &format!("{} {} fixed points (input {})", self.env, self.architecture, self.config.input.name()),
         )
     }
 }

@@ -170,7 +170,7 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> AnalysisResul
             n_stable: fp.topology.n_stable,
             unstable_modes: fp.topology.unstable_modes.clone(),
             leading_moduli: fp.topology.leading_moduli.clone(),
-            fixed_point_input: format!("{:?}", fp.config.input).to_lowercase(),
+            fixed_point_input: fp.config.input.name().to_string(),
             largest_lyapunov: ly.mean_per_step.first().copied().unwrap_or(f64::NAN),
         });
         let agent = ProbedAgent::load(&jd)?;
