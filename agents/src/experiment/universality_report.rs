@@ -128,15 +128,17 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> AnalysisResult<T> {
     serde_json::from_str(&text).map_err(|e| io_err(path, e))
 }
 
+/// The verdict sentence; geometry means the Procrustes distance (the CCA verdict is listed
+/// beside it in the report).
 fn conclusion(geometry: Option<bool>, topology: Option<bool>) -> String {
     match (geometry, topology) {
         (Some(true), Some(false)) => {
-            "Agents cluster by architecture in geometry but not in topology (as Maheswaranathan et al. 2019 report)."
+            "Agents cluster by architecture in geometry (Procrustes) but not in topology (as Maheswaranathan et al. 2019 report)."
         }
-        (Some(false), Some(true)) => "Agents cluster by architecture in topology but not in geometry.",
-        (Some(true), Some(true)) => "Agents cluster by architecture in both geometry and topology.",
+        (Some(false), Some(true)) => "Agents cluster by architecture in topology but not in geometry (Procrustes).",
+        (Some(true), Some(true)) => "Agents cluster by architecture in both geometry (Procrustes) and topology.",
         (Some(false), Some(false)) => {
-            "Agents cluster by architecture in neither geometry nor topology (beyond chance)."
+            "Agents cluster by architecture in neither geometry (Procrustes) nor topology (beyond chance)."
         }
         _ => "Clustering not tested (needs two architectures and three agents).",
     }
