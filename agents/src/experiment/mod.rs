@@ -2,6 +2,10 @@
 //!
 //! - [`curl_field`]: pretrain → baseline → learning → washout → relearning on CurlReach,
 //!   recording preparatory states at every checkpoint ([`prep_record`]).
+//! - [`sim2real`]: {MLP, GRU, LSTM} × {randomization on, off} on the walker, evaluated on
+//!   held-out robots, with the implicit system-identification probe ([`sysid_probe`]).
 
 pub mod curl_field;
 pub mod prep_record;
+pub mod sim2real;
+pub mod sysid_probe;

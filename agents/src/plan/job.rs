@@ -58,6 +58,9 @@ pub enum JobKind {
     Train,
     /// One seed × condition of the curl-field experiment (all phases, recordings included).
     CurlField,
+    /// One policy × randomization × seed of the sim-to-real study: training, evaluation on
+    /// the training sim, fixed in-range dynamics and the held-out robots, and the sysid probe.
+    Sim2Real,
     /// Testing aid for the executors: does no learning; fails while the file named by its
     /// config's `fail_while_exists` exists.
     Probe,

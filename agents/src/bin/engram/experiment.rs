@@ -13,6 +13,9 @@ pub enum ExperimentCmd {
     /// Curl-field learning: pretrain → baseline → learning → washout → relearning on
     /// CurlReach, recording preparatory states; ends with the prep-shift report.
     CurlField(ExperimentArgs),
+    /// Sim-to-real on the walker: {MLP, GRU, LSTM} × {randomization on, off} × seeds,
+    /// evaluated on in-range dynamics and the held-out robots R1–R4; sysid probe; report.
+    Sim2real(ExperimentArgs),
 }
 
 /// Arguments shared by experiments.
@@ -20,16 +23,16 @@ pub enum ExperimentCmd {
 pub struct ExperimentArgs {
     /// Experiment config (TOML; see `scripts/configs/curl_field_quick.toml`).
     #[arg(long)]
-    config: PathBuf,
+    pub config: PathBuf,
     /// Study directory (plan.json, one directory per job, the report).
     #[arg(long)]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Jobs at once on this machine.
     #[arg(long, default_value_t = 2)]
-    jobs: usize,
+    pub jobs: usize,
     /// Only write plan.json (to run it with `engram run` or `engram submit --slurm`).
     #[arg(long)]
-    plan_only: bool,
+    pub plan_only: bool,
 }
 
 /// Runs an experiment end to end.
@@ -38,27 +41,33 @@ pub fn run(cmd: ExperimentCmd) -> Result<()> {
         ExperimentCmd::CurlField(a) => {
             let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
             let cfg = CurlFieldConfig::from_toml(&text).with_context(|| format!("config {}", a.config.display()))?;
-            let plan = Plan::new("curl-field", cfg.jobs()?);
-            if a.out.join(PLAN_FILE).exists() {
-                let (old, _) = Plan::load(&a.out)?;
-                if old.config_hash != plan.config_hash {
-                    bail!(
-                        "{} already holds a different plan (config hash {} vs {}); choose another --out",
-                        a.out.display(),
-                        old.config_hash,
-                        plan.config_hash
-                    );
-                }
-                eprintln!("resuming the study in {}", a.out.display());
-            }
-            let path = plan.save(&a.out)?;
-            eprintln!("{}: {} jobs (config hash {})", path.display(), plan.jobs.len(), plan.config_hash);
-            if a.plan_only {
-                println!("{}", path.display());
-                return Ok(());
-            }
-            run_plan_local(&path, a.jobs)?;
-            crate::study::collect_plan(&path)
+            run_plan(&a, Plan::new("curl-field", cfg.jobs()?))
         }
+        ExperimentCmd::Sim2real(a) => crate::sim2real_report::run_experiment(&a),
     }
+}
+
+/// Writes `plan` into `--out` (refusing a different plan already there), then unless
+/// `--plan-only` runs its unfinished jobs and collects the report.
+pub fn run_plan(a: &ExperimentArgs, plan: Plan) -> Result<()> {
+    if a.out.join(PLAN_FILE).exists() {
+        let (old, _) = Plan::load(&a.out)?;
+        if old.config_hash != plan.config_hash {
+            bail!(
+                "{} already holds a different plan (config hash {} vs {}); choose another --out",
+                a.out.display(),
+                old.config_hash,
+                plan.config_hash
+            );
+        }
+        eprintln!("resuming the study in {}", a.out.display());
+    }
+    let path = plan.save(&a.out)?;
+    eprintln!("{}: {} jobs (config hash {})", path.display(), plan.jobs.len(), plan.config_hash);
+    if a.plan_only {
+        println!("{}", path.display());
+        return Ok(());
+    }
+    run_plan_local(&path, a.jobs)?;
+    crate::study::collect_plan(&path)
 }

@@ -11,10 +11,12 @@ mod curl_report;
 mod envs_cmd;
 mod eval;
 mod experiment;
+mod probe_sysid;
 mod render;
 mod render_biped;
 mod replay;
 mod rollout;
+mod sim2real_report;
 mod study;
 mod train;
 
@@ -65,6 +67,17 @@ enum Command {
     /// Measure throughput: env steps/s, or training steps/s and update FLOP rate.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// Probes of trained agents.
+    #[command(subcommand)]
+    Probe(ProbeCmd),
+}
+
+/// Which probe.
+#[derive(Subcommand)]
+enum ProbeCmd {
+    /// Implicit system identification: decode the dynamics parameters (or CurlReach's field
+    /// strength b) from the policy's memory at t = 5 … 250 control steps, against baselines.
+    Sysid(probe_sysid::SysidArgs),
 }
 
 fn main() {
@@ -86,6 +99,7 @@ fn main() {
         Command::Status(a) => study::status(a),
         Command::Collect(a) => study::collect(a),
         Command::Bench(c) => bench::run(c),
+        Command::Probe(ProbeCmd::Sysid(a)) => probe_sysid::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
