@@ -41,7 +41,7 @@ pub fn register_font() {
 }
 
 /// Eight distinguishable colours (Okabe–Ito plus grey).
-const COLOURS: [RGBColor; 8] = [
+pub const COLOURS: [RGBColor; 8] = [
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
     RGBColor(0, 158, 115),
