@@ -266,8 +266,9 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
                     if let Some(t) = best {
                         if r2[t][k] >= DECODED_R2 && sh[t][k] <= SHUFFLED_R2_MAX {
                             // NaN baselines (too few episodes) do not block.
-                            let beyond =
-                                [&obs, &win, &unt].iter().all(|b| at(b, t, k).is_nan() || at(b, t, k) < r2[t][k]);
+                            let beyond = [&obs, &win, &unt]
+                                .iter()
+                                .all(|b| at(b, t, k).is_nan() || at(b, t, k) + BEYOND_MARGIN <= r2[t][k]);
                             decoded.push(serde_json::json!({
                                 "group": g, "target": name, "t": times[t], "r2": r2[t][k], "shuffled_r2": sh[t][k],
                                 "observation_r2": at(&obs, t, k), "window_r2": at(&win, t, k), "untrained_r2": at(&unt, t, k),
