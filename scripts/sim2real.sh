@@ -4,7 +4,7 @@
 # held-out robots R1-R4, probes their memory for the dynamics parameters, and writes
 # runs/sim2real-<mode>/report.{json,md} with figures.
 #   scripts/sim2real.sh quick   # 3 seeds x 250k steps (see docs/benchmarks.md for its time)
-#   scripts/sim2real.sh full    # 5 seeds x 1M steps, about 2 h on 2 quiet cores
+#   scripts/sim2real.sh full    # 5 seeds x 1M steps, est. 45-60 min on 2 quiet cores
 # Resumable: run it again after an interruption. JOBS=N sets the parallel jobs (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
