@@ -140,48 +140,26 @@ fn tiny_study_runs_end_to_end_and_resumes() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// Trains 256 steps (2 envs × 128) with `args` into `out`.
+fn train_tiny(args: &[&str], out: &str) {
+    let mut a = vec!["train", "--out", out, "--quiet"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--set", "total_timesteps=256", "--set", "ppo.n_envs=2", "--set", "ppo.n_steps=128"]);
+    ok(&a);
+}
+
 #[test]
 fn probe_refuses_a_run_of_another_env() {
     let d = tmp("cartpole");
     let run = d.join("run");
     let r = run.to_str().unwrap();
-    ok(&[
-        "train",
-        "--env",
-        "CartPole-v1",
-        "--set",
-        "total_timesteps=256",
-        "--set",
-        "ppo.n_envs=2",
-        "--set",
-        "ppo.n_steps=128",
-        "--out",
-        r,
-        "--quiet",
-    ]);
+    train_tiny(&["--env", "CartPole-v1"], r);
     let err = fails(&["probe", "sysid", "--run", r]);
     assert!(err.contains("needs a run trained on a PlanarBiped or CurlReach env"), "{err}");
     // A reaching run: the probe decodes the curl strength b, drawn per episode.
     let reach = d.join("reach");
     let rr = reach.to_str().unwrap();
-    ok(&[
-        "train",
-        "--env",
-        "CurlReach-v0",
-        "--policy",
-        "gru",
-        "--set",
-        "policy.rnn_hidden=8",
-        "--set",
-        "total_timesteps=256",
-        "--set",
-        "ppo.n_envs=2",
-        "--set",
-        "ppo.n_steps=128",
-        "--out",
-        rr,
-        "--quiet",
-    ]);
+    train_tiny(&["--env", "CurlReach-v0", "--policy", "gru", "--set", "policy.rnn_hidden=8"], rr);
     ok(&["probe", "sysid", "--run", rr, "--episodes", "20"]);
     let report = read_json(&reach.join("sysid.json"));
     assert_eq!(report["targets"], serde_json::json!(["field_b"]));
