@@ -45,7 +45,7 @@ policy = { kind = "gru", rnn_hidden = 8, hidden = [] }
 ppo = { bptt_len = 16, minibatch_size = 64 }
 [eval]
 episodes = 2
-real_episodes = 4
+real_episodes = 2
 fixed_sets = 2
 episodes_per_fixed_set = 1
 [probe]
@@ -92,19 +92,16 @@ fn tiny_study_runs_end_to_end_and_resumes() {
                 let l = l.as_u64().unwrap();
                 assert!((1..=1000).contains(&l) && (f.as_bool().unwrap() || l == 1000), "{c}");
             }
-            let expected = match c["condition"].as_str().unwrap() {
-                "fixed" => 2,
-                "real" => 4,
-                _ => 2,
-            };
-            assert_eq!(n, expected);
+            // 2 episodes in every condition (fixed: 2 sets × 1).
+            assert_eq!(n, 2);
         }
-        // The real robots are the families' robots: robot 0 of `real` is robot 0 of R1, and
-        // the same policy and seed give the same episode.
+        // The real robots are the families' robots: robots 0 and 1 of `real` are those of R1,
+        // and the same policy, seeds and batch size give the same episodes (a different batch
+        // size may change the policy's float rounding).
         let get = |name: &str| {
             eval["conditions"].as_array().unwrap().iter().find(|c| c["condition"] == name).unwrap().clone()
         };
-        assert_eq!(get("real")["returns"][0], get("R1")["returns"][0]);
+        assert_eq!(get("real")["returns"], get("R1")["returns"]);
         let sysid = read_json(&jd.join("sysid.json"));
         assert_eq!(sysid["targets"].as_array().unwrap().len(), 31);
         assert_eq!(sysid["env"], "PlanarBipedDR-v0");
