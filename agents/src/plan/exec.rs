@@ -42,6 +42,7 @@ pub fn run_job(plan: &Plan, plan_dir: &Path, index: usize, progress: Progress) -
     let result = match job.kind {
         JobKind::Train => train_job(job, &dir, progress),
         JobKind::CurlField => crate::experiment::curl_field::run_curl_field_job(job, &dir, progress),
+        JobKind::Sim2Real => crate::experiment::sim2real::run_sim2real_job(job, &dir, progress),
         JobKind::Probe => probe_job(job),
         JobKind::Universality => crate::experiment::universality::run_universality_job(job, &dir, progress),
     };
@@ -64,23 +65,7 @@ pub fn run_job(plan: &Plan, plan_dir: &Path, index: usize, progress: Progress) -
 
 /// Trains a job's config (resuming from its last checkpoint) and evaluates it.
 pub(crate) fn train_job(job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Value, AgentError> {
-    let resumed = checkpoint::resolve(dir).is_ok();
-    let mut trainer = if resumed {
-        checkpoint::load_trainer(dir)?
-    } else {
-        let cfg = TrainConfig::from_toml_with(&job.config, &[]).map_err(AgentError::Config)?;
-        std::fs::create_dir_all(dir).map_err(|e| AgentError::Io { path: dir.display().to_string(), source: e })?;
-        checkpoint::write_atomic(&dir.join("config.toml"), cfg.to_toml().as_bytes())?;
-        Trainer::new(cfg)?
-    };
-    let mut log = MetricsLog::open(dir, resumed.then_some(trainer.update))?;
-    let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
-    progress(trainer.global_step, total, f64::NAN);
-    crate::run::train_loop(&mut trainer, dir, &mut log, None, &mut |m, _| {
-        progress(m.global_step, total, m.return_mean)
-    })?;
-    // The figure is a convenience; a plotting failure must not fail the job.
-    let _ = curves::write_curves(dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind));
+    let trainer = train_to_end(&job.config, dir, progress)?;
     let policy = checkpoint::load_policy(dir)?;
     let eval = run_episodes(
         &policy,
@@ -101,6 +86,30 @@ pub(crate) fn train_job(job: &Job, dir: &Path, progress: Progress) -> Result<ser
         "eval_return_ci95": eval.ci95,
         "eval_returns": eval.returns,
     }))
+}
+
+/// Trains the run in `dir` to the end of its budget: from its last checkpoint if it has one,
+/// otherwise a fresh run of `config` (a training TOML, written resolved to `config.toml`);
+/// then draws its curves.
+pub fn train_to_end(config: &str, dir: &Path, progress: Progress) -> Result<Trainer, AgentError> {
+    let resumed = checkpoint::resolve(dir).is_ok();
+    let mut trainer = if resumed {
+        checkpoint::load_trainer(dir)?
+    } else {
+        let cfg = TrainConfig::from_toml_with(config, &[]).map_err(AgentError::Config)?;
+        std::fs::create_dir_all(dir).map_err(|e| AgentError::Io { path: dir.display().to_string(), source: e })?;
+        checkpoint::write_atomic(&dir.join("config.toml"), cfg.to_toml().as_bytes())?;
+        Trainer::new(cfg)?
+    };
+    let mut log = MetricsLog::open(dir, resumed.then_some(trainer.update))?;
+    let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
+    progress(trainer.global_step, total, f64::NAN);
+    crate::run::train_loop(&mut trainer, dir, &mut log, None, &mut |m, _| {
+        progress(m.global_step, total, m.return_mean)
+    })?;
+    // The figure is a convenience; a plotting failure must not fail the job.
+    let _ = curves::write_curves(dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind));
+    Ok(trainer)
 }
 
 /// The executors' testing aid: fails while a named file exists, otherwise reports its seed.

@@ -60,6 +60,9 @@ pub enum JobKind {
     CurlField,
     /// One agent of the universality study: training, then its fixed points and Lyapunov spectrum.
     Universality,
+    /// One policy × randomization × seed of the sim-to-real study: training, evaluation on
+    /// the training sim, fixed in-range dynamics and the held-out robots, and the sysid probe.
+    Sim2Real,
     /// Testing aid for the executors: does no learning; fails while the file named by its
     /// config's `fail_while_exists` exists.
     Probe,

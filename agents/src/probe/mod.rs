@@ -12,6 +12,7 @@
 //!   OLS slope with a t confidence interval, Welch TOST equivalence test;
 //! - [`prep_shift`]: the preparatory-subspace uniform-shift analysis (Sun et al. 2022);
 //! - [`sysid`]: implicit system identification with cross-validated ridge decoders;
+//! - [`mlp_decoder`]: the small nonlinear decoder of the same protocol;
 //! - [`dynamics`]: fixed points and their linearization (FixedPointFinder);
 //! - [`lyapunov`]: Lyapunov spectra of input-driven maps (Benettin QR method);
 //! - [`similarity`]: CCA, SVCCA, the angular Procrustes and generalized shape distances;
@@ -29,6 +30,7 @@ pub mod linalg;
 pub mod lyapunov;
 pub mod matrix;
 pub mod mds;
+pub mod mlp_decoder;
 pub mod prep_shift;
 pub mod recurrent;
 pub mod similarity;

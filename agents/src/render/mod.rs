@@ -20,4 +20,4 @@ pub mod paths;
 
 pub use centre_out::{run_centre_out, CentreOutRun};
 pub use controller::{Controller, PolicyController, RandomController, ScriptedController, ZeroController};
-pub use paths::{draw_paths, register_font, RenderError};
+pub use paths::{draw_paths, register_font, RenderError, COLOURS};

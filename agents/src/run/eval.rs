@@ -57,6 +57,24 @@ pub fn run_episodes(
     n: usize,
     seed: u64,
     mode: ActMode,
+    on_step: impl FnMut(&StepView),
+) -> Result<EvalResult, AgentError> {
+    run_episodes_with(policy, env_id, env_config, n, seed, mode, |_| ResetOptions::default(), None, on_step)
+}
+
+/// [`run_episodes`] with reset options per episode (`options(i)` for episode `i`, e.g. pinned
+/// dynamics parameters) and an optional cap on the steps of every episode (a capped episode
+/// ends without a done flag; its length is the cap).
+#[allow(clippy::too_many_arguments)]
+pub fn run_episodes_with(
+    policy: &dyn Policy,
+    env_id: &str,
+    env_config: &serde_json::Value,
+    n: usize,
+    seed: u64,
+    mode: ActMode,
+    options: impl Fn(usize) -> ResetOptions,
+    max_steps: Option<usize>,
     mut on_step: impl FnMut(&StepView),
 ) -> Result<EvalResult, AgentError> {
     let mut envs: Vec<BoxEnv> = (0..n).map(|_| make_with(env_id, env_config)).collect::<Result<_, _>>()?;
@@ -65,7 +83,7 @@ pub fn run_episodes(
     let mut obs = vec![0.0f32; n * od];
     let mut info = Info::new();
     for (i, env) in envs.iter_mut().enumerate() {
-        env.reset_into(Some(seed + i as u64), &ResetOptions::default(), &mut obs[i * od..(i + 1) * od], &mut info)?;
+        env.reset_into(Some(seed + i as u64), &options(i), &mut obs[i * od..(i + 1) * od], &mut info)?;
     }
     let mut state = policy.initial_state(n);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -97,7 +115,7 @@ pub fn run_episodes(
             });
             returns[i] += o.reward;
             lengths[i] += 1;
-            if o.done() {
+            if o.done() || max_steps.is_some_and(|m| lengths[i] as usize >= m) {
                 active[i] = false;
             }
         }

@@ -17,6 +17,9 @@ pub enum ExperimentCmd {
     /// Universality: RNN / GRU / LSTM agents × seeds × widths trained and probed (fixed
     /// points, Lyapunov spectra); the report compares geometry and topology by architecture.
     Universality(ExperimentArgs),
+    /// Sim-to-real on the walker: {MLP, GRU, LSTM} × {randomization on, off} × seeds,
+    /// evaluated on in-range dynamics and the held-out robots R1–R4; sysid probe; report.
+    Sim2real(ExperimentArgs),
 }
 
 /// Arguments shared by experiments.
@@ -24,16 +27,16 @@ pub enum ExperimentCmd {
 pub struct ExperimentArgs {
     /// Experiment config (TOML; see `scripts/configs/curl_field_quick.toml`).
     #[arg(long)]
-    config: PathBuf,
+    pub config: PathBuf,
     /// Study directory (plan.json, one directory per job, the report).
     #[arg(long)]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Jobs at once on this machine.
     #[arg(long, default_value_t = 2)]
-    jobs: usize,
+    pub jobs: usize,
     /// Only write plan.json (to run it with `engram run` or `engram submit --slurm`).
     #[arg(long)]
-    plan_only: bool,
+    pub plan_only: bool,
 }
 
 /// Runs an experiment end to end.
@@ -41,20 +44,24 @@ pub fn run(cmd: ExperimentCmd) -> Result<()> {
     let read = |a: &ExperimentArgs| {
         std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))
     };
-    let (a, plan) = match cmd {
+    match cmd {
         ExperimentCmd::CurlField(a) => {
             let cfg =
                 CurlFieldConfig::from_toml(&read(&a)?).with_context(|| format!("config {}", a.config.display()))?;
-            let plan = Plan::new("curl-field", cfg.jobs()?);
-            (a, plan)
+            run_plan(&a, Plan::new("curl-field", cfg.jobs()?))
         }
         ExperimentCmd::Universality(a) => {
             let cfg =
                 UniversalityConfig::from_toml(&read(&a)?).with_context(|| format!("config {}", a.config.display()))?;
-            let plan = Plan::new("universality", cfg.jobs()?);
-            (a, plan)
+            run_plan(&a, Plan::new("universality", cfg.jobs()?))
         }
-    };
+        ExperimentCmd::Sim2real(a) => crate::sim2real_report::run_experiment(&a),
+    }
+}
+
+/// Writes `plan` into `--out` (refusing a different plan already there), then unless
+/// `--plan-only` runs its unfinished jobs and collects the report.
+pub fn run_plan(a: &ExperimentArgs, plan: Plan) -> Result<()> {
     if a.out.join(PLAN_FILE).exists() {
         let (old, _) = Plan::load(&a.out)?;
         if old.config_hash != plan.config_hash {

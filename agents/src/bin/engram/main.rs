@@ -12,10 +12,12 @@ mod envs_cmd;
 mod eval;
 mod experiment;
 mod probe;
+mod probe_sysid;
 mod render;
 mod render_biped;
 mod replay;
 mod rollout;
+mod sim2real_report;
 mod study;
 mod train;
 
@@ -51,7 +53,8 @@ enum Command {
     /// Run a scientific study end to end (planned as jobs; resumable).
     #[command(subcommand)]
     Experiment(experiment::ExperimentCmd),
-    /// Look inside a trained recurrent agent: fixed points, Lyapunov spectra, similarity.
+    /// Look inside trained agents: fixed points, Lyapunov spectra, similarity, system
+    /// identification.
     #[command(subcommand)]
     Probe(probe::ProbeCmd),
     /// Plan a sweep: a base config × grid axes × seeds, written as plan.json.

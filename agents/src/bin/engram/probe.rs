@@ -48,6 +48,15 @@ probe_commands! {
     /// CCA, SVCCA and shape distances between runs under identical inputs, with shuffled
     /// baselines, a distance matrix, an MDS embedding and clustering by architecture.
     Similarity(SimilarityArgs),
+    /// Implicit system identification: decode the dynamics parameters (or CurlReach's field
+    /// strength b) from the policy's memory at t = 5 … 250 control steps, against baselines.
+    Sysid(crate::probe_sysid::SysidArgs),
+}
+
+impl ProbeCommand for crate::probe_sysid::SysidArgs {
+    fn run(self) -> Result<()> {
+        crate::probe_sysid::run(self)
+    }
 }
 
 /// The recording a probe uses.

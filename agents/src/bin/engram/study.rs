@@ -528,6 +528,10 @@ pub fn collect_plan(plan_path: &Path) -> Result<()> {
         println!("{}", path.display());
         return Ok(());
     }
+    if plan.study == crate::sim2real_report::STUDY {
+        println!("{}", crate::sim2real_report::write_report(&plan, &dir)?.display());
+        return Ok(());
+    }
     let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (j, d) in &rows {
         let key = if j.labels.is_empty() { "all".to_string() } else { j.labels.join(" ") };

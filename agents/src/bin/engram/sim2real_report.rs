@@ -1,0 +1,592 @@
+//! `engram experiment sim2real` and its report (written by `engram collect`): the Siekmann
+//! Table II analogue (return / fall rate by policy × randomization × condition, bootstrap
+//! CIs across seeds), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
+//! implicit system-identification probe (R² per parameter and time), with figures.
+
+use crate::experiment::{run_plan, ExperimentArgs};
+use anyhow::{Context, Result};
+use engram_agents::experiment::sim2real::{
+    dr_name, kind_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT,
+};
+use engram_agents::experiment::sysid_probe::{read_report, SysidReport};
+use engram_agents::plan::Plan;
+use engram_agents::policy::PolicyKind;
+use engram_agents::probe::stats::{bootstrap_ci, Ci};
+use engram_agents::render::{register_font, COLOURS};
+use plotters::prelude::*;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The plan's study name.
+pub const STUDY: &str = "sim2real";
+/// Seed of every bootstrap of the report (fixed: reports are reproducible).
+const BOOT_SEED: u64 = 20_200_712;
+/// Bootstrap resamples.
+const BOOT_N: usize = 4000;
+/// R² a parameter must reach to count as decoded from memory (issue 7).
+const DECODED_R2: f64 = 0.5;
+/// Largest shuffled-label R² for the decoding to count (design/probes.md).
+const SHUFFLED_R2_MAX: f64 = 0.05;
+/// How much memory R² must exceed every baseline's to count as more than the baselines.
+const BEYOND_MARGIN: f64 = 0.05;
+/// Parameters drawn in the R²-vs-time figure.
+const FIGURE_TARGETS: [&str; 8] = [
+    "norm_mass_torso",
+    "norm_torso_com_x",
+    "norm_foot_friction",
+    "norm_slope",
+    "norm_motor_knee_right",
+    "bias_hip_left_rad",
+    "bias_pitch_rad",
+    "action_latency_steps",
+];
+
+/// Runs `engram experiment sim2real`.
+pub fn run_experiment(a: &ExperimentArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
+    let cfg = Sim2RealConfig::from_toml(&text).with_context(|| format!("config {}", a.config.display()))?;
+    for c in cfg.param_counts()? {
+        eprintln!("{} {}: {} parameters", c.kind, c.widths, c.params);
+    }
+    run_plan(a, Plan::new(STUDY, cfg.jobs()?))
+}
+
+/// One finished job.
+struct JobData {
+    spec: Sim2RealJob,
+    eval: JobEval,
+    sysid: Option<SysidReport>,
+}
+
+impl JobData {
+    fn group(&self) -> String {
+        group_name(self.spec.experiment.policies[self.spec.policy_index].policy.kind, self.spec.dr)
+    }
+    fn recurrent(&self) -> bool {
+        self.spec.experiment.policies[self.spec.policy_index].policy.kind != PolicyKind::Mlp
+    }
+}
+
+fn group_name(kind: PolicyKind, dr: bool) -> String {
+    format!("{}{}", kind_name(kind).to_uppercase(), if dr { "+DR" } else { " no-DR" })
+}
+
+fn load(plan: &Plan, dir: &Path) -> Result<Vec<JobData>> {
+    plan.jobs
+        .iter()
+        .map(|j| {
+            let jd = dir.join(&j.out_dir);
+            let spec: Sim2RealJob = toml::from_str(&j.config).with_context(|| format!("job {}", j.id))?;
+            let path = jd.join(EVAL_FILE);
+            let eval: JobEval = serde_json::from_str(
+                &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+            )
+            .with_context(|| format!("parsing {}", path.display()))?;
+            Ok(JobData { spec, eval, sysid: read_report(&jd) })
+        })
+        .collect()
+}
+
+fn finite(v: &[f64]) -> Vec<f64> {
+    v.iter().copied().filter(|x| x.is_finite()).collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    let f = finite(v);
+    if f.is_empty() {
+        f64::NAN
+    } else {
+        f.iter().sum::<f64>() / f.len() as f64
+    }
+}
+
+/// Mean across seeds with its percentile-bootstrap 95 % CI.
+fn ci(values: &[f64], rng: &mut impl Rng) -> Ci {
+    let f = finite(values);
+    bootstrap_ci(&f, BOOT_N, 0.95, rng, mean).unwrap_or(Ci {
+        estimate: f64::NAN,
+        lo: f64::NAN,
+        hi: f64::NAN,
+        level: 0.95,
+    })
+}
+
+/// Bootstrap CI of `mean(a) − mean(b)`, resampling the seeds of each group independently.
+fn diff_ci(a: &[f64], b: &[f64], rng: &mut impl Rng) -> Ci {
+    let (a, b) = (finite(a), finite(b));
+    if a.is_empty() || b.is_empty() {
+        return Ci { estimate: f64::NAN, lo: f64::NAN, hi: f64::NAN, level: 0.95 };
+    }
+    let mut boots: Vec<f64> = (0..BOOT_N)
+        .map(|_| {
+            let ma = (0..a.len()).map(|_| a[rng.gen_range(0..a.len())]).sum::<f64>() / a.len() as f64;
+            let mb = (0..b.len()).map(|_| b[rng.gen_range(0..b.len())]).sum::<f64>() / b.len() as f64;
+            ma - mb
+        })
+        .collect();
+    boots.sort_by(f64::total_cmp);
+    let q = |p: f64| engram_agents::probe::stats::quantile_sorted(&boots, p);
+    Ci { estimate: mean(&a) - mean(&b), lo: q(0.025), hi: q(0.975), level: 0.95 }
+}
+
+fn verdict(d: &Ci) -> &'static str {
+    if !d.lo.is_finite() {
+        "undetermined"
+    } else if d.lo > 0.0 {
+        "shown"
+    } else if d.hi < 0.0 {
+        "reversed"
+    } else {
+        "not shown (CI includes 0)"
+    }
+}
+
+fn fmt_ci(c: &Ci, digits: usize) -> String {
+    format!("{:.d$} [{:.d$}, {:.d$}]", c.estimate, c.lo, c.hi, d = digits)
+}
+
+/// Per-seed values of `metric` for the jobs of `group` on `condition`.
+fn per_seed(jobs: &[JobData], pick: impl Fn(&JobData) -> bool, condition: &str, metric: &str) -> Vec<f64> {
+    jobs.iter()
+        .filter(|j| pick(j))
+        .filter_map(|j| j.eval.get(condition))
+        .map(|c| match metric {
+            "return" => c.return_mean,
+            "fall_rate" => c.fall_rate,
+            _ => c.time_to_fall_s,
+        })
+        .collect()
+}
+
+/// Probe times, target names, and R² `[times][targets]`.
+type R2Table = (Vec<usize>, Vec<String>, Vec<Vec<f64>>);
+
+/// Seed-mean R² per time and target of feature `feature` for `group`: `[times][targets]`,
+/// with the times and targets of the first report.
+fn r2_table(jobs: &[&JobData], feature: &str, shuffled: bool) -> Option<R2Table> {
+    let first = jobs.iter().find_map(|j| j.sysid.as_ref())?;
+    let times: Vec<usize> = first.config.times.clone();
+    let targets = first.targets.clone();
+    let mut out = vec![vec![f64::NAN; targets.len()]; times.len()];
+    for (ti, row) in out.iter_mut().enumerate() {
+        for (k, cell) in row.iter_mut().enumerate() {
+            let vals: Vec<f64> = jobs
+                .iter()
+                .filter_map(|j| j.sysid.as_ref()?.feature(feature)?.times.get(ti).cloned())
+                .map(|t| if shuffled { t.shuffled_r2.get(k).copied() } else { t.ridge_r2.get(k).copied() })
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect();
+            *cell = mean(&vals);
+        }
+    }
+    Some((times, targets, out))
+}
+
+/// Builds `report.json`, `report.md` and the figures of a finished sim2real study.
+pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
+    let jobs = load(plan, dir)?;
+    let cfg = jobs.first().map(|j| j.spec.experiment.clone()).context("the plan has no jobs")?;
+    let counts = cfg.param_counts()?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(BOOT_SEED);
+    let mut groups: Vec<String> = vec![];
+    for j in &jobs {
+        if !groups.contains(&j.group()) {
+            groups.push(j.group());
+        }
+    }
+    // Table II analogue.
+    let mut table = vec![];
+    for g in &groups {
+        for c in CONDITIONS {
+            let pick = |j: &JobData| &j.group() == g;
+            let r = per_seed(&jobs, pick, c, "return");
+            let f = per_seed(&jobs, pick, c, "fall_rate");
+            let t = per_seed(&jobs, pick, c, "time_to_fall");
+            table.push(serde_json::json!({
+                "group": g, "condition": c, "n_seeds": r.len(),
+                "return": ci(&r, &mut rng), "fall_rate": ci(&f, &mut rng), "time_to_fall_s": ci(&t, &mut rng),
+                "return_per_seed": r, "fall_rate_per_seed": f,
+            }));
+        }
+    }
+    // The Siekmann ordering on each held-out condition.
+    let mut claims = vec![];
+    let kinds: Vec<PolicyKind> = {
+        let mut k: Vec<PolicyKind> = cfg.policies.iter().map(|p| p.policy.kind).collect();
+        k.dedup();
+        k
+    };
+    for c in HELD_OUT {
+        let of = |kind: PolicyKind, dr: bool| {
+            per_seed(&jobs, |j| j.spec.dr == dr && cfg.policies[j.spec.policy_index].policy.kind == kind, c, "return")
+        };
+        let mlp_dr = of(PolicyKind::Mlp, true);
+        let no_dr = per_seed(&jobs, |j| !j.spec.dr, c, "return");
+        let mlp_vs_nodr = diff_ci(&mlp_dr, &no_dr, &mut rng);
+        for &k in kinds.iter().filter(|k| **k != PolicyKind::Mlp) {
+            let rnn_dr = of(k, true);
+            let rnn_vs_mlp = diff_ci(&rnn_dr, &mlp_dr, &mut rng);
+            let rnn_vs_nodr = diff_ci(&rnn_dr, &no_dr, &mut rng);
+            let holds = verdict(&rnn_vs_mlp) == "shown" && verdict(&mlp_vs_nodr) == "shown";
+            claims.push(serde_json::json!({
+                "condition": c, "rnn": kind_name(k),
+                "rnn_dr_minus_mlp_dr": rnn_vs_mlp, "rnn_dr_minus_mlp_dr_verdict": verdict(&rnn_vs_mlp),
+                "mlp_dr_minus_no_dr": mlp_vs_nodr, "mlp_dr_minus_no_dr_verdict": verdict(&mlp_vs_nodr),
+                "rnn_dr_minus_no_dr": rnn_vs_nodr, "rnn_dr_minus_no_dr_verdict": verdict(&rnn_vs_nodr),
+                "ordering_holds": holds,
+            }));
+        }
+    }
+    // Sysid: seed-mean R² per group, feature, time and target.
+    let features = ["policy", "untrained", "observation", "window"];
+    let mut sysid = serde_json::Map::new();
+    let mut decoded = vec![];
+    for g in &groups {
+        let members: Vec<&JobData> = jobs.iter().filter(|j| &j.group() == g).collect();
+        let mut gj = serde_json::Map::new();
+        for f in features {
+            if let Some((times, targets, r2)) = r2_table(&members, f, false) {
+                gj.insert(f.into(), serde_json::json!({"times": times, "targets": targets, "ridge_r2": nan_null(&r2)}));
+            }
+        }
+        if let Some((times, targets, sh)) = r2_table(&members, "policy", true) {
+            gj.insert("shuffled".into(), serde_json::json!({"times": times, "ridge_r2": nan_null(&sh)}));
+            let (_, _, r2) = r2_table(&members, "policy", false).unwrap_or_default();
+            let (_, _, obs) = r2_table(&members, "observation", false).unwrap_or_default();
+            let (_, _, win) = r2_table(&members, "window", false).unwrap_or_default();
+            let (_, _, unt) = r2_table(&members, "untrained", false).unwrap_or_default();
+            let at =
+                |m: &Vec<Vec<f64>>, t: usize, k: usize| m.get(t).and_then(|r| r.get(k)).copied().unwrap_or(f64::NAN);
+            if members.first().is_some_and(|m| m.recurrent() && m.spec.dr) {
+                for (k, name) in targets.iter().enumerate() {
+                    let best = (0..times.len())
+                        .filter(|&t| r2[t][k].is_finite())
+                        .max_by(|&a, &b| r2[a][k].total_cmp(&r2[b][k]));
+                    if let Some(t) = best {
+                        if r2[t][k] >= DECODED_R2 && sh[t][k] <= SHUFFLED_R2_MAX {
+                            // NaN baselines (too few episodes) do not block.
+                            let beyond = [&obs, &win, &unt]
+                                .iter()
+                                .all(|b| at(b, t, k).is_nan() || at(b, t, k) + BEYOND_MARGIN <= r2[t][k]);
+                            decoded.push(serde_json::json!({
+                                "group": g, "target": name, "t": times[t], "r2": r2[t][k], "shuffled_r2": sh[t][k],
+                                "observation_r2": at(&obs, t, k), "window_r2": at(&win, t, k), "untrained_r2": at(&unt, t, k),
+                                "beyond_baselines": beyond,
+                            }));
+                        }
+                    }
+                }
+            }
+        }
+        sysid.insert(g.clone(), serde_json::Value::Object(gj));
+    }
+    let figs = dir.join("figures");
+    std::fs::create_dir_all(&figs)?;
+    register_font();
+    let fig_err = |e: anyhow::Error| eprintln!("figure not drawn: {e:#}");
+    draw_returns(&table, &groups, &figs.join("returns")).unwrap_or_else(fig_err);
+    draw_r2(&jobs, &groups, &figs.join("sysid_r2")).unwrap_or_else(fig_err);
+    let report = serde_json::json!({
+        "schema": "engram.report.sim2real/1",
+        "study": plan.study,
+        "engram_version": plan.engram_version,
+        "plan_config_hash": plan.config_hash,
+        "param_counts": counts,
+        "total_timesteps": cfg.total_timesteps,
+        "seeds": cfg.seeds,
+        "table": table,
+        "claims": claims,
+        "decoded": decoded,
+        "sysid": sysid,
+    });
+    engram_agents::io::atomic_write(&dir.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    let md = markdown(plan, &cfg, &report, &groups);
+    let path = dir.join("report.md");
+    engram_agents::io::atomic_write(&path, md.as_bytes())?;
+    Ok(path)
+}
+
+fn nan_null(m: &[Vec<f64>]) -> serde_json::Value {
+    serde_json::Value::Array(
+        m.iter()
+            .map(|r| {
+                serde_json::Value::Array(
+                    r.iter().map(|&v| if v.is_finite() { v.into() } else { serde_json::Value::Null }).collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn ci_of(v: &serde_json::Value) -> Ci {
+    Ci { estimate: num(&v["estimate"]), lo: num(&v["lo"]), hi: num(&v["hi"]), level: 0.95 }
+}
+
+fn markdown(plan: &Plan, cfg: &Sim2RealConfig, r: &serde_json::Value, groups: &[String]) -> String {
+    let mut md = format!(
+        "# Sim-to-real study\n\nPlan config hash `{}`, engram {}, {} jobs: {} seeds × {:?} randomization × {} policies, {} env steps each (PlanarBipedDR-v0 with randomization, PlanarBiped-v0 without).\nDeterministic evaluation; CIs are 95 % percentile-bootstrap intervals across seeds (with few seeds they are narrow-biased; read them with the per-seed values in report.json).\n\n## Policies (parameter counts matched within {:.0} %)\n\n| policy | widths | parameters |\n|---|---|---:|\n",
+        plan.config_hash, plan.engram_version, plan.jobs.len(), cfg.seeds, cfg.dr.iter().map(|d| dr_name(*d)).collect::<Vec<_>>(), cfg.policies.len(), cfg.total_timesteps, 100.0 * cfg.param_tolerance
+    );
+    for c in r["param_counts"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "| {} | {} | {} |\n",
+            c["kind"].as_str().unwrap_or(""),
+            c["widths"].as_str().unwrap_or(""),
+            c["params"]
+        ));
+    }
+    md.push_str(
+        "\n## Return / fall rate by policy × randomization × condition (Siekmann et al. 2020, Table II analogue)\n\n",
+    );
+    md.push_str("Conditions: `train` = the training sim; `fixed` = 10 fixed parameter sets inside the training range (pinned); R1 extrapolated parameters, R2 unmodelled actuator, R3 sensors, R4 simulator mismatch; `real` = all twenty held-out robots.\n\n| group |");
+    for c in CONDITIONS {
+        md.push_str(&format!(" {c} |"));
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---:|".repeat(CONDITIONS.len()));
+    md.push('\n');
+    let rows = r["table"].as_array().cloned().unwrap_or_default();
+    for g in groups {
+        md.push_str(&format!("| {g} |"));
+        for c in CONDITIONS {
+            let row = rows.iter().find(|x| x["group"] == g.as_str() && x["condition"] == c);
+            match row {
+                Some(x) => {
+                    let (ret, fall) = (ci_of(&x["return"]), ci_of(&x["fall_rate"]));
+                    md.push_str(&format!(" {} <br> fall {} |", fmt_ci(&ret, 0), fmt_ci(&fall, 2)));
+                }
+                None => md.push_str(" – |"),
+            }
+        }
+        md.push('\n');
+    }
+    md.push_str("\nTime to fall (s, capped at the episode length) is in report.json.\n\n![returns](figures/returns.png)\n\n## Is RNN+DR > MLP+DR > no-DR on the held-out robots?\n\nDifferences of mean return with bootstrap CIs; `shown` when the CI excludes 0. No-DR pools every policy trained without randomization.\n\n| condition | RNN | RNN+DR − MLP+DR | MLP+DR − no-DR | ordering holds |\n|---|---|---|---|---|\n");
+    for c in r["claims"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "| {} | {} | {} ({}) | {} ({}) | {} |\n",
+            c["condition"].as_str().unwrap_or(""),
+            c["rnn"].as_str().unwrap_or(""),
+            fmt_ci(&ci_of(&c["rnn_dr_minus_mlp_dr"]), 0),
+            c["rnn_dr_minus_mlp_dr_verdict"].as_str().unwrap_or(""),
+            fmt_ci(&ci_of(&c["mlp_dr_minus_no_dr"]), 0),
+            c["mlp_dr_minus_no_dr_verdict"].as_str().unwrap_or(""),
+            if c["ordering_holds"].as_bool().unwrap_or(false) { "yes" } else { "no" }
+        ));
+    }
+    let real: Vec<&serde_json::Value> =
+        r["claims"].as_array().into_iter().flatten().filter(|c| c["condition"] == "real").collect();
+    let holds: Vec<&str> = real
+        .iter()
+        .filter(|c| c["ordering_holds"].as_bool().unwrap_or(false))
+        .filter_map(|c| c["rnn"].as_str())
+        .collect();
+    md.push_str(&format!(
+        "\n**On all held-out robots together (`real`), RNN+DR > MLP+DR > no-DR is {}.**\n",
+        if holds.is_empty() {
+            "not shown for any recurrent policy".to_string()
+        } else {
+            format!("shown for {}", holds.join(", "))
+        }
+    ));
+    md.push_str(&format!(
+        "\n## Implicit system identification\n\nRidge decoders (λ by nested group CV, split by episode) of each randomized parameter from the policy's memory (recurrent state entering step t; for the MLP, its hidden activations) over {} held-out PlanarBipedDR-v0 episodes per policy; R² is the seed mean. A parameter counts as decoded when memory R² ≥ {DECODED_R2} with shuffled-label R² ≤ {SHUFFLED_R2_MAX} at the same t.\n\n",
+        cfg.probe.episodes
+    ));
+    let decoded = r["decoded"].as_array().cloned().unwrap_or_default();
+    if decoded.is_empty() {
+        md.push_str("**No parameter is decoded from memory at R² ≥ 0.5 by any recurrent policy trained with randomization.**\n\n");
+    } else {
+        let names = |beyond: bool| {
+            let mut v: Vec<String> = decoded
+                .iter()
+                .filter(|d| !beyond || d["beyond_baselines"].as_bool().unwrap_or(false))
+                .map(|d| format!("{} ({})", d["target"].as_str().unwrap_or(""), d["group"].as_str().unwrap_or("")))
+                .collect();
+            v.dedup();
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        md.push_str(&format!(
+            "**Decoded from memory (R² ≥ {DECODED_R2}, shuffled ≤ {SHUFFLED_R2_MAX}) by a recurrent policy trained with randomization: {}.** Of these, at least {BEYOND_MARGIN} above every baseline at the same t (observation, window of observations and actions, untrained network of the same size): {}. A parameter the baselines decode as well is visible in the recent sensor stream (encoder biases shift the measured angles; latency shows in the first steps' response), so decoding it is not evidence of identification by memory.\n\n",
+            names(false),
+            names(true)
+        ));
+        md.push_str("| group | parameter | t | memory R² | shuffled R² | observation R² | window R² | untrained R² |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+        for d in &decoded {
+            md.push_str(&format!(
+                "| {} | {} | {} | {:.2} | {:.3} | {:.2} | {:.2} | {:.2} |\n",
+                d["group"].as_str().unwrap_or(""),
+                d["target"].as_str().unwrap_or(""),
+                d["t"],
+                num(&d["r2"]),
+                num(&d["shuffled_r2"]),
+                num(&d["observation_r2"]),
+                num(&d["window_r2"]),
+                num(&d["untrained_r2"])
+            ));
+        }
+    }
+    // Per-target table at the last time with data, memory vs baselines, for each group.
+    md.push_str(
+        "\nR² at t = 250 control steps (or the last time with enough episodes alive), memory vs baselines:\n\n",
+    );
+    for g in groups {
+        let gj = &r["sysid"][g.as_str()];
+        let Some(targets) = gj["policy"]["targets"].as_array() else { continue };
+        let times: Vec<u64> =
+            gj["policy"]["times"].as_array().into_iter().flatten().filter_map(|t| t.as_u64()).collect();
+        let at = |f: &str, ti: usize, k: usize| num(&gj[f]["ridge_r2"][ti][k]);
+        let Some(ti) = (0..times.len()).rev().find(|&ti| (0..targets.len()).any(|k| at("policy", ti, k).is_finite()))
+        else {
+            md.push_str(&format!("{g}: too few episodes alive at every probe time.\n\n"));
+            continue;
+        };
+        md.push_str(&format!(
+            "**{g}** (t = {}):\n\n| parameter | memory | shuffled | observation | window | untrained |\n|---|---:|---:|---:|---:|---:|\n",
+            times[ti]
+        ));
+        for (k, name) in targets.iter().enumerate() {
+            md.push_str(&format!(
+                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+                name.as_str().unwrap_or(""),
+                at("policy", ti, k),
+                num(&gj["shuffled"]["ridge_r2"][ti][k]),
+                at("observation", ti, k),
+                at("window", ti, k),
+                at("untrained", ti, k)
+            ));
+        }
+        md.push('\n');
+    }
+    md.push_str("![R² vs time](figures/sysid_r2.png)\n");
+    md
+}
+
+fn draw_returns_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    table: &[serde_json::Value],
+    groups: &[String],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let cell =
+        |g: &str, c: &str| table.iter().find(|x| x["group"] == g && x["condition"] == c).map(|x| ci_of(&x["return"]));
+    let vals: Vec<f64> = table
+        .iter()
+        .flat_map(|x| [num(&x["return"]["hi"]), num(&x["return"]["lo"])])
+        .filter(|v| v.is_finite())
+        .collect();
+    let ymax = vals.iter().copied().fold(100.0, f64::max) * 1.1;
+    let ymin = vals.iter().copied().fold(0.0, f64::min) * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Return by condition (mean over seeds, 95% bootstrap CI)", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..CONDITIONS.len() as f64, ymin..ymax)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(CONDITIONS.len() * 2 + 1)
+        .x_label_formatter(&|x| {
+            let i = (x - 0.5).round();
+            if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
+                CONDITIONS.get(i as usize).map(|s| s.to_string()).unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("return")
+        .draw()?;
+    let w = 0.8 / groups.len().max(1) as f64;
+    for (gi, g) in groups.iter().enumerate() {
+        let color = COLOURS[gi % COLOURS.len()];
+        let mut bars = vec![];
+        let mut whiskers = vec![];
+        for (ci_, c) in CONDITIONS.iter().enumerate() {
+            let Some(v) = cell(g, c) else { continue };
+            let x0 = ci_ as f64 + 0.1 + gi as f64 * w;
+            if v.estimate.is_finite() {
+                bars.push(Rectangle::new([(x0, 0.0), (x0 + w * 0.9, v.estimate)], color.filled()));
+            }
+            if v.lo.is_finite() {
+                let xm = x0 + w * 0.45;
+                whiskers.push(PathElement::new(vec![(xm, v.lo), (xm, v.hi)], BLACK.stroke_width(1)));
+            }
+        }
+        chart
+            .draw_series(bars)?
+            .label(g.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        chart.draw_series(whiskers)?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn draw_returns(table: &[serde_json::Value], groups: &[String], out: &Path) -> Result<()> {
+    draw_returns_on(BitMapBackend::new(&out.with_extension("png"), (1100, 500)).into_drawing_area(), table, groups)?;
+    draw_returns_on(SVGBackend::new(&out.with_extension("svg"), (1100, 500)).into_drawing_area(), table, groups)
+}
+
+fn draw_r2_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    jobs: &[JobData],
+    groups: &[String],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((2, 4));
+    let tables: BTreeMap<&String, R2Table> = groups
+        .iter()
+        .filter_map(|g| {
+            let m: Vec<&JobData> = jobs.iter().filter(|j| &j.group() == g).collect();
+            Some((g, r2_table(&m, "policy", false)?))
+        })
+        .collect();
+    for (pi, (p, name)) in panels.iter().zip(FIGURE_TARGETS).enumerate() {
+        let tmax = tables.values().flat_map(|t| t.0.iter().copied()).max().unwrap_or(250).max(2) as f64;
+        let mut chart = ChartBuilder::on(p)
+            .caption(name, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(40)
+            .build_cartesian_2d((1.0..tmax * 1.2).log_scale(), -0.2..1.0)?;
+        chart.configure_mesh().x_desc("t (control steps)").y_desc("R²").draw()?;
+        for (gi, g) in groups.iter().enumerate() {
+            let Some((times, targets, r2)) = tables.get(g) else { continue };
+            let Some(k) = targets.iter().position(|t| t == name) else { continue };
+            let color = COLOURS[gi % COLOURS.len()];
+            let pts: Vec<(f64, f64)> =
+                times.iter().zip(r2).map(|(&t, row)| (t as f64, row[k])).filter(|p| p.1.is_finite()).collect();
+            let s = chart.draw_series(LineSeries::new(pts, color.stroke_width(2)))?;
+            if pi == 0 {
+                s.label(g.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
+            }
+        }
+        if pi == 0 {
+            chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn draw_r2(jobs: &[JobData], groups: &[String], out: &Path) -> Result<()> {
+    draw_r2_on(BitMapBackend::new(&out.with_extension("png"), (1400, 700)).into_drawing_area(), jobs, groups)?;
+    draw_r2_on(SVGBackend::new(&out.with_extension("svg"), (1400, 700)).into_drawing_area(), jobs, groups)
+}

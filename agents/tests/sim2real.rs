@@ -1,0 +1,167 @@
+//! The sim-to-real study end to end on a tiny budget (plan → training → evaluation → sysid
+//! probe → report), resuming, and the CLI's errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn engram(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("engram runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = engram(args);
+    assert!(
+        out.status.success(),
+        "engram {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = engram(args);
+    assert!(!out.status.success(), "engram {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("engram-sim2real-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A few thousand steps: 1 seed × DR on × {MLP, GRU}, tiny evaluation and probe.
+const TINY: &str = r#"
+seeds = 1
+dr = [true]
+total_timesteps = 1024
+param_tolerance = 100.0
+[[policies]]
+policy = { kind = "mlp", hidden = [16] }
+[[policies]]
+policy = { kind = "gru", rnn_hidden = 8, hidden = [] }
+ppo = { bptt_len = 16, minibatch_size = 64 }
+[eval]
+episodes = 2
+real_episodes = 2
+fixed_sets = 2
+episodes_per_fixed_set = 1
+[probe]
+episodes = 20
+times = [5, 10]
+window = 2
+[probe.mlp]
+epochs = 20
+[train.ppo]
+n_envs = 2
+n_steps = 256
+n_epochs = 2
+minibatch_size = 128
+"#;
+
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+}
+
+#[test]
+fn tiny_study_runs_end_to_end_and_resumes() {
+    let d = tmp("tiny");
+    let cfg = d.join("tiny.toml");
+    std::fs::write(&cfg, TINY).unwrap();
+    let out = d.join("study");
+    let (c, o) = (cfg.to_str().unwrap(), out.to_str().unwrap());
+    ok(&["experiment", "sim2real", "--config", c, "--out", o, "--jobs", "1"]);
+    let plan = read_json(&out.join("plan.json"));
+    assert_eq!(plan["study"], "sim2real");
+    let jobs = plan["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2);
+    for j in jobs {
+        let jd = out.join(j["out_dir"].as_str().unwrap());
+        let eval = read_json(&jd.join("eval.json"));
+        let conds: Vec<&str> =
+            eval["conditions"].as_array().unwrap().iter().map(|c| c["condition"].as_str().unwrap()).collect();
+        assert_eq!(conds, ["train", "fixed", "R1", "R2", "R3", "R4", "real"]);
+        for c in eval["conditions"].as_array().unwrap() {
+            let n = c["returns"].as_array().unwrap().len();
+            let fall = c["fall_rate"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&fall));
+            // Every episode either fell or ran to the 1000-step limit.
+            for (f, l) in c["fell"].as_array().unwrap().iter().zip(c["time_to_fall_steps"].as_array().unwrap()) {
+                let l = l.as_u64().unwrap();
+                assert!((1..=1000).contains(&l) && (f.as_bool().unwrap() || l == 1000), "{c}");
+            }
+            // 2 episodes in every condition (fixed: 2 sets × 1).
+            assert_eq!(n, 2);
+        }
+        // The real robots are the families' robots: robots 0 and 1 of `real` are those of R1,
+        // and the same policy, seeds and batch size give the same episodes (a different batch
+        // size may change the policy's float rounding).
+        let get = |name: &str| {
+            eval["conditions"].as_array().unwrap().iter().find(|c| c["condition"] == name).unwrap().clone()
+        };
+        assert_eq!(get("real")["returns"], get("R1")["returns"]);
+        let sysid = read_json(&jd.join("sysid.json"));
+        assert_eq!(sysid["targets"].as_array().unwrap().len(), 31);
+        assert_eq!(sysid["env"], "PlanarBipedDR-v0");
+        assert_eq!(sysid["features"].as_array().unwrap().len(), 4);
+    }
+    assert!(out.join("report.md").exists() && out.join("report.json").exists());
+    assert!(out.join("figures/returns.png").exists() && out.join("figures/sysid_r2.png").exists());
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["table"].as_array().unwrap().len(), 2 * 7);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("RNN+DR > MLP+DR > no-DR"), "{md}");
+    // Running it again finds every job done and rewrites the same report.
+    let before = std::fs::read_to_string(out.join("report.json")).unwrap();
+    ok(&["experiment", "sim2real", "--config", c, "--out", o, "--jobs", "1"]);
+    assert_eq!(std::fs::read_to_string(out.join("report.json")).unwrap(), before);
+
+    // The probe CLI on one run and on the study; its errors.
+    let job_dir = out.join(jobs[1]["out_dir"].as_str().unwrap());
+    let j = job_dir.to_str().unwrap();
+    let text = ok(&["probe", "sysid", "--run", j, "--episodes", "20"]);
+    assert!(text.contains("policy") && text.contains("norm_mass_torso"), "{text}");
+    ok(&["probe", "sysid", "--run", o]);
+    let err = fails(&["probe", "sysid", "--run", d.join("missing").to_str().unwrap()]);
+    assert!(err.contains("no such run"), "{err}");
+    let err = fails(&["probe", "sysid", "--run", j, "--env", "CurlReach-v0"]);
+    assert!(err.contains("does not fit a run trained on PlanarBipedDR-v0"), "{err}");
+    // A plan whose widths violate the 10 % matching is refused before anything runs.
+    std::fs::write(&cfg, TINY.replace("param_tolerance = 100.0", "param_tolerance = 0.1")).unwrap();
+    let err =
+        fails(&["experiment", "sim2real", "--config", c, "--out", d.join("bad").to_str().unwrap(), "--plan-only"]);
+    assert!(err.contains("not matched within 10 %"), "{err}");
+    assert!(!d.join("bad").join("plan.json").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Trains 256 steps (2 envs × 128) with `args` into `out`.
+fn train_tiny(args: &[&str], out: &str) {
+    let mut a = vec!["train", "--out", out, "--quiet"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--set", "total_timesteps=256", "--set", "ppo.n_envs=2", "--set", "ppo.n_steps=128"]);
+    ok(&a);
+}
+
+#[test]
+fn probe_refuses_a_run_of_another_env() {
+    let d = tmp("cartpole");
+    let run = d.join("run");
+    let r = run.to_str().unwrap();
+    train_tiny(&["--env", "CartPole-v1"], r);
+    let err = fails(&["probe", "sysid", "--run", r]);
+    assert!(err.contains("needs a run trained on a PlanarBiped or CurlReach env"), "{err}");
+    // A reaching run: the probe decodes the curl strength b, drawn per episode.
+    let reach = d.join("reach");
+    let rr = reach.to_str().unwrap();
+    train_tiny(&["--env", "CurlReach-v0", "--policy", "gru", "--set", "policy.rnn_hidden=8"], rr);
+    ok(&["probe", "sysid", "--run", rr, "--episodes", "20"]);
+    let report = read_json(&reach.join("sysid.json"));
+    assert_eq!(report["targets"], serde_json::json!(["field_b"]));
+    assert_eq!(report["env"], "CurlReach-v0");
+    let err = fails(&["probe", "sysid", "--run", rr, "--env", "PlanarBipedDR-v0"]);
+    assert!(err.contains("does not fit"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
