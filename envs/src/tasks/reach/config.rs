@@ -170,6 +170,9 @@ pub struct RewardConfig {
     /// step (m⁻¹; default 0). A dense cost of moving during the still period, for training
     /// curricula; the early-move penalty still ends the trial past the tolerance.
     pub hold_weight: f64,
+    /// After the go cue: `+in_target_reward` per step with the hand inside the target
+    /// (default 0): shapes the hold that the success bonus only pays at its end.
+    pub in_target_reward: f64,
 }
 
 impl Default for RewardConfig {
@@ -181,6 +184,7 @@ impl Default for RewardConfig {
             early_move_penalty: 2.0,
             jerk_weight: 0.01,
             hold_weight: 0.0,
+            in_target_reward: 0.0,
         }
     }
 }
@@ -272,6 +276,7 @@ impl CurlReachConfig {
             ("reward.early_move_penalty", self.reward.early_move_penalty),
             ("reward.jerk_weight", self.reward.jerk_weight),
             ("reward.hold_weight", self.reward.hold_weight),
+            ("reward.in_target_reward", self.reward.in_target_reward),
             ("field.channel_stiffness_n_m", self.field.channel_stiffness_n_m),
             ("field.channel_damping_ns_m", self.field.channel_damping_ns_m),
         ];

@@ -78,7 +78,8 @@ struct Trial {
 /// trial); `reward_effort` = −0.01·Σu²; `reward_jerk` = −0.01·Σ(u − u_prev)²;
 /// `reward_early_move` = −2 when the hand leaves the start by 1 cm before the go cue;
 /// `reward_hold` = −`hold_weight`·|hand − start| per step before the go cue (weight 0 by
-/// default, for training curricula).
+/// default, for training curricula); `reward_in_target` = +`in_target_reward` per step
+/// inside the target after the go cue (0 by default).
 ///
 /// ## Starting state
 /// Start posture at rest, zero activation; target, catch flag, onset (0.2–0.5 s) and delay
@@ -334,7 +335,7 @@ impl CurlReach {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write_info(&self, info: &mut Info, terms: [f64; 6], in_target: bool, success: bool, early: bool) {
+    fn write_info(&self, info: &mut Info, terms: [f64; 7], in_target: bool, success: bool, early: bool) {
         let keys = info.keys();
         // The schema is written once; afterwards the values are overwritten in place.
         let same = keys.len() == INFO_KEYS.len()
@@ -357,6 +358,7 @@ impl CurlReach {
             terms[3],
             terms[4],
             terms[5],
+            terms[6],
             self.phase(in_target),
             tr.target as f64,
             tr.go_step as f64,
@@ -473,7 +475,7 @@ impl Env for CurlReach {
         self.joint_delay.fill(&[q0[0], q0[1], 0.0, 0.0]);
         self.status = EpisodeStatus::Running;
         self.write_obs(obs);
-        self.write_info(info, [0.0; 6], false, false, false);
+        self.write_info(info, [0.0; 7], false, false, false);
         Ok(())
     }
 
@@ -494,7 +496,7 @@ impl Env for CurlReach {
         let (du0, du1) = (u[0] - self.prev_action[0], u[1] - self.prev_action[1]);
         let jerk = -r.jerk_weight * (du0 * du0 + du1 * du1);
         self.prev_action = u;
-        let (mut distance, mut success_r, mut early_r, mut hold) = (0.0, 0.0, 0.0, 0.0);
+        let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let (mut success, mut early, mut terminated, mut in_target) = (false, false, false, false);
         let displacement = (p[0] - self.start_hand[0]).hypot(p[1] - self.start_hand[1]);
         let moved = displacement > self.cfg.early_move_tolerance_m;
@@ -514,6 +516,9 @@ impl Env for CurlReach {
             let d = (p[0] - target[0]).hypot(p[1] - target[1]);
             distance = -r.distance_weight * d;
             in_target = d <= self.cfg.target_radius_m;
+            if in_target {
+                inside_r = r.in_target_reward;
+            }
             self.hold_count = if in_target { self.hold_count + 1 } else { 0 };
             if self.hold_count >= self.hold_steps {
                 success = true;
@@ -524,9 +529,9 @@ impl Env for CurlReach {
             }
         }
         self.write_obs(obs);
-        self.write_info(info, [distance, success_r, effort, early_r, jerk, hold], in_target, success, early);
-        let outcome =
-            StepOutcome { reward: distance + success_r + effort + early_r + jerk + hold, terminated, truncated: false };
+        self.write_info(info, [distance, success_r, effort, early_r, jerk, hold, inside_r], in_target, success, early);
+        let reward = distance + success_r + effort + early_r + jerk + hold + inside_r;
+        let outcome = StepOutcome { reward, terminated, truncated: false };
         self.status.record(&outcome);
         Ok(outcome)
     }

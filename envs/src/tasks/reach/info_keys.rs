@@ -12,6 +12,8 @@ pub const REWARD_EARLY_MOVE: &str = "reward_early_move";
 pub const REWARD_JERK: &str = "reward_jerk";
 /// Hold term: displacement from the start before the go cue.
 pub const REWARD_HOLD: &str = "reward_hold";
+/// In-target term: per step with the hand inside the target after the go cue.
+pub const REWARD_IN_TARGET: &str = "reward_in_target";
 /// Trial phase (see `env::phase`).
 pub const PHASE: &str = "phase";
 /// Target index.
@@ -58,13 +60,14 @@ pub const SUCCESS: &str = "success";
 pub const EARLY_MOVE: &str = "early_move";
 
 /// Every key, in the order the env writes them.
-pub static INFO_KEYS: [&str; 28] = [
+pub static INFO_KEYS: [&str; 29] = [
     REWARD_DISTANCE,
     REWARD_SUCCESS,
     REWARD_EFFORT,
     REWARD_EARLY_MOVE,
     REWARD_JERK,
     REWARD_HOLD,
+    REWARD_IN_TARGET,
     PHASE,
     TARGET_INDEX,
     GO_STEP,

@@ -58,6 +58,30 @@ fn scripted_reacher_succeeds_on_all_targets_in_the_null_field() {
 }
 
 #[test]
+fn the_in_target_term_pays_every_step_inside_the_target_after_the_go_cue() {
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.in_target_reward = 0.25;
+    let mut env = CurlReach::new(cfg).unwrap();
+    let (m, infos) = scripted_trial(&mut env, 2, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let paid: Vec<f64> = infos.iter().map(|i| i.get("reward_in_target").unwrap()).collect();
+    let inside = infos
+        .iter()
+        .filter(|i| {
+            let (dx, dy) = (
+                i.get("hand_x").unwrap() - i.get("target_x").unwrap(),
+                i.get("hand_y").unwrap() - i.get("target_y").unwrap(),
+            );
+            i.get("step").unwrap() > i.get("go_step").unwrap() && dx.hypot(dy) <= 0.01
+        })
+        .count();
+    // The hold lasts 200 ms (20 steps), each paid, and nothing is paid outside.
+    assert!(inside >= 20, "{inside} steps inside");
+    assert_eq!(paid.iter().filter(|&&r| r == 0.25).count(), inside);
+    assert!(paid.iter().all(|&r| r == 0.0 || r == 0.25));
+}
+
+#[test]
 fn curl_field_bends_reaches_its_way_and_reversing_b_mirrors_it() {
     /// Deviation the default curl must cause at least, m.
     const MIN_DEVIATION_M: f64 = 0.003;
@@ -161,11 +185,18 @@ fn the_hold_term_charges_displacement_before_the_go_cue_only() {
         } else {
             assert_eq!(hold, 0.0, "step {t} is after the go cue");
         }
-        let terms: f64 =
-            ["reward_distance", "reward_success", "reward_effort", "reward_early_move", "reward_jerk", "reward_hold"]
-                .iter()
-                .map(|k| s.info.get(k).unwrap())
-                .sum();
+        let terms: f64 = [
+            "reward_distance",
+            "reward_success",
+            "reward_effort",
+            "reward_early_move",
+            "reward_jerk",
+            "reward_hold",
+            "reward_in_target",
+        ]
+        .iter()
+        .map(|k| s.info.get(k).unwrap())
+        .sum();
         assert!((terms - s.reward).abs() < 1e-12, "the reward is the sum of its named terms");
     }
 }
