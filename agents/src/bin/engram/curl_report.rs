@@ -35,6 +35,40 @@ fn mean_ci(v: &[f64]) -> (f64, f64) {
     (m, engram_agents::probe::stats::student_t_quantile(0.975, (n - 1) as f64) * sd / (n as f64).sqrt())
 }
 
+/// Subspace stability across seeds: the baseline force axes' decoding R² on baseline itself
+/// and at the last recording of each later phase, and the mean principal angle between the
+/// baseline axes and axes refitted there (mean ± 95 % t-interval over seeds).
+fn stability_table(per_seed: &[engram_agents::probe::prep_shift::PrepShiftSeed]) -> String {
+    let mut md = String::from(
+        "Subspace stability (baseline force axes applied later; R² 1 = the same force code, principal angle 0° = the same plane):\n\n| checkpoint | force R² of the baseline axes | mean principal angle to refitted axes (°) |\n|---|---|---|\n",
+    );
+    let cell = |v: Vec<f64>| {
+        let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
+        let (m, ci) = mean_ci(&v);
+        format!("{m:.3} ± {ci:.3} (n = {})", v.len())
+    };
+    let baseline: Vec<f64> = per_seed.iter().map(|s| s.force_r2_baseline).collect();
+    md.push_str(&format!("| end of baseline (fit) | {} | 0 |\n", cell(baseline)));
+    for phase in ["learning", "washout", "relearning"] {
+        let last = |s: &engram_agents::probe::prep_shift::PrepShiftSeed| {
+            s.checkpoints
+                .iter()
+                .filter(|c| c.label.starts_with(&format!("{phase}_")))
+                .max_by_key(|c| c.label.rsplit('_').next().and_then(|u| u.parse::<usize>().ok()).unwrap_or(0))
+                .cloned()
+        };
+        let found: Vec<_> = per_seed.iter().filter_map(last).collect();
+        if found.is_empty() {
+            continue;
+        }
+        let r2 = found.iter().map(|c| c.force_r2_baseline_axes).collect();
+        let angle = found.iter().map(|c| mean(&c.principal_angles_deg)).collect();
+        md.push_str(&format!("| end of {phase} | {} | {} |\n", cell(r2), cell(angle)));
+    }
+    md.push('\n');
+    md
+}
+
 /// Per-seed behaviour of one job.
 struct SeedBehaviour {
     seed: u64,
@@ -347,6 +381,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
                         ));
                     }
                     md.push('\n');
+                    md.push_str(&stability_table(&rep.per_seed));
                     let per: Vec<(u64, _)> = rep.seeds.iter().copied().zip(&rep.per_seed).collect();
                     let ring = format!("ring_{variant}");
                     draw_ring(&fig_dir.join(&ring), inputs[0].0, &inputs[0].1, &rep.per_seed[0])?;
