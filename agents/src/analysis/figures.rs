@@ -4,12 +4,14 @@
 
 use super::{io_err, AnalysisResult};
 use crate::probe::Matrix;
+use crate::render::chart::{bounds, xy_chart};
 use crate::render::paths::COLOURS;
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+/// Padding of the axis bounds, fraction of the span.
+const PAD: f64 = 0.08;
 /// Figure size, px.
 const SIZE: (u32, u32) = (800, 600);
 /// Colour of stable fixed points, of points with one unstable mode, and with more.
@@ -17,30 +19,6 @@ const STABILITY_COLOURS: [RGBColor; 3] = [COLOURS[4], COLOURS[0], COLOURS[3]];
 
 type Area<DB> = DrawingArea<DB, Shift>;
 type Drawn = Result<(), Box<dyn std::error::Error>>;
-type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-
-/// A white figure with a title, `x` × `y` axes and their labels.
-fn xy_chart<'a, DB: DrawingBackend>(
-    root: &'a Area<DB>,
-    title: &str,
-    x: (f64, f64),
-    y: (f64, f64),
-    desc: (&str, &str),
-) -> Result<Chart<'a, DB>, Box<dyn std::error::Error>>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x.0..x.1, y.0..y.1)?;
-    chart.configure_mesh().x_desc(desc.0).y_desc(desc.1).draw()?;
-    Ok(chart)
-}
-
 /// Draws with `f` into `stem.png` and `stem.svg`.
 macro_rules! both {
     ($stem:expr, $f:ident, $($arg:expr),*) => {{
@@ -50,16 +28,6 @@ macro_rules! both {
         let svg = $stem.with_extension("svg");
         $f(SVGBackend::new(&svg, SIZE).into_drawing_area(), $($arg),*).map_err(|e| io_err(&svg, e))
     }};
-}
-
-fn bounds(xs: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
-    let (lo, hi) =
-        xs.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-    if !lo.is_finite() {
-        return (-1.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.08).max(1e-6);
-    (lo - pad, hi + pad)
 }
 
 fn draw_fixed_points<DB: DrawingBackend>(
@@ -73,7 +41,7 @@ where
     DB::ErrorType: 'static,
 {
     let all = || (0..states.rows()).map(|i| states.row(i)).chain((0..points.rows()).map(|i| points.row(i)));
-    let (x, y) = (bounds(all().map(|r| r[0])), bounds(all().map(|r| r[1])));
+    let (x, y) = (bounds(all().map(|r| r[0]), PAD), bounds(all().map(|r| r[1]), PAD));
     let mut chart = xy_chart(&root, title, x, y, ("PC 1 of recorded states", "PC 2"))?;
     // At most a few thousand background dots keep the SVG small.
     let stride = states.rows().div_ceil(4000).max(1);
@@ -153,8 +121,8 @@ fn draw_embedding<DB: DrawingBackend>(root: Area<DB>, coords: &Matrix, labels: &
 where
     DB::ErrorType: 'static,
 {
-    let x = bounds((0..coords.rows()).map(|i| coords.get(i, 0)));
-    let y = bounds((0..coords.rows()).map(|i| coords.get(i, 1)));
+    let x = bounds((0..coords.rows()).map(|i| coords.get(i, 0)), PAD);
+    let y = bounds((0..coords.rows()).map(|i| coords.get(i, 1)), PAD);
     let mut chart = xy_chart(&root, title, x, y, ("MDS 1", "MDS 2"))?;
     let mut groups: Vec<&String> = labels.iter().collect();
     groups.sort();
@@ -185,7 +153,7 @@ where
     DB::ErrorType: 'static,
 {
     let sd = |i: usize| if std[i].is_finite() { std[i] } else { 0.0 };
-    let y = bounds((0..mean.len()).flat_map(|i| [mean[i] - sd(i), mean[i] + sd(i), 0.0]));
+    let y = bounds((0..mean.len()).flat_map(|i| [mean[i] - sd(i), mean[i] + sd(i), 0.0]), PAD);
     let x = (0.0, mean.len() as f64 + 1.0);
     let mut chart = xy_chart(&root, title, x, y, ("exponent index", "λ (natural log per step), mean ± std"))?;
     chart.draw_series(LineSeries::new([(0.0, 0.0), (mean.len() as f64 + 1.0, 0.0)], BLACK.mix(0.4)))?;

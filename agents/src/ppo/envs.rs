@@ -52,6 +52,12 @@ pub struct TrainEnvs {
 }
 
 impl TrainEnvs {
+    /// The envs of a training config (its env, env config, `ppo.n_envs`, seed and env
+    /// threads); see [`TrainEnvs::new`] for `cursors`.
+    pub fn for_config(cfg: &super::TrainConfig, cursors: Option<&[EnvCursor]>) -> EnvResult<Self> {
+        Self::new(&cfg.env, &cfg.env_config_json(), cfg.ppo.n_envs, cfg.seed, cfg.env_threads, cursors)
+    }
+
     /// Builds `n` envs of `id` and starts episode 0 of each (or, given `cursors`, rebuilds
     /// each env's current episode by replaying its actions).
     pub fn new(

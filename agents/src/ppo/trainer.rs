@@ -170,7 +170,7 @@ impl Trainer {
     /// A fresh run.
     pub fn new(cfg: TrainConfig) -> Result<Self, AgentError> {
         cfg.validate().map_err(AgentError::Config)?;
-        let envs = TrainEnvs::new(&cfg.env, &cfg.env_config_json(), cfg.ppo.n_envs, cfg.seed, cfg.env_threads, None)?;
+        let envs = TrainEnvs::for_config(&cfg, None)?;
         let dist = dist_for(envs.action_space())?;
         let policy = ActorCritic::new(&cfg.policy, envs.obs_dim(), dist, cfg.seed);
         let sizes: Vec<usize> = policy.params().to_vecs().iter().map(|v| v.len()).collect();
@@ -204,14 +204,7 @@ impl Trainer {
         moments: (Vec<Vec<f32>>, Vec<Vec<f32>>),
         state: TrainerState,
     ) -> Result<Self, AgentError> {
-        let envs = TrainEnvs::new(
-            &cfg.env,
-            &cfg.env_config_json(),
-            cfg.ppo.n_envs,
-            cfg.seed,
-            cfg.env_threads,
-            Some(&state.envs),
-        )?;
+        let envs = TrainEnvs::for_config(&cfg, Some(&state.envs))?;
         let dist = dist_for(envs.action_space())?;
         let mut policy = ActorCritic::new(&cfg.policy, envs.obs_dim(), dist, cfg.seed);
         crate::checkpoint::load_weights_into(&mut policy, weights)?;
@@ -542,14 +535,7 @@ impl Trainer {
             .into_iter()
             .map(|c| EnvCursor { episode: c.episode + 1, actions: Vec::new(), ep_return: 0.0, ep_len: 0 })
             .collect();
-        let envs = TrainEnvs::new(
-            &cfg.env,
-            &cfg.env_config_json(),
-            cfg.ppo.n_envs,
-            cfg.seed,
-            cfg.env_threads,
-            Some(&cursors),
-        )?;
+        let envs = TrainEnvs::for_config(&cfg, Some(&cursors))?;
         if envs.obs_dim() != self.envs.obs_dim() || envs.action_space() != self.envs.action_space() {
             return Err(AgentError::Config(format!(
                 "the new env config changes the spaces ({} / {} → {} / {})",

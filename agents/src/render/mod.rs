@@ -15,6 +15,7 @@
 
 pub mod biped;
 pub mod centre_out;
+pub mod chart;
 pub mod controller;
 pub mod paths;
 

@@ -4,35 +4,32 @@
 
 use anyhow::Result;
 use engram_agents::probe::prep_shift::{PrepShiftInput, PrepShiftSeed};
-use engram_agents::render::register_font;
+use engram_agents::render::chart::{bounds, xy_chart};
+use engram_agents::render::COLOURS;
 use plotters::prelude::*;
 use std::path::Path;
+
+/// What a drawing function returns (plotters' errors are not `Send`).
+pub(crate) type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
 
 /// Draws one figure twice, as `out.png` and `out.svg`, with `$draw(root, args...)`.
 macro_rules! png_and_svg {
     ($out:expr, $size:expr, $draw:ident ( $($arg:expr),* )) => {{
-        register_font();
-        let out: &Path = $out;
-        $draw(BitMapBackend::new(&out.with_extension("png"), $size).into_drawing_area(), $($arg),*)?;
-        $draw(SVGBackend::new(&out.with_extension("svg"), $size).into_drawing_area(), $($arg),*)
+        engram_agents::render::register_font();
+        let out: &std::path::Path = $out;
+        let png = out.with_extension("png");
+        $draw(BitMapBackend::new(&png, $size).into_drawing_area(), $($arg),*)
+            .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+        let svg = out.with_extension("svg");
+        $draw(SVGBackend::new(&svg, $size).into_drawing_area(), $($arg),*)
+            .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))
     }};
 }
 pub(crate) use png_and_svg;
 
 /// Colour of seed (or series) `i`.
 fn colour(i: usize) -> RGBColor {
-    let (r, g, b) = Palette99::pick(i).to_rgba().rgb();
-    RGBColor(r, g, b)
-}
-
-fn range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
-    let (lo, hi) =
-        values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
-    if !lo.is_finite() {
-        return (-1.0, 1.0);
-    }
-    let span = (hi - lo).max(1e-9);
-    (lo - pad * span, hi + pad * span)
+    COLOURS[i % COLOURS.len()]
 }
 
 fn ring_on<DB: DrawingBackend>(
@@ -40,7 +37,7 @@ fn ring_on<DB: DrawingBackend>(
     seed: u64,
     input: &PrepShiftInput,
     result: &PrepShiftSeed,
-) -> Result<()>
+) -> Drawn
 where
     DB::ErrorType: 'static,
 {
@@ -51,17 +48,11 @@ where
             let xy = result.force_subspace.project(&p.states)?;
             Ok((0..xy.rows()).map(|i| (xy.get(i, 0), xy.get(i, 1))).collect())
         })
-        .collect::<Result<_>>()?;
-    let (x0, x1) = range(rings.iter().flatten().map(|p| p.0), 0.15);
-    let (y0, y1) = range(rings.iter().flatten().map(|p| p.1), 0.15);
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Preparatory states in the force plane (seed {seed})"), ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart.configure_mesh().x_desc("force axis 1 (a.u.)").y_desc("force axis 2 (a.u.)").draw()?;
+        .collect::<std::result::Result<_, Box<dyn std::error::Error>>>()?;
+    let x = bounds(rings.iter().flatten().map(|p| p.0), 0.15);
+    let y = bounds(rings.iter().flatten().map(|p| p.1), 0.15);
+    let title = format!("Preparatory states in the force plane (seed {seed})");
+    let mut chart = xy_chart(&root, &title, x, y, ("force axis 1 (a.u.)", "force axis 2 (a.u.)"))?;
     for (k, (ring, phase)) in rings.iter().zip(phases).enumerate() {
         let c = colour(k);
         let closed: Vec<(f64, f64)> = ring.iter().chain(ring.first()).copied().collect();
@@ -87,22 +78,18 @@ pub fn draw_ring(out: &Path, seed: u64, input: &PrepShiftInput, result: &PrepShi
     png_and_svg!(out, (700, 650), ring_on(seed, input, result))
 }
 
-fn shift_on<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    seeds: &[(u64, &PrepShiftSeed)],
-) -> Result<()>
+fn shift_on<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, seeds: &[(u64, &PrepShiftSeed)]) -> Drawn
 where
     DB::ErrorType: 'static,
 {
-    let (y0, y1) = range(seeds.iter().flat_map(|(_, s)| s.shift_per_target.iter().copied()).chain([0.0]), 0.1);
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Shift along the uniform axis vs angular distance from target 0", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-5.0..185.0, y0..y1)?;
-    chart.configure_mesh().x_desc("angular distance (degrees)").y_desc("shift (baseline → end of learning)").draw()?;
+    let y = bounds(seeds.iter().flat_map(|(_, s)| s.shift_per_target.iter().copied()).chain([0.0]), 0.1);
+    let mut chart = xy_chart(
+        &root,
+        "Shift along the uniform axis vs angular distance from target 0",
+        (-5.0, 185.0),
+        y,
+        ("angular distance (degrees)", "shift (baseline → end of learning)"),
+    )?;
     chart.draw_series(LineSeries::new([(-5.0, 0.0), (185.0, 0.0)], BLACK.mix(0.3)))?;
     for (i, (seed, s)) in seeds.iter().enumerate() {
         let c = colour(i);
@@ -136,23 +123,19 @@ fn washout_angles(s: &PrepShiftSeed) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn angle_on<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    seeds: &[(u64, &PrepShiftSeed)],
-) -> Result<()>
+fn angle_on<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, seeds: &[(u64, &PrepShiftSeed)]) -> Drawn
 where
     DB::ErrorType: 'static,
 {
     let all: Vec<(f64, f64)> = seeds.iter().flat_map(|(_, s)| washout_angles(s)).collect();
-    let (x0, x1) = range(all.iter().map(|p| p.0), 0.05);
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Angle between the learning shift and the washout shift so far", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, 0.0..180.0)?;
-    chart.configure_mesh().x_desc("PPO update (washout)").y_desc("angle (degrees)").draw()?;
+    let (x0, x1) = bounds(all.iter().map(|p| p.0), 0.05);
+    let mut chart = xy_chart(
+        &root,
+        "Angle between the learning shift and the washout shift so far",
+        (x0, x1),
+        (0.0, 180.0),
+        ("PPO update (washout)", "angle (degrees)"),
+    )?;
     chart.draw_series(LineSeries::new([(x0, 90.0), (x1, 90.0)], BLACK.mix(0.3)))?;
     for (i, (seed, s)) in seeds.iter().enumerate() {
         let c = colour(i);

@@ -1,14 +1,15 @@
 //! The curl-field study's report: behaviour across phases (deviation, after-effects,
 //! savings) per seed with CIs, figures, `report.json` and `report.md`.
 
-use crate::curl_figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle, png_and_svg};
+use crate::curl_figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle, png_and_svg, Drawn};
 use anyhow::{Context, Result};
 use engram_agents::experiment::curl_field::{CurlFieldJob, PHASES, RECORDS_FILE};
 use engram_agents::experiment::prep_record::PrepRecord;
 use engram_agents::plan::{Markers, Plan};
 use engram_agents::probe::prep_shift::{report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput};
 use engram_agents::probe::Matrix;
-use engram_agents::render::{draw_paths, register_font, CentreOutRun};
+use engram_agents::render::chart::xy_chart;
+use engram_agents::render::{draw_paths, CentreOutRun};
 use plotters::prelude::*;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
@@ -138,21 +139,20 @@ fn draw_curve_on<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     seeds: &[&SeedBehaviour],
     phase_ends: &[usize],
-) -> Result<()>
+) -> Drawn
 where
     DB::ErrorType: 'static,
 {
     let pts: Vec<&(usize, String, f64, f64)> = seeds.iter().flat_map(|s| s.curve.iter()).collect();
     let xmax = pts.iter().map(|c| c.0).max().unwrap_or(1) as f64;
     let ymax = pts.iter().map(|c| c.2.abs() * 1e3).fold(1.0, f64::max) * 1.1;
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Signed max lateral deviation across phases", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..xmax, -ymax..ymax)?;
-    chart.configure_mesh().x_desc("PPO update").y_desc("deviation (mm, + = right of the reach)").draw()?;
+    let mut chart = xy_chart(
+        &root,
+        "Signed max lateral deviation across phases",
+        (0.0, xmax),
+        (-ymax, ymax),
+        ("PPO update", "deviation (mm, + = right of the reach)"),
+    )?;
     for (i, &e) in phase_ends.iter().enumerate().take(4) {
         let x = e as f64;
         chart.draw_series(LineSeries::new([(x, -ymax), (x, ymax)], BLACK.mix(0.3)))?;
