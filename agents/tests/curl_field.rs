@@ -1,24 +1,12 @@
 //! The curl-field experiment end to end on a tiny budget: curriculum, every phase, the
 //! recordings at phase starts and ends, idempotent re-runs, the report with its figures.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn engram(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("run engram")
-}
+use common::{engram, ok};
 
-fn stdout_of(out: Output) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
-    text
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("engram-curl-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch("curl", name)
 }
 
 /// Two seeds, 2 curriculum stages, 1–3 updates per phase, 32 env steps per update.
@@ -62,7 +50,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
     std::fs::write(&cfg, TINY).unwrap();
     let out = dir.join("study");
     let (cfg_s, out_s) = (cfg.to_str().unwrap(), out.to_str().unwrap());
-    stdout_of(engram(&["experiment", "curl-field", "--config", cfg_s, "--out", out_s, "--jobs", "2"]));
+    ok(engram(&["experiment", "curl-field", "--config", cfg_s, "--out", out_s, "--jobs", "2"]));
 
     for seed in 0..2 {
         let job = out.join(format!("jobs/null-seed{seed}"));
@@ -101,7 +89,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
     }
     // A second run finds every job done and changes nothing.
     let before = std::fs::read(out.join("jobs/null-seed0/prep_records.json")).unwrap();
-    stdout_of(engram(&["run", "--plan", out_s, "--jobs", "1"]));
+    ok(engram(&["run", "--plan", out_s, "--jobs", "1"]));
     assert_eq!(before, std::fs::read(out.join("jobs/null-seed0/prep_records.json")).unwrap());
 
     let report: serde_json::Value =

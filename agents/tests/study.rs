@@ -2,33 +2,19 @@
 //! cluster is up (`SLURM_CONF` set, as `.ci/run` does with `scripts/slurm/cluster.sh`) — the
 //! same plan as a job array with an identical report, and a failed job resubmitted.
 
+mod common;
+
+use common::{engram, ok};
 use engram_agents::plan::{config_hash, Job, JobKind, Plan};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Longest wait for a Slurm array to finish.
 const SLURM_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn engram(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("run engram")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("engram-study-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch("study", name)
 }
 
 fn base_config() -> String {
