@@ -1,12 +1,10 @@
 //! Smoke and error tests of the env subcommands of the `engram` binary.
 
+mod common;
+
+use common::engram;
 use npyz::WriterBuilder;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn engram(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("run engram")
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("engram-cli-{}", std::process::id()));

@@ -2,17 +2,15 @@
 //! recurrent map against the policy's own recorded hidden states, and the errors for a
 //! missing run and a memoryless policy.
 
+mod common;
+
+use common::engram;
 use engram_agents::analysis::agent::ProbedAgent;
 use engram_agents::analysis::rollouts::{driven_states, Rollouts};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// Agreement of the f64 map driven by recorded observations with the f32 policy's states.
 const STATE_TOL: f64 = 1e-4;
-
-fn engram(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("engram runs")
-}
 
 fn ok(args: &[&str]) -> String {
     let out = engram(args);

@@ -1,12 +1,10 @@
 //! The sim-to-real study end to end on a tiny budget (plan → training → evaluation → sysid
 //! probe → report), resuming, and the CLI's errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn engram(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("engram runs")
-}
+use common::engram;
+use std::path::{Path, PathBuf};
 
 fn ok(args: &[&str]) -> String {
     let out = engram(args);

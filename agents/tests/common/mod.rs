@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests that drive the `engram` binary.
+//! Helpers shared by the integration tests that drive the `engram` binary (each test crate
+//! uses some of them).
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
