@@ -133,6 +133,10 @@ pub struct CurlFieldConfig {
     pub curriculum: Vec<CurriculumStage>,
     /// Reset the Adam moments at every phase boundary (a control); otherwise kept.
     pub reset_optimizer: bool,
+    /// Learning rate of the phases after pretraining. When set, pretraining anneals the
+    /// rate linearly from `train.ppo.learning_rate` to it (so the policy settles before
+    /// baseline), and baseline … relearning keep it. Unset: one constant rate throughout.
+    pub phase_learning_rate: Option<f32>,
     /// Record (and checkpoint) every this many updates after pretraining, and at every phase end.
     pub record_every: usize,
     /// Noisy repeats per target in each recording (K).
@@ -157,6 +161,7 @@ impl Default for CurlFieldConfig {
             updates: PhaseUpdates::default(),
             curriculum: vec![],
             reset_optimizer: false,
+            phase_learning_rate: None,
             record_every: 10,
             record_repeats: 4,
             train,
@@ -201,6 +206,9 @@ impl CurlFieldConfig {
         }
         if self.record_repeats == 0 {
             return bad("record_repeats = 0 (must be >= 1)".into());
+        }
+        if let Some(lr) = self.phase_learning_rate.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+            return bad(format!("phase_learning_rate = {lr} (must be finite and > 0)"));
         }
         if let Some(i) = self.curriculum.iter().position(|s| s.updates == 0) {
             return bad(format!("curriculum[{i}].updates = 0 (must be >= 1)"));
@@ -306,8 +314,9 @@ impl CurlFieldJob {
 
     /// The training config in force at update `update` of phase `phase`: the experiment's
     /// `train` table with the seed, the curriculum stage's overrides (pretraining only), the
-    /// phase's field, the `b` input for that variant, and the total budget up to the end of
-    /// the phase. Learning-rate annealing is off (phases continue one run).
+    /// phase's field, the `b` input for that variant, the total budget up to the end of the
+    /// phase, and the learning rate at that update (see [`CurlFieldConfig::phase_learning_rate`];
+    /// PPO's own annealing is off, since phases continue one run).
     pub fn train_config_at(&self, phase: usize, update: usize) -> Result<TrainConfig, AgentError> {
         let mut t = self.experiment.train.clone();
         t.insert("seed".into(), (self.seed as i64).into());
@@ -317,6 +326,14 @@ impl CurlFieldJob {
         let batch = (cfg.ppo.n_envs * cfg.ppo.n_steps) as u64;
         cfg.total_timesteps = self.experiment.updates.ends()[phase] as u64 * batch;
         cfg.ppo.anneal_lr = false;
+        if let Some(to) = self.experiment.phase_learning_rate {
+            let frac = if phase == 0 {
+                update.min(self.experiment.updates.pretrain) as f32 / self.experiment.updates.pretrain as f32
+            } else {
+                1.0
+            };
+            cfg.ppo.learning_rate += (to - cfg.ppo.learning_rate) * frac;
+        }
         cfg.checkpoint_every = 0;
         if let Some(stage) = self.experiment.stage_at(update).filter(|_| PHASES[phase] == "pretrain") {
             merge_table(&mut cfg.env_config, &stage.env_config);
@@ -385,6 +402,7 @@ fn switch_config(spec: &CurlFieldJob, trainer: &mut Trainer, phase: usize) -> Re
     if trainer.cfg.env_config != cfg.env_config || trainer.cfg.total_timesteps != cfg.total_timesteps {
         trainer.set_env_config(cfg.env_config, cfg.total_timesteps)?;
     }
+    trainer.cfg.ppo.learning_rate = cfg.ppo.learning_rate;
     Ok(())
 }
 
@@ -503,6 +521,26 @@ mod tests {
         for (phase, update) in [(0, 3), (0, 9), (1, 0), (2, 0)] {
             assert_eq!(env(phase, update)["catch_probability"].as_float(), Some(0.3), "phase {phase} update {update}");
         }
+    }
+
+    #[test]
+    fn pretraining_anneals_the_learning_rate_to_the_phase_rate() {
+        let text = "phase_learning_rate = 1e-4\n[updates]\npretrain = 10\n[train]\nenv = \"CurlReach-v0\"\n\
+                    [train.ppo]\nlearning_rate = 5e-4\n";
+        let job =
+            CurlFieldJob { variant: Variant::Null, seed: 1, experiment: CurlFieldConfig::from_toml(text).unwrap() };
+        let lr = |phase, update| job.train_config_at(phase, update).unwrap().ppo.learning_rate;
+        assert!((lr(0, 0) - 5e-4).abs() < 1e-9);
+        assert!((lr(0, 5) - 3e-4).abs() < 1e-9, "halfway: {}", lr(0, 5));
+        for (phase, update) in [(0, 10), (1, 10), (2, 40), (4, 200)] {
+            assert!((lr(phase, update) - 1e-4).abs() < 1e-9, "phase {phase} update {update}: {}", lr(phase, update));
+        }
+        // Without it the rate is constant.
+        let job = CurlFieldJob { experiment: config("").unwrap(), ..job };
+        let lr = |phase, update| job.train_config_at(phase, update).unwrap().ppo.learning_rate;
+        assert_eq!(lr(0, 0), lr(3, 100));
+        let err = CurlFieldConfig::from_toml("phase_learning_rate = -1.0\n").unwrap_err().to_string();
+        assert!(err.contains("phase_learning_rate = -1") && err.contains("> 0"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 /// The normal 97.5% quantile (95% two-sided confidence interval).
 const Z_95: f64 = 1.959_963_985;
 
+/// The info key an env sets to 1 on a successful episode end.
+const SUCCESS_KEY: &str = "success";
+
 /// Returns of `n` episodes and their summary.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EvalResult {
@@ -22,6 +25,10 @@ pub struct EvalResult {
     pub std: f64,
     /// Half-width of the normal 95% confidence interval of the mean.
     pub ci95: f64,
+    /// Fraction of episodes whose last step reported `info["success"] = 1`, for envs that
+    /// report success (the reaching task); `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f64>,
 }
 
 /// One transition as [`run_episodes`] hands it to its callback.
@@ -90,6 +97,7 @@ pub fn run_episodes_with(
     let mut out = ActOutput::default();
     let mut active = vec![true; n];
     let (mut returns, mut lengths) = (vec![0.0f64; n], vec![0u64; n]);
+    let (mut successes, mut reports_success) = (0usize, false);
     let mut prev_state = state.data.clone();
     while active.iter().any(|&a| a) {
         prev_state.copy_from_slice(&state.data);
@@ -117,11 +125,16 @@ pub fn run_episodes_with(
             lengths[i] += 1;
             if o.done() || max_steps.is_some_and(|m| lengths[i] as usize >= m) {
                 active[i] = false;
+                if let Some(s) = info.get(SUCCESS_KEY) {
+                    reports_success = true;
+                    successes += (s == 1.0) as usize;
+                }
             }
         }
     }
     let mean = returns.iter().sum::<f64>() / n as f64;
     let std =
         if n > 1 { (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
-    Ok(EvalResult { ci95: Z_95 * std / (n as f64).sqrt(), returns, lengths, mean, std })
+    let success_rate = reports_success.then(|| successes as f64 / n as f64);
+    Ok(EvalResult { ci95: Z_95 * std / (n as f64).sqrt(), returns, lengths, mean, std, success_rate })
 }

@@ -44,6 +44,14 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
             a.seed,
             a.seed + a.episodes as u64
         );
+        if let Some(s) = r.success_rate {
+            println!(
+                "success rate {:.1} % ({} of {} episodes)",
+                100.0 * s,
+                (s * a.episodes as f64).round(),
+                a.episodes
+            );
+        }
     }
     Ok(())
 }

@@ -158,11 +158,11 @@ impl Default for ObservationConfig {
 pub struct RewardConfig {
     /// After the go cue: `−distance_weight · |hand − target|` per step (m⁻¹; default 1).
     pub distance_weight: f64,
-    /// Bonus on completing the hold in the target (or a still catch trial) (default 2).
+    /// Bonus on completing the hold in the target (or a still catch trial) (default 5).
     pub success_bonus: f64,
     /// `−effort_weight · Σ u²` per step (default 0.01).
     pub effort_weight: f64,
-    /// Penalty when the hand moves before the go cue, ending the trial (default 2).
+    /// Penalty when the hand moves before the go cue, ending the trial (default 12).
     pub early_move_penalty: f64,
     /// `−jerk_weight · Σ (u_t − u_{t−1})²` per step, for smooth commands (default 0.01).
     pub jerk_weight: f64,
@@ -173,18 +173,26 @@ pub struct RewardConfig {
     /// After the go cue: `+in_target_reward` per step with the hand inside the target
     /// (default 0): shapes the hold that the success bonus only pays at its end.
     pub in_target_reward: f64,
+    /// After the go cue: `progress_weight · (d_{t−1} − d_t)` per step, where `d` is the
+    /// hand's distance to the target (m⁻¹; default 100). A potential-based shaping term
+    /// (Ng et al. 1999): it pays each step's approach and sums to `w · (d_go − d_end)` over
+    /// a trial, so it gives no reason to end a trial early, unlike a large distance weight.
+    /// With it PPO learns the delayed reach from scratch; without it agents settle on
+    /// holding still or on moving early (docs/results.md).
+    pub progress_weight: f64,
 }
 
 impl Default for RewardConfig {
     fn default() -> Self {
         Self {
             distance_weight: 1.0,
-            success_bonus: 2.0,
+            success_bonus: 5.0,
             effort_weight: 0.01,
-            early_move_penalty: 2.0,
+            early_move_penalty: 12.0,
             jerk_weight: 0.01,
             hold_weight: 0.0,
             in_target_reward: 0.0,
+            progress_weight: 100.0,
         }
     }
 }
@@ -277,6 +285,7 @@ impl CurlReachConfig {
             ("reward.jerk_weight", self.reward.jerk_weight),
             ("reward.hold_weight", self.reward.hold_weight),
             ("reward.in_target_reward", self.reward.in_target_reward),
+            ("reward.progress_weight", self.reward.progress_weight),
             ("field.channel_stiffness_n_m", self.field.channel_stiffness_n_m),
             ("field.channel_damping_ns_m", self.field.channel_damping_ns_m),
         ];

@@ -74,12 +74,14 @@ struct Trial {
 ///
 /// ## Reward
 /// Sum of the named terms reported in `info`: `reward_distance` = −1·|hand − target| (m)
-/// per step after the go cue; `reward_success` = +2 on completing the hold (or a still catch
+/// per step after the go cue; `reward_success` = +5 on completing the hold (or a still catch
 /// trial); `reward_effort` = −0.01·Σu²; `reward_jerk` = −0.01·Σ(u − u_prev)²;
-/// `reward_early_move` = −2 when the hand leaves the start by 1 cm before the go cue;
+/// `reward_early_move` = −12 when the hand leaves the start by 1 cm before the go cue;
 /// `reward_hold` = −`hold_weight`·|hand − start| per step before the go cue (weight 0 by
 /// default, for training curricula); `reward_in_target` = +`in_target_reward` per step
-/// inside the target after the go cue (0 by default).
+/// inside the target after the go cue (0 by default); `reward_progress` =
+/// 100·(d_prev − d) per step after the go cue, the approach to the target (potential-based
+/// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial).
 ///
 /// ## Starting state
 /// Start posture at rest, zero activation; target, catch flag, onset (0.2–0.5 s) and delay
@@ -130,6 +132,8 @@ pub struct CurlReach {
     hand_delay: DelayLine,
     joint_delay: DelayLine,
     prev_action: [f64; 2],
+    /// Hand–target distance after the previous step, m (for the progress term).
+    prev_distance: f64,
     field_now: ForceField,
 }
 
@@ -215,6 +219,7 @@ impl CurlReach {
             hand_delay: DelayLine::new(2, cfg.steps(o.hand_delay_s)),
             joint_delay: DelayLine::new(4, cfg.steps(o.joint_delay_s)),
             prev_action: [0.0; 2],
+            prev_distance: 0.0,
             field_now: ForceField::Null,
             cfg,
         })
@@ -335,7 +340,7 @@ impl CurlReach {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write_info(&self, info: &mut Info, terms: [f64; 7], in_target: bool, success: bool, early: bool) {
+    fn write_info(&self, info: &mut Info, terms: [f64; 8], in_target: bool, success: bool, early: bool) {
         let keys = info.keys();
         // The schema is written once; afterwards the values are overwritten in place.
         let same = keys.len() == INFO_KEYS.len()
@@ -359,6 +364,7 @@ impl CurlReach {
             terms[4],
             terms[5],
             terms[6],
+            terms[7],
             self.phase(in_target),
             tr.target as f64,
             tr.go_step as f64,
@@ -466,6 +472,7 @@ impl Env for CurlReach {
         self.prev_action = [0.0; 2];
         self.field_now = ForceField::Null;
         self.plant.reset(self.start_q, [0.0; 2]);
+        self.prev_distance = self.cfg.target_distance_m;
         let q0 = if cfg.plant == PlantKind::PointMass {
             [0.0f32; 2]
         } else {
@@ -475,7 +482,7 @@ impl Env for CurlReach {
         self.joint_delay.fill(&[q0[0], q0[1], 0.0, 0.0]);
         self.status = EpisodeStatus::Running;
         self.write_obs(obs);
-        self.write_info(info, [0.0; 7], false, false, false);
+        self.write_info(info, [0.0; 8], false, false, false);
         Ok(())
     }
 
@@ -496,7 +503,10 @@ impl Env for CurlReach {
         let (du0, du1) = (u[0] - self.prev_action[0], u[1] - self.prev_action[1]);
         let jerk = -r.jerk_weight * (du0 * du0 + du1 * du1);
         self.prev_action = u;
-        let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r, mut progress) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let target = self.targets[tr.target];
+        let d = (p[0] - target[0]).hypot(p[1] - target[1]);
         let (mut success, mut early, mut terminated, mut in_target) = (false, false, false, false);
         let displacement = (p[0] - self.start_hand[0]).hypot(p[1] - self.start_hand[1]);
         let moved = displacement > self.cfg.early_move_tolerance_m;
@@ -512,9 +522,8 @@ impl Env for CurlReach {
                 success_r = r.success_bonus;
             }
         } else {
-            let target = self.targets[tr.target];
-            let d = (p[0] - target[0]).hypot(p[1] - target[1]);
             distance = -r.distance_weight * d;
+            progress = r.progress_weight * (self.prev_distance - d);
             in_target = d <= self.cfg.target_radius_m;
             if in_target {
                 inside_r = r.in_target_reward;
@@ -528,9 +537,11 @@ impl Env for CurlReach {
                 terminated = true;
             }
         }
+        self.prev_distance = d;
         self.write_obs(obs);
-        self.write_info(info, [distance, success_r, effort, early_r, jerk, hold, inside_r], in_target, success, early);
-        let reward = distance + success_r + effort + early_r + jerk + hold + inside_r;
+        let terms = [distance, success_r, effort, early_r, jerk, hold, inside_r, progress];
+        self.write_info(info, terms, in_target, success, early);
+        let reward: f64 = terms.iter().sum();
         let outcome = StepOutcome { reward, terminated, truncated: false };
         self.status.record(&outcome);
         Ok(outcome)
@@ -555,6 +566,8 @@ impl Env for CurlReach {
             qd: [state[2], state[3]],
             activation: [state[4].clamp(-1.0, 1.0), state[5].clamp(-1.0, 1.0)],
         });
+        let (p, target) = (self.plant.hand_position(), self.targets[self.trial.target]);
+        self.prev_distance = (p[0] - target[0]).hypot(p[1] - target[1]);
         self.status = EpisodeStatus::Running;
         Ok(())
     }

@@ -14,6 +14,8 @@ pub const REWARD_JERK: &str = "reward_jerk";
 pub const REWARD_HOLD: &str = "reward_hold";
 /// In-target term: per step with the hand inside the target after the go cue.
 pub const REWARD_IN_TARGET: &str = "reward_in_target";
+/// Progress term: approach to the target this step, after the go cue.
+pub const REWARD_PROGRESS: &str = "reward_progress";
 /// Trial phase (see `env::phase`).
 pub const PHASE: &str = "phase";
 /// Target index.
@@ -60,7 +62,7 @@ pub const SUCCESS: &str = "success";
 pub const EARLY_MOVE: &str = "early_move";
 
 /// Every key, in the order the env writes them.
-pub static INFO_KEYS: [&str; 29] = [
+pub static INFO_KEYS: [&str; 30] = [
     REWARD_DISTANCE,
     REWARD_SUCCESS,
     REWARD_EFFORT,
@@ -68,6 +70,7 @@ pub static INFO_KEYS: [&str; 29] = [
     REWARD_JERK,
     REWARD_HOLD,
     REWARD_IN_TARGET,
+    REWARD_PROGRESS,
     PHASE,
     TARGET_INDEX,
     GO_STEP,

@@ -82,6 +82,36 @@ fn the_in_target_term_pays_every_step_inside_the_target_after_the_go_cue() {
 }
 
 #[test]
+fn the_progress_term_pays_the_approach_after_the_go_cue_and_telescopes() {
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.progress_weight = 50.0;
+    let w = cfg.reward.progress_weight;
+    let mut env = CurlReach::new(cfg).unwrap();
+    let (m, infos) = scripted_trial(&mut env, 5, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let distance = |i: &Info| {
+        (i.get("hand_x").unwrap() - i.get("target_x").unwrap())
+            .hypot(i.get("hand_y").unwrap() - i.get("target_y").unwrap())
+    };
+    let after_go = |i: &Info| i.get("step").unwrap() > i.get("go_step").unwrap();
+    // Nothing is paid before the go cue, however the hand moves.
+    assert!(infos.iter().filter(|i| !after_go(i)).all(|i| i.get("reward_progress") == Some(0.0)));
+    // Each step pays w · (d_prev − d) …
+    for pair in infos.windows(2).filter(|p| after_go(&p[1])) {
+        let expected = w * (distance(&pair[0]) - distance(&pair[1]));
+        let paid = pair[1].get("reward_progress").unwrap();
+        assert!((paid - expected).abs() < 1e-12, "paid {paid}, expected {expected}");
+    }
+    // … so the trial's sum is w · (d at the go cue − d at the end): a reach that ends in
+    // the target earns about w · 10 cm whatever its path.
+    let go = infos.iter().rposition(|i| !after_go(i)).unwrap();
+    let total: f64 = infos.iter().map(|i| i.get("reward_progress").unwrap()).sum();
+    let expected = w * (distance(&infos[go]) - distance(infos.last().unwrap()));
+    assert!((total - expected).abs() < 1e-9, "sum {total}, expected {expected}");
+    assert!(total > w * 0.09, "a successful reach earns about w · 0.1 m, got {total}");
+}
+
+#[test]
 fn curl_field_bends_reaches_its_way_and_reversing_b_mirrors_it() {
     /// Deviation the default curl must cause at least, m.
     const MIN_DEVIATION_M: f64 = 0.003;
@@ -160,7 +190,7 @@ fn moving_before_the_go_cue_ends_the_trial_with_a_penalty() {
         steps += 1;
         if s.terminated {
             assert_eq!(s.info.get("early_move"), Some(1.0));
-            assert_eq!(s.info.get("reward_early_move"), Some(-2.0));
+            assert_eq!(s.info.get("reward_early_move"), Some(-env.config().reward.early_move_penalty));
             break;
         }
     }
@@ -193,6 +223,7 @@ fn the_hold_term_charges_displacement_before_the_go_cue_only() {
             "reward_jerk",
             "reward_hold",
             "reward_in_target",
+            "reward_progress",
         ]
         .iter()
         .map(|k| s.info.get(k).unwrap())
@@ -212,7 +243,7 @@ fn a_still_catch_trial_succeeds() {
         assert_eq!(s.obs[2], 0.0, "no go cue on a catch trial");
         if s.terminated {
             assert_eq!(s.info.get("success"), Some(1.0));
-            assert_eq!(total, 2.0);
+            assert_eq!(total, env.config().reward.success_bonus);
             return;
         }
     }
