@@ -1,5 +1,6 @@
-//! The curl-field experiment end to end on a tiny budget: curriculum, every phase, the
-//! recordings at phase starts and ends, idempotent re-runs, the report with its figures.
+//! The curl-field experiment end to end on a tiny budget: curriculum, learning-rate
+//! schedule, every phase, the recordings at phase starts and ends, idempotent re-runs, the
+//! report with its figures.
 
 mod common;
 
@@ -14,6 +15,7 @@ const TINY: &str = r#"
 seeds = 2
 record_every = 2
 record_repeats = 2
+phase_learning_rate = 1e-4
 [updates]
 pretrain = 3
 baseline = 1

@@ -90,8 +90,10 @@ impl SeedBehaviour {
     fn last(&self, name: &str) -> f64 {
         self.phase(name).last().map_or(f64::NAN, |c| c.2)
     }
-    fn last_success(&self, name: &str) -> f64 {
-        self.phase(name).last().map_or(f64::NAN, |c| c.3)
+    /// Mean success rate over the phase's records (one recording moves with every PPO
+    /// update, so the phase's mean is the steadier figure).
+    fn mean_success(&self, name: &str) -> f64 {
+        mean(&self.phase(name).iter().map(|c| c.3).collect::<Vec<_>>())
     }
     /// Updates into the phase until |dev| ≤ criterion × |first exposure of learning|.
     fn updates_to_criterion(&self, name: &str, reference: f64) -> f64 {
@@ -145,18 +147,22 @@ where
 {
     let pts: Vec<&(usize, String, f64, f64)> = seeds.iter().flat_map(|s| s.curve.iter()).collect();
     let xmax = pts.iter().map(|c| c.0).max().unwrap_or(1) as f64;
+    // From the start of baseline: pretraining is recorded only at its end.
+    let xmin = (phase_ends[0] as f64 - 0.02 * (xmax - phase_ends[0] as f64)).min(xmax - 1.0).max(0.0);
     let ymax = pts.iter().map(|c| c.2.abs() * 1e3).fold(1.0, f64::max) * 1.1;
     let mut chart = xy_chart(
         &root,
         "Signed max lateral deviation across phases",
-        (0.0, xmax),
+        (xmin, xmax),
         (-ymax, ymax),
         ("PPO update", "deviation (mm, + = right of the reach)"),
     )?;
+    chart.draw_series(LineSeries::new([(xmin, 0.0), (xmax, 0.0)], BLACK.mix(0.5)))?;
     for (i, &e) in phase_ends.iter().enumerate().take(4) {
         let x = e as f64;
         chart.draw_series(LineSeries::new([(x, -ymax), (x, ymax)], BLACK.mix(0.3)))?;
-        chart.draw_series([Text::new(PHASES[i + 1], (x, ymax * 0.92), ("sans-serif", 14))])?;
+        // Each phase's name near its start, inside its span.
+        chart.draw_series([Text::new(PHASES[i + 1], (x + 0.01 * (xmax - xmin), ymax * 0.92), ("sans-serif", 14))])?;
     }
     for s in seeds {
         chart.draw_series(LineSeries::new(s.curve.iter().map(|c| (c.0 as f64, c.2 * 1e3)), BLUE.mix(0.35)))?;
@@ -239,8 +245,11 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
     for (variant, ss) in &variants {
         let b_sign = ss[0].b.signum();
         let per = |f: &dyn Fn(&SeedBehaviour) -> f64| ss.iter().map(|s| f(s)).collect::<Vec<f64>>();
-        let success =
-            stat("null-field success rate (end of baseline)", per(&|s| s.last_success("baseline")), "fraction");
+        let success = stat(
+            "null-field success rate (baseline, mean of its recordings)",
+            per(&|s| s.mean_success("baseline")),
+            "fraction",
+        );
         let first = stat("deviation, first exposure (start of learning)", per(&|s| s.first("learning")), "m");
         let end = stat("deviation, end of learning", per(&|s| s.last("learning")), "m");
         let after = stat("after-effect (start of washout)", per(&|s| s.first("washout")), "m");
