@@ -42,6 +42,8 @@ pub struct AgentRow {
     /// Deterministic evaluation return at the end of training.
     #[serde(with = "crate::probe::json::f64_or_null")]
     pub eval_return: f64,
+    /// Evaluation success rate, for envs that report success (CurlReach).
+    pub eval_success: Option<f64>,
     /// Fixed points found.
     pub n_fixed_points: usize,
     /// Of which stable.
@@ -168,6 +170,7 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> AnalysisResul
             width: spec.width,
             seed: j.seed,
             eval_return: done["eval_return_mean"].as_f64().unwrap_or(f64::NAN),
+            eval_success: done["eval_success_rate"].as_f64(),
             n_fixed_points: fp.topology.n_points,
             n_stable: fp.topology.n_stable,
             unstable_modes: fp.topology.unstable_modes.clone(),
@@ -278,8 +281,9 @@ fn markdown(plan: &Plan, sections: &[EnvSection]) -> String {
         md.push_str("| agent | arch | H | eval return | input | fixed points (stable) | unstable modes | leading \\|λ\\| | λ₁ Lyapunov /step |\n|---|---|---:|---:|---|---:|---|---|---:|\n");
         for a in &s.agents {
             let lead: Vec<String> = a.leading_moduli.iter().take(3).map(|v| format!("{v:.3}")).collect();
+            let success = a.eval_success.map_or(String::new(), |s| format!(" ({:.0} % success)", 100.0 * s));
             md.push_str(&format!(
-                "| {} | {} | {} | {:.1} | {} | {} ({}) | {:?} | {} | {:.3} |\n",
+                "| {} | {} | {} | {:.1}{success} | {} | {} ({}) | {:?} | {} | {:.3} |\n",
                 a.id,
                 a.architecture,
                 a.width,

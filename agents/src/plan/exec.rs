@@ -85,6 +85,7 @@ pub(crate) fn train_job(job: &Job, dir: &Path, progress: Progress) -> Result<ser
         "eval_return_mean": eval.mean,
         "eval_return_ci95": eval.ci95,
         "eval_returns": eval.returns,
+        "eval_success_rate": eval.success_rate,
     }))
 }
 
