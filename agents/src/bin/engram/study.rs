@@ -192,7 +192,9 @@ pub fn run_local(a: RunArgs) -> Result<()> {
             a.plan.display()
         );
     }
-    run_plan_local(&a.plan, a.jobs)
+    run_plan_local(&a.plan, a.jobs)?;
+    println!("next: engram collect --plan {}", a.plan.display());
+    Ok(())
 }
 
 /// The local executor: every unfinished job of the plan at `plan_path`, `jobs` at a time,
@@ -249,7 +251,7 @@ pub fn run_plan_local(plan_path: &Path, jobs: usize) -> Result<()> {
             plan_file.display()
         );
     }
-    println!("all {} jobs done; next: engram collect --plan {}", plan.jobs.len(), plan_file.display());
+    println!("all {} jobs of {} done", plan.jobs.len(), plan_file.display());
     Ok(())
 }
 
