@@ -114,6 +114,19 @@ fn tiny_study_runs_every_phase_records_and_reports() {
     }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Time") && md.contains("figures/deviation_null.png"), "{md}");
+
+    // `engram probe prep-shift` rewrites the same report from the recordings.
+    std::fs::remove_file(out.join("report.json")).unwrap();
+    let printed = ok(engram(&["probe", "prep-shift", "--run", out_s]));
+    assert_eq!(printed.trim(), out.join("report.md").display().to_string());
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(again["variants"]["null"]["checks"], variant["checks"]);
+    // … and names the unfinished jobs instead of reporting on part of a study.
+    std::fs::remove_file(out.join("jobs/null-seed1/done.json")).unwrap();
+    let refused = engram(&["probe", "prep-shift", "--run", out_s]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && err.contains("1 of 2 jobs") && err.contains("null-seed1"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -5,7 +5,7 @@ use crate::curl_figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle,
 use anyhow::{Context, Result};
 use engram_agents::experiment::curl_field::{CurlFieldJob, PHASES, RECORDS_FILE};
 use engram_agents::experiment::prep_record::PrepRecord;
-use engram_agents::plan::{Markers, Plan};
+use engram_agents::plan::{Markers, Plan, DONE_MARKER};
 use engram_agents::probe::prep_shift::{report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput};
 use engram_agents::probe::Matrix;
 use engram_agents::render::chart::xy_chart;
@@ -223,6 +223,32 @@ fn probe_input(s: &SeedBehaviour) -> Result<Option<PrepShiftInput>> {
         end_washout: phase_states(w, "washout_end".into())?,
         checkpoints,
     }))
+}
+
+/// `engram probe prep-shift --run DIR`: the report of the curl-field study in `DIR` (or its
+/// `plan.json`) from its jobs' recordings, once every job has finished.
+pub fn prep_shift(run: &Path) -> Result<PathBuf> {
+    let (plan, dir) = Plan::load(run)?;
+    if plan.study != "curl-field" {
+        anyhow::bail!(
+            "{} holds a `{}` study; prep-shift reads a curl-field study (`engram experiment curl-field`)",
+            run.display(),
+            plan.study
+        );
+    }
+    let unfinished: Vec<&str> =
+        plan.jobs.iter().filter(|j| !dir.join(&j.out_dir).join(DONE_MARKER).exists()).map(|j| j.id.as_str()).collect();
+    if !unfinished.is_empty() {
+        anyhow::bail!(
+            "{} of {} jobs of {} have not finished: {}; run them first (`engram run --plan {}`)",
+            unfinished.len(),
+            plan.jobs.len(),
+            run.display(),
+            unfinished.join(", "),
+            dir.display()
+        );
+    }
+    write_report(&plan, &dir)
 }
 
 /// Writes the study's report into its directory; returns the path of `report.md`.

@@ -96,7 +96,14 @@ fn main() {
         Command::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        // The cause chain, each cause once: library errors already end with their source.
+        let mut msg = e.to_string();
+        for cause in e.chain().skip(1).map(|c| c.to_string()) {
+            if !msg.ends_with(&cause) {
+                msg = format!("{msg}: {cause}");
+            }
+        }
+        eprintln!("error: {msg}");
         std::process::exit(1);
     }
 }

@@ -51,6 +51,24 @@ probe_commands! {
     /// Implicit system identification: decode the dynamics parameters (or CurlReach's field
     /// strength b) from the policy's memory at t = 5 … 250 control steps, against baselines.
     Sysid(crate::probe_sysid::SysidArgs),
+    /// The curl-field study's report from its recordings: behaviour across phases and the
+    /// preparatory-subspace shift analysis (report.json, report.md, figures).
+    PrepShift(PrepShiftArgs),
+}
+
+/// Arguments of `engram probe prep-shift`.
+#[derive(Args, Debug)]
+pub struct PrepShiftArgs {
+    /// Curl-field study directory (or its plan.json), e.g. `runs/curl-field-quick`.
+    #[arg(long)]
+    pub run: PathBuf,
+}
+
+impl ProbeCommand for PrepShiftArgs {
+    fn run(self) -> Result<()> {
+        println!("{}", crate::curl_report::prep_shift(&self.run)?.display());
+        Ok(())
+    }
 }
 
 impl ProbeCommand for crate::probe_sysid::SysidArgs {
