@@ -122,6 +122,14 @@ fn tiny_study_runs_every_phase_records_and_reports() {
     let again: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(again["variants"]["null"]["checks"], variant["checks"]);
+    assert_eq!(again["excluded"], serde_json::json!([]));
+    // Leaving out the seeds that did not learn: these untrained agents never succeed, so
+    // `--min-success 1` leaves nothing, and says so; a fraction above 1 is refused.
+    for (bound, expect) in [("1", "every seed"), ("1.5", "must be a fraction in [0, 1]")] {
+        let out = engram(&["probe", "prep-shift", "--run", out_s, "--min-success", bound]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(expect), "--min-success {bound}: {err}");
+    }
     // … and names the unfinished jobs instead of reporting on part of a study.
     std::fs::remove_file(out.join("jobs/null-seed1/done.json")).unwrap();
     let refused = engram(&["probe", "prep-shift", "--run", out_s]);

@@ -226,8 +226,12 @@ fn probe_input(s: &SeedBehaviour) -> Result<Option<PrepShiftInput>> {
 }
 
 /// `engram probe prep-shift --run DIR`: the report of the curl-field study in `DIR` (or its
-/// `plan.json`) from its jobs' recordings, once every job has finished.
-pub fn prep_shift(run: &Path) -> Result<PathBuf> {
+/// `plan.json`) from its jobs' recordings, once every job has finished; seeds whose mean
+/// baseline success is below `min_success` are left out of the statistics and listed.
+pub fn prep_shift(run: &Path, min_success: Option<f64>) -> Result<PathBuf> {
+    if let Some(m) = min_success.filter(|m| !(0.0..=1.0).contains(m)) {
+        anyhow::bail!("--min-success {m}: must be a fraction in [0, 1]");
+    }
     let (plan, dir) = Plan::load(run)?;
     if plan.study != "curl-field" {
         anyhow::bail!(
@@ -248,13 +252,22 @@ pub fn prep_shift(run: &Path) -> Result<PathBuf> {
             dir.display()
         );
     }
-    write_report(&plan, &dir)
+    write_report(&plan, &dir, min_success)
 }
 
-/// Writes the study's report into its directory; returns the path of `report.md`.
-pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
+/// Writes the study's report into its directory; returns the path of `report.md`. With
+/// `min_success`, seeds whose mean null-field success over the baseline recordings is below
+/// it (agents that did not learn the task) are excluded from every statistic and listed.
+pub fn write_report(plan: &Plan, dir: &Path, min_success: Option<f64>) -> Result<PathBuf> {
     let analysis_start = std::time::Instant::now();
-    let seeds = load(plan, dir)?;
+    let (seeds, excluded): (Vec<SeedBehaviour>, Vec<SeedBehaviour>) =
+        load(plan, dir)?.into_iter().partition(|s| min_success.is_none_or(|m| s.mean_success("baseline") >= m));
+    if seeds.is_empty() {
+        anyhow::bail!(
+            "every seed has a mean baseline success below --min-success {}; nothing to report",
+            min_success.unwrap_or(0.0)
+        );
+    }
     let fig_dir = dir.join("figures");
     std::fs::create_dir_all(&fig_dir)?;
     let mut variants: BTreeMap<String, Vec<&SeedBehaviour>> = BTreeMap::new();
@@ -268,6 +281,21 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
         "# Curl-field study\n\nPlan `{}` (engram {}), {} jobs. Curl b = {:+} N·s/m (+ = clockwise: pushes right of the motion). Phase updates: {:?}.\n\n",
         plan.config_hash, plan.engram_version, plan.jobs.len(), spec.experiment.b_ns_m, spec.experiment.updates
     );
+    let excluded_json: Vec<serde_json::Value> = excluded
+        .iter()
+        .map(|s| serde_json::json!({"variant": s.variant, "seed": s.seed, "baseline_success": s.mean_success("baseline")}))
+        .collect();
+    if let Some(m) = min_success {
+        let list: Vec<String> = excluded
+            .iter()
+            .map(|s| format!("{} seed {} ({:.0} %)", s.variant, s.seed, 100.0 * s.mean_success("baseline")))
+            .collect();
+        md.push_str(&format!(
+            "Seeds whose mean null-field success over the baseline recordings is below {:.0} % are left out of every statistic below: {}.\n\n",
+            100.0 * m,
+            if list.is_empty() { "none".to_string() } else { list.join(", ") }
+        ));
+    }
     for (variant, ss) in &variants {
         let b_sign = ss[0].b.signum();
         let per = |f: &dyn Fn(&SeedBehaviour) -> f64| ss.iter().map(|s| f(s)).collect::<Vec<f64>>();
@@ -471,6 +499,8 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
         "phases": PHASES,
         "phase_ends": ends,
         "variants": report_variants,
+        "min_success": min_success,
+        "excluded": excluded_json,
     });
     engram_agents::io::atomic_write(&dir.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
     let md_path = dir.join("report.md");

@@ -62,11 +62,15 @@ pub struct PrepShiftArgs {
     /// Curl-field study directory (or its plan.json), e.g. `runs/curl-field-quick`.
     #[arg(long)]
     pub run: PathBuf,
+    /// Leave out seeds whose mean null-field success over the baseline recordings is below
+    /// this fraction (agents that did not learn the task); they are listed in the report.
+    #[arg(long)]
+    pub min_success: Option<f64>,
 }
 
 impl ProbeCommand for PrepShiftArgs {
     fn run(self) -> Result<()> {
-        println!("{}", crate::curl_report::prep_shift(&self.run)?.display());
+        println!("{}", crate::curl_report::prep_shift(&self.run, self.min_success)?.display());
         Ok(())
     }
 }

@@ -526,7 +526,7 @@ pub fn collect_plan(plan_path: &Path) -> Result<()> {
         return Ok(());
     }
     if plan.study == "curl-field" {
-        let path = crate::curl_report::write_report(&plan, &dir)?;
+        let path = crate::curl_report::write_report(&plan, &dir, None)?;
         println!("{}", path.display());
         return Ok(());
     }
