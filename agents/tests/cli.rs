@@ -1,18 +1,10 @@
 //! Smoke tests of `engram train / eval / record`, and `--resume` through the binary.
 
+mod common;
+
+use common::engram_ok as engram;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn engram(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("engram runs");
-    assert!(
-        out.status.success(),
-        "engram {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("engram-cli-{name}-{}", std::process::id()));
@@ -69,10 +61,7 @@ fn train_resume_eval_record_round_trip() {
     engram(&["train", "--resume", b_s, "--quiet"]);
     assert_eq!(curve(&a), curve(&b), "resumed run differs from the uninterrupted one");
     // Training into an existing run is refused.
-    let out = Command::new(env!("CARGO_BIN_EXE_engram"))
-        .args(["train", "--config", config, "--out", a_s, "--quiet"])
-        .output()
-        .unwrap();
+    let out = common::engram(&["train", "--config", config, "--out", a_s, "--quiet"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--resume"));
 
     let text = engram(&["eval", "--checkpoint", a_s, "--episodes", "3", "--json"]);

@@ -3,19 +3,8 @@
 
 mod common;
 
-use common::engram;
+use common::{engram, engram_ok as ok};
 use std::path::{Path, PathBuf};
-
-fn ok(args: &[&str]) -> String {
-    let out = engram(args);
-    assert!(
-        out.status.success(),
-        "engram {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn fails(args: &[&str]) -> String {
     let out = engram(args);

@@ -10,7 +10,9 @@ pub fn engram(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_engram")).args(args).output().expect("run engram")
 }
 
-/// The stdout of a run that must have succeeded (panics with both streams otherwise).
+/// The stdout of a run that must have succeeded (panics with both streams otherwise, at the
+/// caller's line).
+#[track_caller]
 pub fn ok(out: Output) -> String {
     assert!(
         out.status.success(),
@@ -19,6 +21,12 @@ pub fn ok(out: Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `engram args` and returns its stdout; it must succeed (see [`ok`]).
+#[track_caller]
+pub fn engram_ok(args: &[&str]) -> String {
+    ok(engram(args))
 }
 
 /// A fresh, empty temporary directory `engram-<kind>-<pid>-<name>`.

@@ -5,7 +5,7 @@ use crate::curl_figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle,
 use anyhow::{Context, Result};
 use engram_agents::experiment::curl_field::{CurlFieldJob, PHASES, RECORDS_FILE};
 use engram_agents::experiment::prep_record::PrepRecord;
-use engram_agents::plan::{Markers, Plan, DONE_MARKER};
+use engram_agents::plan::{Markers, Plan};
 use engram_agents::probe::prep_shift::{report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput};
 use engram_agents::probe::Matrix;
 use engram_agents::render::chart::xy_chart;
@@ -240,18 +240,7 @@ pub fn prep_shift(run: &Path, min_success: Option<f64>) -> Result<PathBuf> {
             plan.study
         );
     }
-    let unfinished: Vec<&str> =
-        plan.jobs.iter().filter(|j| !dir.join(&j.out_dir).join(DONE_MARKER).exists()).map(|j| j.id.as_str()).collect();
-    if !unfinished.is_empty() {
-        anyhow::bail!(
-            "{} of {} jobs of {} have not finished: {}; run them first (`engram run --plan {}`)",
-            unfinished.len(),
-            plan.jobs.len(),
-            run.display(),
-            unfinished.join(", "),
-            dir.display()
-        );
-    }
+    crate::study::finished_jobs(&plan, &dir)?;
     write_report(&plan, &dir, min_success)
 }
 

@@ -489,10 +489,9 @@ pub fn collect(a: CollectArgs) -> Result<()> {
     collect_plan(&a.plan)
 }
 
-/// Checks every job is done with this plan's version and config, then writes the study's
-/// report (dispatching on the study kind).
-pub fn collect_plan(plan_path: &Path) -> Result<()> {
-    let (plan, dir) = Plan::load(plan_path)?;
+/// Every job of the plan with its done marker, once all are done with this plan's engram
+/// version and config (otherwise an error naming the unfinished or mismatched jobs).
+pub fn finished_jobs<'a>(plan: &'a Plan, dir: &Path) -> Result<Vec<(&'a Job, serde_json::Value)>> {
     let mut rows = vec![];
     let mut missing = vec![];
     for j in &plan.jobs {
@@ -521,6 +520,14 @@ pub fn collect_plan(plan_path: &Path) -> Result<()> {
             dir.display()
         );
     }
+    Ok(rows)
+}
+
+/// Checks every job is done with this plan's version and config, then writes the study's
+/// report (dispatching on the study kind).
+pub fn collect_plan(plan_path: &Path) -> Result<()> {
+    let (plan, dir) = Plan::load(plan_path)?;
+    let rows = finished_jobs(&plan, &dir)?;
     if plan.study == "universality" {
         println!("{}", engram_agents::experiment::universality_report::write_report(&plan, &dir)?.display());
         return Ok(());
