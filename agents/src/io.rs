@@ -1,5 +1,6 @@
 //! Files written so that a kill never leaves a half-written one.
 
+use crate::error::AgentError;
 use std::io::Write;
 use std::path::Path;
 
@@ -16,6 +17,23 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+/// [`atomic_write`] of a text file, the error naming the path.
+pub fn write_text(path: &Path, text: &str) -> Result<(), AgentError> {
+    atomic_write(path, text.as_bytes()).map_err(|e| AgentError::io(path, e))
+}
+
+/// [`atomic_write`] of a value as pretty-printed JSON (non-finite numbers become `null`).
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), AgentError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| AgentError::Data(format!("{}: {e}", path.display())))?;
+    write_text(path, &text)
+}
+
+/// Reads and parses a JSON file, the error naming the path.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, AgentError> {
+    let text = std::fs::read_to_string(path).map_err(|e| AgentError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| AgentError::Data(format!("{}: {e}", path.display())))
 }
 
 #[cfg(test)]

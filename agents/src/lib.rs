@@ -16,17 +16,22 @@
 //! - [`io`]: atomic file writes.
 
 pub mod analysis;
+pub mod bench;
 pub mod checkpoint;
+pub mod controller;
 pub mod error;
 pub mod experiment;
 pub mod io;
 pub mod nn;
-pub mod plan;
 pub mod policy;
 pub mod ppo;
 pub mod probe;
 pub mod render;
+pub mod replay;
+pub mod rollout;
 pub mod run;
+pub mod stats;
+pub mod study;
 
 pub use checkpoint::{load_policy, LoadedPolicy};
 pub use error::AgentError;

@@ -52,7 +52,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
     std::fs::write(&cfg, TINY).unwrap();
     let out = dir.join("study");
     let (cfg_s, out_s) = (cfg.to_str().unwrap(), out.to_str().unwrap());
-    ok(engram(&["experiment", "curl-field", "--config", cfg_s, "--out", out_s, "--jobs", "2"]));
+    ok(engram(&["study", "curl-field", "--config", cfg_s, "--out", out_s, "--jobs", "2"]));
 
     for seed in 0..2 {
         let job = out.join(format!("jobs/null-seed{seed}"));

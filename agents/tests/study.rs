@@ -5,7 +5,7 @@
 mod common;
 
 use common::{engram, ok};
-use engram_agents::plan::{config_hash, Job, JobKind, Plan};
+use engram_agents::study::{config_hash, Job, JobKind, Plan};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -59,7 +59,7 @@ fn wait_until(dir: &Path, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
 }
 
 fn slurm_up() -> bool {
-    let up = std::env::var_os("SLURM_CONF").is_some() && engram_agents::plan::slurm::available();
+    let up = std::env::var_os("SLURM_CONF").is_some() && engram_agents::study::slurm::available();
     if !up {
         assert!(
             std::env::var_os("ENGRAM_REQUIRE_SLURM").is_none(),
@@ -208,7 +208,7 @@ fn slurm_array_gives_the_local_report_and_failed_jobs_resubmit() {
     assert!(status.contains("failing on purpose"), "{status}");
     std::fs::remove_file(&trap).unwrap();
     ok(engram(&["submit", "--plan", dir.to_str().unwrap(), "--slurm", "--only-failed"]));
-    let subs = engram_agents::plan::slurm::submissions(&dir);
+    let subs = engram_agents::study::slurm::submissions(&dir);
     assert_eq!(subs.last().unwrap().indices, vec![1], "only the failed job is resubmitted");
     let s = wait_until(&dir, |s| s.iter().all(|x| x == "done" || x == "failed") && s[1] != "failed");
     assert_eq!(s, vec!["done", "done"]);

@@ -1,15 +1,3 @@
-//! Experiments: protocols of many training phases, planned as jobs (see [`crate::plan`]).
-//!
-//! - [`curl_field`]: pretrain → baseline → learning → washout → relearning on CurlReach,
-//!   recording preparatory states at every checkpoint ([`prep_record`]).
-//! - [`universality`]: RNN / GRU / LSTM agents × seeds × widths, trained and probed; its
-//!   report ([`universality_report`]) compares geometry and topology across architectures.
-//! - [`sim2real`]: {MLP, GRU, LSTM} × {randomization on, off} on the walker, evaluated on
-//!   held-out robots, with the implicit system-identification probe ([`sysid_probe`]).
+//! (Being moved) the sim-to-real system-identification probe applied to runs.
 
-pub mod curl_field;
-pub mod prep_record;
-pub mod sim2real;
 pub mod sysid_probe;
-pub mod universality;
-pub mod universality_report;

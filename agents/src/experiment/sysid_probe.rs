@@ -23,7 +23,7 @@ use crate::policy::{ActMode, ActOutput, ActorCritic, HiddenState, Policy};
 use crate::probe::mlp_decoder::{mlp_decoder_cv, MlpDecoderConfig};
 use crate::probe::sysid::{ridge_cv, RidgeCvConfig};
 use crate::probe::Matrix;
-use crate::run::eval::run_episodes_with;
+use crate::rollout::{run_policy, EpisodeSpec, StepView};
 use engram_envs::tasks::biped::{self, keys};
 use engram_envs::ResetOptions;
 use engram_sim::biped::PARAMS;
@@ -256,16 +256,14 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
     let mut out = ActOutput::default();
     let mut u_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut missing_key = None;
-    run_episodes_with(
+    let spec = EpisodeSpec::seeded(n, seed).with_options(options).with_max_steps((!reach).then_some(t_max + 1));
+    run_policy(
         &policy,
         &env,
         &policy.config.env_config_json(),
-        n,
-        seed,
+        &spec,
         ActMode::Deterministic,
-        options,
-        (!reach).then_some(t_max + 1),
-        |v| {
+        &mut |v: &StepView<'_, dyn engram_envs::Env>| {
             let i = v.episode;
             if targets[i].is_none() {
                 let t: Vec<Option<f64>> = names.iter().map(|k| v.info.get(k)).collect();

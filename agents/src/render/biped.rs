@@ -6,16 +6,16 @@
 //! extension: `.png` and `.svg` draw a strip of up to [`STRIP_PANELS`] panels evenly spaced
 //! in time (the last one is the final frame), `.gif` animates every frame.
 
-use super::controller::Controller;
-use engram_envs::env::{Env, ResetOptions};
-use engram_envs::error::EnvError;
-use engram_envs::tasks::biped::make_planar_biped;
+use crate::controller::Controller;
+use crate::error::AgentError;
+use crate::rollout::{self, ControllerActor, EpisodeSpec, Observer, StepView};
+use engram_envs::tasks::biped::{make_planar_biped, PlanarBiped};
+use engram_envs::Info;
 use engram_sim::biped::geometry::SEGMENTS;
 use engram_sim::biped::{LinkPose, N_LINKS};
 use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
-use thiserror::Error;
 
 /// Panels in a strip.
 pub const STRIP_PANELS: usize = 10;
@@ -42,36 +42,6 @@ pub struct BipedFrame {
     pub links: [LinkPose; N_LINKS],
 }
 
-/// What can go wrong when recording or drawing.
-#[derive(Debug, Error)]
-pub enum BipedRenderError {
-    /// No frames to draw.
-    #[error("nothing to draw: no frames were recorded")]
-    Empty,
-    /// The output extension is not png, svg or gif.
-    #[error("unsupported output `{0}`: use a .png, .svg or .gif file")]
-    Format(String),
-    /// The env refused something.
-    #[error(transparent)]
-    Env(#[from] EnvError),
-    /// Drawing or writing failed.
-    #[error("drawing {path} failed: {message}")]
-    Draw {
-        /// Output file.
-        path: String,
-        /// What the backend said.
-        message: String,
-    },
-    /// Writing the SVG failed.
-    #[error("writing {path}: {source}")]
-    Io {
-        /// Output file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-}
-
 /// Runs one episode of `id` (any PlanarBiped id, config `cfg`) from `seed` with `policy`
 /// for at most `max_steps` steps, recording the reset pose and every step's pose.
 pub fn record_biped(
@@ -80,22 +50,29 @@ pub fn record_biped(
     seed: u64,
     max_steps: usize,
     policy: &mut dyn Controller,
-) -> Result<Vec<BipedFrame>, BipedRenderError> {
-    let mut env = make_planar_biped(id, cfg)?;
+) -> Result<Vec<BipedFrame>, AgentError> {
+    let env = Box::new(make_planar_biped(id, cfg)?);
     let dt = env.control_dt_s();
-    let (mut obs, mut info) = env.reset(Some(seed), &ResetOptions::default())?;
-    let mut action = vec![0.0f32; env.action_space().flat_dim()];
-    let mut frames = vec![BipedFrame { t_s: 0.0, links: env.link_poses().expect("reset") }];
-    policy.reset();
-    for t in 1..=max_steps {
-        policy.act(&obs, &info, &mut action);
-        let o = env.step_into(&action, &mut obs, &mut info)?;
-        frames.push(BipedFrame { t_s: t as f64 * dt, links: env.link_poses().expect("reset") });
-        if o.done() {
-            break;
-        }
-    }
+    let mut frames = vec![];
+    let mut observer = FrameObserver { frames: &mut frames, dt };
+    let spec = EpisodeSpec::seeded(1, seed).with_max_steps(Some(max_steps));
+    rollout::run(&mut [env], &mut ControllerActor(policy), &spec, &mut observer)?;
     Ok(frames)
+}
+
+/// Records the reset pose and every step's pose.
+struct FrameObserver<'a> {
+    frames: &'a mut Vec<BipedFrame>,
+    dt: f64,
+}
+
+impl Observer<PlanarBiped> for FrameObserver<'_> {
+    fn reset(&mut self, _episode: usize, _obs: &[f32], _info: &Info, env: &PlanarBiped) {
+        self.frames.push(BipedFrame { t_s: 0.0, links: env.link_poses().expect("reset") });
+    }
+    fn step(&mut self, s: &StepView<'_, PlanarBiped>) {
+        self.frames.push(BipedFrame { t_s: (s.t + 1) as f64 * self.dt, links: s.env.link_poses().expect("reset") });
+    }
 }
 
 /// Holds the standing pose: in PD mode, targets at the standing pose (hip and knee at their
@@ -293,12 +270,12 @@ fn svg(prims: &[Prim], w: u32, h: u32, labels: &[(i32, String)]) -> String {
 
 /// Draws `frames` to `out_path` (`.png` or `.svg`: a strip of panels over time; `.gif`: an
 /// animation of every frame).
-pub fn render_biped_strip(frames: &[BipedFrame], out_path: &Path) -> Result<(), BipedRenderError> {
+pub fn render_biped_strip(frames: &[BipedFrame], out_path: &Path) -> Result<(), AgentError> {
     if frames.is_empty() {
-        return Err(BipedRenderError::Empty);
+        return Err(AgentError::figure(out_path, "nothing to draw: no frames were recorded"));
     }
     let path = out_path.display().to_string();
-    let draw_err = |message: String| BipedRenderError::Draw { path: path.clone(), message };
+    let draw_err = |message: String| AgentError::Figure { path: path.clone(), message };
     let ext = out_path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "png" => {
@@ -311,7 +288,7 @@ pub fn render_biped_strip(frames: &[BipedFrame], out_path: &Path) -> Result<(), 
         "svg" => {
             let (prims, w, h, labels) = strip(frames);
             std::fs::write(out_path, svg(&prims, w, h, &labels))
-                .map_err(|source| BipedRenderError::Io { path: path.clone(), source })?;
+                .map_err(|source| AgentError::io(out_path, source))?;
         }
         "gif" => {
             let root = BitMapBackend::gif(out_path, (PANEL_W * 2, PANEL_H + LABEL_H), GIF_DELAY_MS)
@@ -326,7 +303,7 @@ pub fn render_biped_strip(frames: &[BipedFrame], out_path: &Path) -> Result<(), 
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
         }
-        _ => return Err(BipedRenderError::Format(path)),
+        _ => return Err(AgentError::Figure { path, message: "unsupported output: use a .png, .svg or .gif file".into() }),
     }
     Ok(())
 }
@@ -336,7 +313,7 @@ mod tests {
     use super::*;
 
     fn frames(n: usize) -> Vec<BipedFrame> {
-        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut super::super::controller::ZeroController)
+        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut crate::controller::ZeroController)
             .unwrap()
     }
 
@@ -376,8 +353,8 @@ mod tests {
             };
             assert!(bytes.starts_with(magic), "{ext}");
         }
-        assert!(matches!(render_biped_strip(&f, &dir.join("walk.bmpx")), Err(BipedRenderError::Format(_))));
-        assert!(matches!(render_biped_strip(&[], &dir.join("walk.png")), Err(BipedRenderError::Empty)));
+        assert!(render_biped_strip(&f, &dir.join("walk.bmpx")).unwrap_err().to_string().contains("unsupported output"));
+        assert!(render_biped_strip(&[], &dir.join("walk.png")).unwrap_err().to_string().contains("nothing to draw"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -41,3 +41,22 @@ pub fn bounds(xs: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let pad = ((hi - lo) * pad).max(1e-6);
     (lo - pad, hi + pad)
 }
+
+/// What a drawing function returns (plotters' errors are not `Send`).
+pub type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws one figure twice, as `out.png` and `out.svg`, with `$draw(root, args...)`; evaluates
+/// to `Result<(), AgentError>` naming the file that failed.
+macro_rules! png_and_svg {
+    ($out:expr, $size:expr, $draw:ident ( $($arg:expr),* )) => {{
+        $crate::render::register_font();
+        let out: &std::path::Path = $out;
+        let png = out.with_extension("png");
+        $draw(BitMapBackend::new(&png, $size).into_drawing_area(), $($arg),*)
+            .map_err(|e| $crate::error::AgentError::figure(&png, e))?;
+        let svg = out.with_extension("svg");
+        $draw(SVGBackend::new(&svg, $size).into_drawing_area(), $($arg),*)
+            .map_err(|e| $crate::error::AgentError::figure(&svg, e))
+    }};
+}
+pub(crate) use png_and_svg;

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
-use thiserror::Error;
+use crate::error::AgentError;
 
 /// The embedded font (DejaVu Sans Mono, Bitstream Vera license: assets/fonts/), so figures
 /// have text on machines without system fonts.
@@ -19,17 +19,6 @@ const HALF_WIDTH_M: f64 = 0.15;
 const MARKER_RADIUS_M: f64 = 0.01;
 /// Length of the scale bar, m.
 const SCALE_BAR_M: f64 = 0.05;
-
-/// What can go wrong when drawing a figure.
-#[derive(Debug, Error)]
-pub enum RenderError {
-    /// The output extension is neither `.png` nor `.svg`.
-    #[error("unsupported figure format `{0}`: use .png or .svg")]
-    Format(String),
-    /// The plotting backend failed (I/O, encoding).
-    #[error("drawing failed: {0}")]
-    Draw(String),
-}
 
 /// Registers the embedded font as `sans-serif` for every plotters figure (idempotent).
 pub fn register_font() {
@@ -62,21 +51,22 @@ fn circle(c: [f64; 2], r: f64) -> Vec<(f64, f64)> {
 }
 
 /// Draws `run` into `out` (`.png` or `.svg`) with the title `title`.
-pub fn draw_paths(run: &CentreOutRun, title: &str, out: &Path) -> Result<(), RenderError> {
+pub fn draw_paths(run: &CentreOutRun, title: &str, out: &Path) -> Result<(), AgentError> {
     register_font();
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "png" => draw(BitMapBackend::new(out, (SIZE_PX, SIZE_PX)).into_drawing_area(), run, title),
         "svg" => draw(SVGBackend::new(out, (SIZE_PX, SIZE_PX)).into_drawing_area(), run, title),
-        other => Err(RenderError::Format(other.to_string())),
+        other => Err(format!("unsupported figure format `{other}`: use .png or .svg")),
     }
+    .map_err(|m| AgentError::figure(out, m))
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, run: &CentreOutRun, title: &str) -> Result<(), RenderError>
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, run: &CentreOutRun, title: &str) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| RenderError::Draw(e.to_string());
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let s = run.start;
     let (x0, x1) = (s[0] - HALF_WIDTH_M, s[0] + HALF_WIDTH_M);
@@ -150,7 +140,8 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::super::{run_centre_out, ScriptedController, ZeroController};
+    use super::super::run_centre_out;
+    use crate::controller::{ScriptedController, ZeroController};
     use super::*;
     use engram_envs::env::ResetOptions;
     use engram_envs::registry::make;
@@ -161,10 +152,9 @@ mod tests {
         let cfg = CurlReachConfig::default();
         let dir = std::env::temp_dir().join(format!("engram-render-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut env = make("CurlReach-v0").unwrap();
         let opts = ResetOptions::new().with("field", 1.0).with("field_b", 8.0);
         let run =
-            run_centre_out(env.as_mut(), &mut ScriptedController::new(&cfg), &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
+            run_centre_out(make("CurlReach-v0").unwrap(), &mut ScriptedController::new(&cfg), &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
         assert_eq!(run.paths.len(), 8);
         assert!(run.metrics.iter().all(|m| m.success && m.max_lateral_deviation_m > 0.0), "{:?}", run.metrics);
         assert_eq!(run.field_b, 8.0);
@@ -176,7 +166,7 @@ mod tests {
         let png = std::fs::read(dir.join("paths.png")).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         assert!(std::fs::read_to_string(dir.join("paths.svg")).unwrap().contains("curl b=+8"));
-        let zero = run_centre_out(env.as_mut(), &mut ZeroController, &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
+        let zero = run_centre_out(make("CurlReach-v0").unwrap(), &mut ZeroController, &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
         assert!(zero.metrics.iter().all(|m| !m.success));
         assert!(draw_paths(&zero, "zero", &dir.join("paths.gif")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -1,8 +1,7 @@
-//! Run directories: resolved config, `metrics.jsonl` / `metrics.csv`, learning curves,
-//! evaluation and recording.
+//! Run directories: resolved config, `metrics.jsonl` / `metrics.csv`, the training loop,
+//! learning curves and recordings (`.npy` + manifest).
 
 pub mod curves;
-pub mod eval;
 pub mod record;
 
 use crate::error::AgentError;
@@ -129,4 +128,58 @@ pub fn train_loop(
         }
     }
     Ok((crate::checkpoint::save(trainer, dir)?, true))
+}
+
+/// Progress callback of long work: `(done_steps, total_steps, mean_return)`; the mean return is
+/// NaN until an episode has finished.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64, f64);
+
+/// Starts a new run of `cfg` in `dir`: refuses a directory that already holds a run, builds
+/// the trainer first (so a bad env id or config leaves no directory behind), then writes the
+/// resolved `config.toml` and opens the metrics files.
+pub fn create(cfg: crate::ppo::TrainConfig, dir: &Path) -> Result<(crate::ppo::Trainer, MetricsLog), AgentError> {
+    if dir.join("checkpoints").exists() || dir.join("metrics.jsonl").exists() {
+        return Err(AgentError::Config(format!(
+            "{} already holds a run: use --resume {0} or another --out",
+            dir.display()
+        )));
+    }
+    start(cfg, dir)
+}
+
+/// [`create`] without the check for an existing run.
+fn start(cfg: crate::ppo::TrainConfig, dir: &Path) -> Result<(crate::ppo::Trainer, MetricsLog), AgentError> {
+    let trainer = crate::ppo::Trainer::new(cfg)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    crate::checkpoint::write_atomic(&dir.join("config.toml"), trainer.cfg.to_toml().as_bytes())?;
+    Ok((trainer, MetricsLog::open(dir, None)?))
+}
+
+/// Resumes the run in `dir` from its latest checkpoint, dropping metrics written after it.
+pub fn resume(dir: &Path) -> Result<(crate::ppo::Trainer, MetricsLog), AgentError> {
+    let trainer = crate::checkpoint::load_trainer(dir)?;
+    let log = MetricsLog::open(dir, Some(trainer.update))?;
+    Ok((trainer, log))
+}
+
+/// Trains the run in `dir` to the end of its budget: from its last checkpoint if it has one,
+/// otherwise a fresh run of `config` (a training TOML, written resolved to `config.toml`);
+/// then draws its learning curves.
+pub fn train_to_end(config: &str, dir: &Path, progress: Progress) -> Result<crate::ppo::Trainer, AgentError> {
+    let (mut trainer, mut log) = if crate::checkpoint::resolve(dir).is_ok() {
+        resume(dir)?
+    } else {
+        let cfg = crate::ppo::TrainConfig::from_toml_with(config, &[]).map_err(AgentError::Config)?;
+        // A job killed before its first checkpoint starts again from scratch.
+        for f in ["metrics.jsonl", "metrics.csv"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        start(cfg, dir)?
+    };
+    let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
+    progress(trainer.global_step, total, f64::NAN);
+    train_loop(&mut trainer, dir, &mut log, None, &mut |m, _| progress(m.global_step, total, m.return_mean))?;
+    // The figure is a convenience; a plotting failure must not fail the job.
+    let _ = curves::write_curves(dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind));
+    Ok(trainer)
 }

@@ -7,10 +7,11 @@
 //! manifest), `episode.npy`, `t.npy [N] u64`; `manifest.json` names shapes, keys, hidden
 //! state slots, the checkpoint, the env, the seeds and the schema version.
 
-use super::eval::{run_episodes, EvalResult};
 use crate::checkpoint::LoadedPolicy;
 use crate::error::AgentError;
 use crate::policy::{ActMode, Policy};
+use crate::rollout::{run_policy, EpisodeSpec, EvalResult, StepView};
+use engram_envs::Env;
 use npyz::WriterBuilder;
 use std::path::Path;
 
@@ -44,7 +45,8 @@ pub fn record(
     let (mut term, mut trunc, mut info, mut ep, mut ts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut keys: Vec<String> = Vec::new();
     let cfg = &policy.config;
-    let res = run_episodes(policy, &cfg.env, &cfg.env_config_json(), n, seed, mode, |s| {
+    let spec = EpisodeSpec::seeded(n, seed);
+    let res = run_policy(policy, &cfg.env, &cfg.env_config_json(), &spec, mode, &mut |s: &StepView<'_, dyn Env>| {
         obs.extend_from_slice(s.obs);
         act.extend_from_slice(s.action);
         rew.push(s.reward);

@@ -3,7 +3,8 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use engram_agents::policy::ActMode;
-use engram_agents::run::{eval::run_episodes, record::record};
+use engram_agents::rollout::{evaluate, EpisodeSpec};
+use engram_agents::run::record::record;
 use std::path::PathBuf;
 
 /// Evaluate a checkpoint: mean return ± 95% CI over seeded episodes.
@@ -30,7 +31,7 @@ pub struct EvalArgs {
 pub fn run_eval(a: EvalArgs) -> Result<()> {
     let p = engram_agents::load_policy(&a.checkpoint).with_context(|| format!("loading {}", a.checkpoint.display()))?;
     let mode = if a.stochastic { ActMode::Sample } else { ActMode::Deterministic };
-    let r = run_episodes(&p, &p.config.env, &p.config.env_config_json(), a.episodes, a.seed, mode, |_| {})?;
+    let r = evaluate(&p, &p.config.env, &p.config.env_config_json(), &EpisodeSpec::seeded(a.episodes, a.seed), mode)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

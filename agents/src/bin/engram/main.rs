@@ -4,20 +4,14 @@
 //! unparseable arguments, as clap does); nothing panics on bad input.
 
 mod bench;
-mod bench_train;
 mod common;
-mod curl_figures;
-mod curl_report;
 mod envs_cmd;
 mod eval;
-mod experiment;
 mod probe;
 mod probe_sysid;
 mod render;
-mod render_biped;
 mod replay;
 mod rollout;
-mod sim2real_report;
 mod study;
 mod train;
 
@@ -48,11 +42,13 @@ enum Command {
     /// Record rollouts of a checkpoint (observations, actions, rewards, values, hidden states,
     /// info) to .npy files plus a JSON manifest.
     Record(eval::RecordArgs),
-    /// Draw a policy's behaviour: centre-out hand paths on a reaching env.
+    /// Draw a policy's behaviour: centre-out hand paths on a reaching env, or a stick-figure
+    /// strip of the walker.
     Render(render::RenderArgs),
-    /// Run a scientific study end to end (planned as jobs; resumable).
-    #[command(subcommand)]
-    Experiment(experiment::ExperimentCmd),
+    /// Run a study end to end: plan its jobs, run them here (resumable), write the report.
+    /// `engram experiment NAME` is the same command (the old name, kept for one release).
+    #[command(visible_alias = "experiment")]
+    Study(study::StudyArgs),
     /// Look inside trained agents: fixed points, Lyapunov spectra, similarity, system
     /// identification.
     #[command(subcommand)]
@@ -84,12 +80,12 @@ fn main() {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run_eval(a),
         Command::Record(a) => eval::run_record(a),
-        Command::Render(a) => render::run(&a),
-        Command::Experiment(c) => experiment::run(c),
+        Command::Render(a) => render::run(a),
+        Command::Study(a) => study::study(a),
         Command::Probe(c) => probe::run(c),
         Command::Sweep(a) => study::sweep(a),
-        Command::Run(a) => study::run_local(a),
-        Command::RunJob(a) => study::run_one(a),
+        Command::Run(a) => study::run(a),
+        Command::RunJob(a) => study::run_job(a),
         Command::Submit(a) => study::submit(a),
         Command::Status(a) => study::status(a),
         Command::Collect(a) => study::collect(a),

@@ -70,7 +70,7 @@ pub struct PrepShiftArgs {
 
 impl ProbeCommand for PrepShiftArgs {
     fn run(self) -> Result<()> {
-        println!("{}", crate::curl_report::prep_shift(&self.run, self.min_success)?.display());
+        println!("{}", engram_agents::study::curl_field::prep_shift(&self.run, self.min_success)?.display());
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use engram_agents::experiment::sysid_probe::{self, SysidProbeConfig, SysidReport};
-use engram_agents::plan::{Plan, PLAN_FILE};
+use engram_agents::study::{Plan, PLAN_FILE};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `engram probe sysid`.

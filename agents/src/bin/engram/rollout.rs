@@ -3,9 +3,9 @@
 use crate::common::make_env;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use engram_envs::prelude::*;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use engram_agents::controller::{Controller, RandomController, ZeroController};
+use engram_agents::rollout::{self, ControllerActor, EpisodeSpec, StepView};
+use engram_envs::Env;
 use std::path::PathBuf;
 
 /// A policy that needs no training.
@@ -48,44 +48,27 @@ pub fn run(a: RolloutArgs) -> Result<()> {
     if a.episodes == 0 {
         bail!("--episodes must be >= 1 (got 0)");
     }
-    let mut env = make_env(&a.env, a.config.as_deref())?;
-    let space = env.action_space().clone();
-    let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
-    let mut action = vec![0.0; space.flat_dim()];
-    let mut obs = vec![0.0; env.observation_space().flat_dim()];
-    let mut info = Info::new();
-    let (mut returns, mut lengths) = (vec![], vec![]);
-    for ep in 0..a.episodes {
-        env.reset_into(Some(a.seed.wrapping_add(ep as u64)), &ResetOptions::default(), &mut obs, &mut info)?;
-        let (mut ret, mut len) = (0.0, 0usize);
-        loop {
-            if let BaselinePolicy::Random = a.policy {
-                space.sample_into(&mut rng, &mut action);
-            }
-            let o = env.step_into(&action, &mut obs, &mut info)?;
-            ret += o.reward;
-            len += 1;
-            if o.done() || len >= a.max_steps {
-                break;
-            }
-        }
-        returns.push(ret);
-        lengths.push(len as f64);
-    }
+    let env = make_env(&a.env, a.config.as_deref())?;
+    let mut controller: Box<dyn Controller> = match a.policy {
+        BaselinePolicy::Random => Box::new(RandomController::new(env.action_space().clone(), a.seed)),
+        BaselinePolicy::Zero => Box::new(ZeroController),
+    };
+    let spec = EpisodeSpec::seeded(a.episodes, a.seed).with_max_steps(Some(a.max_steps)).with_lanes(1);
+    let r = rollout::run(&mut [env], &mut ControllerActor(controller.as_mut()), &spec, &mut |_: &StepView<'_, dyn Env>| {})?;
+    let lengths: Vec<f64> = r.lengths.iter().map(|&l| l as f64).collect();
     let stats = |v: &[f64]| {
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
         let min = v.iter().copied().fold(f64::INFINITY, f64::min);
         let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (mean, min, max)
+        (v.iter().sum::<f64>() / v.len() as f64, min, max)
     };
-    let (rm, rmin, rmax) = stats(&returns);
+    let (rm, rmin, rmax) = stats(&r.returns);
     let (lm, lmin, lmax) = stats(&lengths);
     if a.json {
         let out = serde_json::json!({
             "env": a.env, "episodes": a.episodes, "seed": a.seed,
             "return": {"mean": rm, "min": rmin, "max": rmax},
             "length": {"mean": lm, "min": lmin, "max": lmax},
-            "returns": returns,
+            "returns": r.returns,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {

@@ -1,10 +1,10 @@
 //! `engram train`: PPO from a TOML config with overrides, into a run directory.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
-use engram_agents::checkpoint;
-use engram_agents::ppo::{TrainConfig, Trainer};
-use engram_agents::run::{curves, MetricsLog};
+use engram_agents::policy::PolicyKind;
+use engram_agents::ppo::TrainConfig;
+use engram_agents::run::{self, curves};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -14,9 +14,9 @@ pub struct TrainArgs {
     /// Env id (overrides `env` of the config).
     #[arg(long)]
     pub env: Option<String>,
-    /// Policy family: mlp, rnn, gru or lstm (overrides `policy.kind`).
-    #[arg(long)]
-    pub policy: Option<String>,
+    /// Policy family (overrides `policy.kind`).
+    #[arg(long, value_enum)]
+    pub policy: Option<PolicyKind>,
     /// TOML config file (every field optional; see `scripts/configs/`).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -39,10 +39,9 @@ pub struct TrainArgs {
 
 /// Runs `engram train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    let (mut trainer, dir, log) = match &args.resume {
+    let (mut trainer, dir, mut log) = match &args.resume {
         Some(dir) => {
-            let t = checkpoint::load_trainer(dir).with_context(|| format!("resuming {}", dir.display()))?;
-            let log = MetricsLog::open(dir, Some(t.update))?;
+            let (t, log) = run::resume(dir).with_context(|| format!("resuming {}", dir.display()))?;
             (t, dir.clone(), log)
         }
         None => {
@@ -55,24 +54,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 sets.insert(0, format!("env=\"{e}\""));
             }
             if let Some(p) = &args.policy {
-                if engram_agents::policy::PolicyKind::parse(p).is_none() {
-                    bail!("--policy {p}: expected mlp, rnn, gru or lstm");
-                }
-                sets.insert(0, format!("policy.kind=\"{p}\""));
+                sets.insert(0, format!("policy.kind=\"{}\"", p.as_str()));
             }
             let cfg = TrainConfig::from_toml_with(&text, &sets).map_err(anyhow::Error::msg)?;
             let dir = args.out.clone().context("--out runs/NAME is required (or --resume)")?;
-            if dir.join("checkpoints").exists() || dir.join("metrics.jsonl").exists() {
-                bail!("{} already holds a run: use --resume {0} or another --out", dir.display());
-            }
-            // Build first, so a bad env id or config leaves no run directory behind.
-            let t = Trainer::new(cfg.clone())?;
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            checkpoint::write_atomic(&dir.join("config.toml"), cfg.to_toml().as_bytes())?;
-            (t, dir.clone(), MetricsLog::open(&dir, None)?)
+            let (t, log) = run::create(cfg, &dir)?;
+            (t, dir, log)
         }
     };
-    let mut log = log;
     let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
     let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
     bar.set_style(
@@ -80,7 +69,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     );
     bar.set_position(trainer.global_step);
     let (ckpt, finished) =
-        engram_agents::run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, &mut |m, sps| {
+        run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, &mut |m, sps| {
             bar.set_position(m.global_step);
             bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
         })?;

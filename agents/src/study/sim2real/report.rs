@@ -1,29 +1,22 @@
 //! `engram experiment sim2real` and its report (written by `engram collect`): the Siekmann
-//! Table II analogue (return / fall rate by policy × randomization × condition, bootstrap
-//! CIs across seeds), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
+//! Table II analogue (return / fall rate by policy × randomization × condition, Student-t
+//! intervals across seeds, Welch intervals for differences), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
 //! implicit system-identification probe (R² per parameter and time), with figures.
 
-use crate::experiment::{run_plan, ExperimentArgs};
-use anyhow::{Context, Result};
-use engram_agents::experiment::sim2real::{
+use crate::error::{AgentError, Context};
+use super::{
     dr_name, kind_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT,
 };
-use engram_agents::experiment::sysid_probe::{read_report, SysidReport};
-use engram_agents::plan::Plan;
-use engram_agents::policy::PolicyKind;
-use engram_agents::probe::stats::{bootstrap_ci, Ci};
-use engram_agents::render::{register_font, COLOURS};
+use crate::experiment::sysid_probe::{read_report, SysidReport};
+use crate::study::Plan;
+use crate::policy::PolicyKind;
+use crate::stats::{self, finite, Ci, DEFAULT_LEVEL};
+use crate::render::chart::{png_and_svg, Drawn};
+use crate::render::{register_font, COLOURS};
 use plotters::prelude::*;
-use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The plan's study name.
-pub const STUDY: &str = "sim2real";
-/// Seed of every bootstrap of the report (fixed: reports are reproducible).
-const BOOT_SEED: u64 = 20_200_712;
-/// Bootstrap resamples.
-const BOOT_N: usize = 4000;
 /// R² a parameter must reach to count as decoded from memory (issue 7).
 const DECODED_R2: f64 = 0.5;
 /// Largest shuffled-label R² for the decoding to count (design/probes.md).
@@ -41,16 +34,6 @@ const FIGURE_TARGETS: [&str; 8] = [
     "bias_pitch_rad",
     "action_latency_steps",
 ];
-
-/// Runs `engram experiment sim2real`.
-pub fn run_experiment(a: &ExperimentArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
-    let cfg = Sim2RealConfig::from_toml(&text).with_context(|| format!("config {}", a.config.display()))?;
-    for c in cfg.param_counts()? {
-        eprintln!("{} {}: {} parameters", c.kind, c.widths, c.params);
-    }
-    run_plan(a, Plan::new(STUDY, cfg.jobs()?))
-}
 
 /// One finished job.
 struct JobData {
@@ -72,62 +55,40 @@ fn group_name(kind: PolicyKind, dr: bool) -> String {
     format!("{}{}", kind_name(kind).to_uppercase(), if dr { "+DR" } else { " no-DR" })
 }
 
-fn load(plan: &Plan, dir: &Path) -> Result<Vec<JobData>> {
+fn load(plan: &Plan, dir: &Path) -> Result<Vec<JobData>, AgentError> {
     plan.jobs
         .iter()
         .map(|j| {
             let jd = dir.join(&j.out_dir);
-            let spec: Sim2RealJob = toml::from_str(&j.config).with_context(|| format!("job {}", j.id))?;
+            let spec: Sim2RealJob = toml::from_str(&j.config).ctx(|| format!("job {}", j.id))?;
             let path = jd.join(EVAL_FILE);
             let eval: JobEval = serde_json::from_str(
-                &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+                &std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?,
             )
-            .with_context(|| format!("parsing {}", path.display()))?;
+            .ctx(|| format!("parsing {}", path.display()))?;
             Ok(JobData { spec, eval, sysid: read_report(&jd) })
         })
         .collect()
 }
 
-fn finite(v: &[f64]) -> Vec<f64> {
-    v.iter().copied().filter(|x| x.is_finite()).collect()
-}
-
+/// Mean of the finite values (NaN when there are none).
 fn mean(v: &[f64]) -> f64 {
     let f = finite(v);
     if f.is_empty() {
         f64::NAN
     } else {
-        f.iter().sum::<f64>() / f.len() as f64
+        stats::mean(&f)
     }
 }
 
-/// Mean across seeds with its percentile-bootstrap 95 % CI.
-fn ci(values: &[f64], rng: &mut impl Rng) -> Ci {
-    let f = finite(values);
-    bootstrap_ci(&f, BOOT_N, 0.95, rng, mean).unwrap_or(Ci {
-        estimate: f64::NAN,
-        lo: f64::NAN,
-        hi: f64::NAN,
-        level: 0.95,
-    })
+/// Mean across seeds with its 95 % Student-t interval (over the finite values).
+fn ci(values: &[f64]) -> Ci {
+    stats::t_interval(&finite(values), DEFAULT_LEVEL).unwrap_or(Ci::undefined(DEFAULT_LEVEL))
 }
 
-/// Bootstrap CI of `mean(a) − mean(b)`, resampling the seeds of each group independently.
-fn diff_ci(a: &[f64], b: &[f64], rng: &mut impl Rng) -> Ci {
-    let (a, b) = (finite(a), finite(b));
-    if a.is_empty() || b.is_empty() {
-        return Ci { estimate: f64::NAN, lo: f64::NAN, hi: f64::NAN, level: 0.95 };
-    }
-    let mut boots: Vec<f64> = (0..BOOT_N)
-        .map(|_| {
-            let ma = (0..a.len()).map(|_| a[rng.gen_range(0..a.len())]).sum::<f64>() / a.len() as f64;
-            let mb = (0..b.len()).map(|_| b[rng.gen_range(0..b.len())]).sum::<f64>() / b.len() as f64;
-            ma - mb
-        })
-        .collect();
-    boots.sort_by(f64::total_cmp);
-    let q = |p: f64| engram_agents::probe::stats::quantile_sorted(&boots, p);
-    Ci { estimate: mean(&a) - mean(&b), lo: q(0.025), hi: q(0.975), level: 0.95 }
+/// Welch 95 % interval of `mean(a) − mean(b)` over two groups of seeds.
+fn diff_ci(a: &[f64], b: &[f64]) -> Ci {
+    stats::welch_diff(&finite(a), &finite(b), DEFAULT_LEVEL).map_or(Ci::undefined(DEFAULT_LEVEL), |w| w.ci)
 }
 
 fn verdict(d: &Ci) -> &'static str {
@@ -184,11 +145,10 @@ fn r2_table(jobs: &[&JobData], feature: &str, shuffled: bool) -> Option<R2Table>
 }
 
 /// Builds `report.json`, `report.md` and the figures of a finished sim2real study.
-pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
+pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
     let jobs = load(plan, dir)?;
-    let cfg = jobs.first().map(|j| j.spec.experiment.clone()).context("the plan has no jobs")?;
+    let cfg = jobs.first().map(|j| j.spec.experiment.clone()).ctx(|| "the plan has no jobs".to_string())?;
     let counts = cfg.param_counts()?;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(BOOT_SEED);
     let mut groups: Vec<String> = vec![];
     for j in &jobs {
         if !groups.contains(&j.group()) {
@@ -205,7 +165,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
             let t = per_seed(&jobs, pick, c, "time_to_fall");
             table.push(serde_json::json!({
                 "group": g, "condition": c, "n_seeds": r.len(),
-                "return": ci(&r, &mut rng), "fall_rate": ci(&f, &mut rng), "time_to_fall_s": ci(&t, &mut rng),
+                "return": ci(&r), "fall_rate": ci(&f), "time_to_fall_s": ci(&t),
                 "return_per_seed": r, "fall_rate_per_seed": f,
             }));
         }
@@ -223,11 +183,11 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
         };
         let mlp_dr = of(PolicyKind::Mlp, true);
         let no_dr = per_seed(&jobs, |j| !j.spec.dr, c, "return");
-        let mlp_vs_nodr = diff_ci(&mlp_dr, &no_dr, &mut rng);
+        let mlp_vs_nodr = diff_ci(&mlp_dr, &no_dr);
         for &k in kinds.iter().filter(|k| **k != PolicyKind::Mlp) {
             let rnn_dr = of(k, true);
-            let rnn_vs_mlp = diff_ci(&rnn_dr, &mlp_dr, &mut rng);
-            let rnn_vs_nodr = diff_ci(&rnn_dr, &no_dr, &mut rng);
+            let rnn_vs_mlp = diff_ci(&rnn_dr, &mlp_dr);
+            let rnn_vs_nodr = diff_ci(&rnn_dr, &no_dr);
             let holds = verdict(&rnn_vs_mlp) == "shown" && verdict(&mlp_vs_nodr) == "shown";
             claims.push(serde_json::json!({
                 "condition": c, "rnn": kind_name(k),
@@ -282,9 +242,9 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
         sysid.insert(g.clone(), serde_json::Value::Object(gj));
     }
     let figs = dir.join("figures");
-    std::fs::create_dir_all(&figs)?;
+    std::fs::create_dir_all(&figs).map_err(|e| AgentError::io(&figs, e))?;
     register_font();
-    let fig_err = |e: anyhow::Error| eprintln!("figure not drawn: {e:#}");
+    let fig_err = |e: AgentError| eprintln!("figure not drawn: {e}");
     draw_returns(&table, &groups, &figs.join("returns")).unwrap_or_else(fig_err);
     draw_r2(&jobs, &groups, &figs.join("sysid_r2")).unwrap_or_else(fig_err);
     let report = serde_json::json!({
@@ -300,10 +260,10 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf> {
         "decoded": decoded,
         "sysid": sysid,
     });
-    engram_agents::io::atomic_write(&dir.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    crate::io::write_json(&dir.join("report.json"), &report)?;
     let md = markdown(plan, &cfg, &report, &groups);
     let path = dir.join("report.md");
-    engram_agents::io::atomic_write(&path, md.as_bytes())?;
+    crate::io::write_text(&path, &md)?;
     Ok(path)
 }
 
@@ -329,8 +289,8 @@ fn ci_of(v: &serde_json::Value) -> Ci {
 
 fn markdown(plan: &Plan, cfg: &Sim2RealConfig, r: &serde_json::Value, groups: &[String]) -> String {
     let mut md = format!(
-        "# Sim-to-real study\n\nPlan config hash `{}`, engram {}, {} jobs: {} seeds × {:?} randomization × {} policies, {} env steps each (PlanarBipedDR-v0 with randomization, PlanarBiped-v0 without).\nDeterministic evaluation; CIs are 95 % percentile-bootstrap intervals across seeds (with few seeds they are narrow-biased; read them with the per-seed values in report.json).\n\n## Policies (parameter counts matched within {:.0} %)\n\n| policy | widths | parameters |\n|---|---|---:|\n",
-        plan.config_hash, plan.engram_version, plan.jobs.len(), cfg.seeds, cfg.dr.iter().map(|d| dr_name(*d)).collect::<Vec<_>>(), cfg.policies.len(), cfg.total_timesteps, 100.0 * cfg.param_tolerance
+        "# Sim-to-real study\n\nPlan config hash `{}`, engram {}, {} jobs: {} seeds × {} randomization × {} policies, {} env steps each (PlanarBipedDR-v0 with randomization, PlanarBiped-v0 without).\nDeterministic evaluation; intervals are 95 % Student-t intervals across seeds (Welch for differences between groups); the per-seed values are in report.json.\n\n## Policies (parameter counts matched within {:.0} %)\n\n| policy | widths | parameters |\n|---|---|---:|\n",
+        plan.config_hash, plan.engram_version, plan.jobs.len(), cfg.seeds, cfg.dr.iter().map(|d| dr_name(*d)).collect::<Vec<_>>().join("/"), cfg.policies.len(), cfg.total_timesteps, 100.0 * cfg.param_tolerance
     );
     for c in r["param_counts"].as_array().into_iter().flatten() {
         md.push_str(&format!(
@@ -365,7 +325,7 @@ fn markdown(plan: &Plan, cfg: &Sim2RealConfig, r: &serde_json::Value, groups: &[
         }
         md.push('\n');
     }
-    md.push_str("\nTime to fall (s, capped at the episode length) is in report.json.\n\n![returns](figures/returns.png)\n\n## Is RNN+DR > MLP+DR > no-DR on the held-out robots?\n\nDifferences of mean return with bootstrap CIs; `shown` when the CI excludes 0. No-DR pools every policy trained without randomization.\n\n| condition | RNN | RNN+DR − MLP+DR | MLP+DR − no-DR | ordering holds |\n|---|---|---|---|---|\n");
+    md.push_str("\nTime to fall (s, capped at the episode length) is in report.json.\n\n![returns](figures/returns.png)\n\n## Is RNN+DR > MLP+DR > no-DR on the held-out robots?\n\nDifferences of mean return with Welch 95 % intervals; `shown` when the CI excludes 0. No-DR pools every policy trained without randomization.\n\n| condition | RNN | RNN+DR − MLP+DR | MLP+DR − no-DR | ordering holds |\n|---|---|---|---|---|\n");
     for c in r["claims"].as_array().into_iter().flatten() {
         md.push_str(&format!(
             "| {} | {} | {} ({}) | {} ({}) | {} |\n",
@@ -474,7 +434,7 @@ fn draw_returns_on<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     table: &[serde_json::Value],
     groups: &[String],
-) -> Result<()>
+) -> Drawn
 where
     DB::ErrorType: 'static,
 {
@@ -489,7 +449,7 @@ where
     let ymax = vals.iter().copied().fold(100.0, f64::max) * 1.1;
     let ymin = vals.iter().copied().fold(0.0, f64::min) * 1.1;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Return by condition (mean over seeds, 95% bootstrap CI)", ("sans-serif", 20))
+        .caption("Return by condition (mean over seeds, 95% Student-t CI)", ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -535,16 +495,15 @@ where
     Ok(())
 }
 
-fn draw_returns(table: &[serde_json::Value], groups: &[String], out: &Path) -> Result<()> {
-    draw_returns_on(BitMapBackend::new(&out.with_extension("png"), (1100, 500)).into_drawing_area(), table, groups)?;
-    draw_returns_on(SVGBackend::new(&out.with_extension("svg"), (1100, 500)).into_drawing_area(), table, groups)
+fn draw_returns(table: &[serde_json::Value], groups: &[String], out: &Path) -> Result<(), AgentError> {
+    png_and_svg!(out, (1100, 500), draw_returns_on(table, groups))
 }
 
 fn draw_r2_on<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     jobs: &[JobData],
     groups: &[String],
-) -> Result<()>
+) -> Drawn
 where
     DB::ErrorType: 'static,
 {
@@ -586,7 +545,6 @@ where
     Ok(())
 }
 
-fn draw_r2(jobs: &[JobData], groups: &[String], out: &Path) -> Result<()> {
-    draw_r2_on(BitMapBackend::new(&out.with_extension("png"), (1400, 700)).into_drawing_area(), jobs, groups)?;
-    draw_r2_on(SVGBackend::new(&out.with_extension("svg"), (1400, 700)).into_drawing_area(), jobs, groups)
+fn draw_r2(jobs: &[JobData], groups: &[String], out: &Path) -> Result<(), AgentError> {
+    png_and_svg!(out, (1400, 700), draw_r2_on(jobs, groups))
 }

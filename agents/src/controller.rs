@@ -1,5 +1,6 @@
-//! The controller interface the figure code drives: the built-in controllers and an adapter
-//! for any trained [`crate::policy::Policy`] (a checkpoint).
+//! One-env controllers for the rollout engine and the figures: the built-in controllers
+//! (zero, random, the scripted reacher) and an adapter for any trained
+//! [`crate::policy::Policy`] (a checkpoint).
 
 use crate::policy::{ActMode, ActOutput, HiddenState, Policy};
 use engram_envs::info::Info;

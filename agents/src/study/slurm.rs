@@ -1,9 +1,12 @@
 //! Slurm job arrays: the sbatch script of a plan, submission, and the scheduler's view of
 //! each array task.
 
+use super::markers::{JobState, Markers};
+use super::plan::{Plan, PLAN_FILE};
+use crate::error::AgentError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Directory (inside the plan directory) with sbatch scripts, task logs and submissions.
@@ -105,21 +108,113 @@ pub fn sbatch_script(
 }
 
 /// Submits `script` with `sbatch --parsable` and returns the job id.
-pub fn submit(script: &Path) -> Result<String, String> {
-    let out = Command::new("sbatch")
-        .arg("--parsable")
-        .arg(script)
-        .output()
-        .map_err(|e| format!("cannot run sbatch ({e}); is Slurm installed and SLURM_CONF set?"))?;
+pub fn submit(script: &Path) -> Result<String, AgentError> {
+    let out = Command::new("sbatch").arg("--parsable").arg(script).output().map_err(|e| {
+        AgentError::Study(format!("cannot run sbatch ({e}); is Slurm installed and SLURM_CONF set?"))
+    })?;
     if !out.status.success() {
-        return Err(format!("sbatch failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(AgentError::Study(format!("sbatch failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let id = text.trim().split(';').next().unwrap_or("").to_string();
     if id.is_empty() {
-        return Err("sbatch printed no job id".into());
+        return Err(AgentError::Study("sbatch printed no job id".into()));
     }
     Ok(id)
+}
+
+/// What [`submit_plan`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// Nothing to submit (every job done, or with `only_failed` none failed).
+    Nothing,
+    /// The script was written but not submitted (`dry_run`).
+    Script(PathBuf),
+    /// Submitted as this array job.
+    Array {
+        /// Slurm's job id.
+        job_id: String,
+        /// Plan indices submitted.
+        indices: Vec<usize>,
+        /// The sbatch script.
+        script: PathBuf,
+    },
+}
+
+/// Writes the sbatch script for the plan at `plan_path` (its unfinished jobs, or with
+/// `only_failed` those that failed or were lost) and submits it with `engram` = `exe`.
+pub fn submit_plan(
+    exe: &Path,
+    plan_path: &Path,
+    only_failed: bool,
+    mut opts: SbatchOptions,
+    dry_run: bool,
+) -> Result<Submitted, AgentError> {
+    let (plan, dir) = Plan::load(plan_path)?;
+    let dir = std::fs::canonicalize(&dir).map_err(|e| AgentError::io(&dir, e))?;
+    let indices: Vec<usize> = if only_failed {
+        job_states(&plan, &dir).iter().enumerate().filter(|(_, (s, _))| *s == JobState::Failed).map(|(i, _)| i).collect()
+    } else {
+        plan.jobs.iter().filter(|j| Markers::new(&dir.join(&j.out_dir)).state() != JobState::Done).map(|j| j.index).collect()
+    };
+    if indices.is_empty() {
+        return Ok(Submitted::Nothing);
+    }
+    let log_dir = dir.join(SLURM_DIR);
+    std::fs::create_dir_all(&log_dir).map_err(|e| AgentError::io(&log_dir, e))?;
+    opts.job_name = format!("engram-{}", plan.study);
+    let script = sbatch_script(exe, &dir.join(PLAN_FILE), &log_dir, &indices, &opts);
+    let n = submissions(&dir).len();
+    let script_path = log_dir.join(format!("submit-{n:03}.sbatch"));
+    crate::io::write_text(&script_path, &script)?;
+    if dry_run {
+        return Ok(Submitted::Script(script_path));
+    }
+    let job_id = submit(&script_path)?;
+    record_submission(&dir, &Submission { job_id: job_id.clone(), indices: indices.clone() })
+        .map_err(|e| AgentError::io(&dir, e))?;
+    Ok(Submitted::Array { job_id, indices, script: script_path })
+}
+
+/// Per-job state of a plan, combining the markers with the scheduler's view of submitted
+/// array tasks, each with a detail line (the failure, the Slurm task and its state).
+pub fn job_states(plan: &Plan, dir: &Path) -> Vec<(JobState, String)> {
+    let subs = submissions(dir);
+    let mut sched: BTreeMap<String, BTreeMap<usize, String>> = BTreeMap::new();
+    if !subs.is_empty() && available() {
+        for s in &subs {
+            sched.insert(s.job_id.clone(), task_states(&s.job_id));
+        }
+    }
+    plan.jobs
+        .iter()
+        .map(|j| {
+            let m = Markers::new(&dir.join(&j.out_dir));
+            let state = m.state();
+            let last = subs.iter().rev().find(|s| s.indices.contains(&j.index));
+            match (state, last) {
+                (JobState::Done, _) => (JobState::Done, String::new()),
+                (JobState::Failed, _) => (JobState::Failed, m.failure().unwrap_or_else(|| "killed".into())),
+                (s, None) => (s, String::new()),
+                (s, Some(sub)) => match sched.get(&sub.job_id).and_then(|t| t.get(&j.index)) {
+                    Some(st) if ["PENDING", "CONFIGURING"].contains(&st.as_str()) => {
+                        (JobState::Pending, format!("slurm {}_{} {st}", sub.job_id, j.index))
+                    }
+                    Some(st) if ["RUNNING", "COMPLETING"].contains(&st.as_str()) => {
+                        (JobState::Running, format!("slurm {}_{} {st}", sub.job_id, j.index))
+                    }
+                    Some(st) => {
+                        (JobState::Failed, format!("slurm {}_{} {st} without a done marker", sub.job_id, j.index))
+                    }
+                    None if s == JobState::Running => (s, String::new()),
+                    None => (
+                        JobState::Failed,
+                        format!("lost: submitted as {}_{}, no record and no done marker", sub.job_id, j.index),
+                    ),
+                },
+            }
+        })
+        .collect()
 }
 
 /// Whether the Slurm client commands are available.

@@ -4,14 +4,14 @@
 //! architecture in one and not the other (silhouette and nearest-neighbour agreement against
 //! label-permutation nulls).
 
-use super::universality::{arch_name, UniversalityJob};
+use super::{arch_name, UniversalityJob};
 use crate::analysis::agent::ProbedAgent;
 use crate::analysis::fixed_points::{FixedPointReport, N_LEADING};
 use crate::analysis::lyapunov::LyapunovReport;
 use crate::analysis::rollouts::Rollouts;
 use crate::analysis::similarity::{probe_similarity, DistanceAnalysis, SimilarityReport};
 use crate::analysis::{figures, io_err, output, AnalysisError, AnalysisResult};
-use crate::plan::{Markers, Plan};
+use crate::study::{Markers, Plan};
 use crate::probe::mds::euclidean_distances;
 use crate::probe::stats::{mean, std_dev};
 use crate::probe::Matrix;
@@ -283,7 +283,7 @@ fn markdown(plan: &Plan, sections: &[EnvSection]) -> String {
             let lead: Vec<String> = a.leading_moduli.iter().take(3).map(|v| format!("{v:.3}")).collect();
             let success = a.eval_success.map_or(String::new(), |s| format!(" ({:.0} % success)", 100.0 * s));
             md.push_str(&format!(
-                "| {} | {} | {} | {:.1}{success} | {} | {} ({}) | {:?} | {} | {:.3} |\n",
+                "| {} | {} | {} | {:.1}{success} | {} | {} ({}) | {} | {} | {:.3} |\n",
                 a.id,
                 a.architecture,
                 a.width,
@@ -291,7 +291,7 @@ fn markdown(plan: &Plan, sections: &[EnvSection]) -> String {
                 a.fixed_point_input,
                 a.n_fixed_points,
                 a.n_stable,
-                a.unstable_modes,
+                a.unstable_modes.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
                 lead.join(", "),
                 a.largest_lyapunov
             ));

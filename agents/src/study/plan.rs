@@ -1,53 +1,14 @@
-//! `plan.json`: the jobs of a study.
+//! `plan.json`: the jobs of a study, each with its fully resolved config and seed.
 
 use crate::io::atomic_write;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use thiserror::Error;
+use crate::error::AgentError;
 
 /// File name of a plan inside its study directory.
 pub const PLAN_FILE: &str = "plan.json";
 /// Schema tag of `plan.json`.
 pub const PLAN_SCHEMA: &str = "engram.plan/1";
-
-/// What can go wrong with a plan.
-#[derive(Debug, Error)]
-pub enum PlanError {
-    /// Reading or writing a file.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A plan file that does not parse or has the wrong schema.
-    #[error("{path}: not a valid engram plan: {message}")]
-    Invalid {
-        /// The file.
-        path: String,
-        /// What was wrong.
-        message: String,
-    },
-    /// A job index outside the plan.
-    #[error("job index {index} is out of range: the plan has {n} jobs (0..={last})", last = n.saturating_sub(1))]
-    IndexOutOfRange {
-        /// Index asked for.
-        index: usize,
-        /// Number of jobs.
-        n: usize,
-    },
-    /// Results from another engram version or another config than the plan's.
-    #[error("job {job}: its results were produced by {found}, the plan expects {expected}; rerun the job or make a new plan")]
-    Mismatch {
-        /// Job id.
-        job: String,
-        /// What the done marker says.
-        found: String,
-        /// What the plan says.
-        expected: String,
-    },
-}
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,29 +92,29 @@ impl Plan {
     }
 
     /// Writes `plan.json` into `dir` atomically.
-    pub fn save(&self, dir: &Path) -> Result<PathBuf, PlanError> {
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, AgentError> {
         let path = dir.join(PLAN_FILE);
         let text = serde_json::to_string_pretty(self).expect("a plan serializes");
         atomic_write(&path, text.as_bytes())
-            .map_err(|source| PlanError::Io { path: path.display().to_string(), source })?;
+            .map_err(|source| AgentError::io(&path, source))?;
         Ok(path)
     }
 
     /// Reads a plan from `plan.json` (or from a directory holding one).
-    pub fn load(path: &Path) -> Result<(Self, PathBuf), PlanError> {
+    pub fn load(path: &Path) -> Result<(Self, PathBuf), AgentError> {
         let file = if path.is_dir() { path.join(PLAN_FILE) } else { path.to_path_buf() };
         let text = std::fs::read_to_string(&file)
-            .map_err(|source| PlanError::Io { path: file.display().to_string(), source })?;
+            .map_err(|source| AgentError::io(&file, source))?;
         let plan: Plan = serde_json::from_str(&text)
-            .map_err(|e| PlanError::Invalid { path: file.display().to_string(), message: e.to_string() })?;
+            .map_err(|e| AgentError::InvalidPlan { path: file.display().to_string(), message: e.to_string() })?;
         if plan.schema != PLAN_SCHEMA {
-            return Err(PlanError::Invalid {
+            return Err(AgentError::InvalidPlan {
                 path: file.display().to_string(),
                 message: format!("schema `{}`, expected `{PLAN_SCHEMA}`", plan.schema),
             });
         }
         if let Some((i, j)) = plan.jobs.iter().enumerate().find(|(i, j)| j.index != *i) {
-            return Err(PlanError::Invalid {
+            return Err(AgentError::InvalidPlan {
                 path: file.display().to_string(),
                 message: format!("job at position {i} has index {}", j.index),
             });
@@ -163,8 +124,8 @@ impl Plan {
     }
 
     /// The job at `index`.
-    pub fn job(&self, index: usize) -> Result<&Job, PlanError> {
-        self.jobs.get(index).ok_or(PlanError::IndexOutOfRange { index, n: self.jobs.len() })
+    pub fn job(&self, index: usize) -> Result<&Job, AgentError> {
+        self.jobs.get(index).ok_or(AgentError::JobIndex { index, n: self.jobs.len() })
     }
 }
 

@@ -2,30 +2,12 @@
 //! targets' preparatory states in the force plane per phase, the shift against angular
 //! distance from the trained target, and the learning–washout angle over washout.
 
-use anyhow::Result;
-use engram_agents::probe::prep_shift::{PrepShiftInput, PrepShiftSeed};
-use engram_agents::render::chart::{bounds, xy_chart};
-use engram_agents::render::COLOURS;
+use crate::error::AgentError;
+use crate::probe::prep_shift::{PrepShiftInput, PrepShiftSeed};
+use crate::render::chart::{bounds, png_and_svg, xy_chart, Drawn};
+use crate::render::COLOURS;
 use plotters::prelude::*;
 use std::path::Path;
-
-/// What a drawing function returns (plotters' errors are not `Send`).
-pub(crate) type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
-
-/// Draws one figure twice, as `out.png` and `out.svg`, with `$draw(root, args...)`.
-macro_rules! png_and_svg {
-    ($out:expr, $size:expr, $draw:ident ( $($arg:expr),* )) => {{
-        engram_agents::render::register_font();
-        let out: &std::path::Path = $out;
-        let png = out.with_extension("png");
-        $draw(BitMapBackend::new(&png, $size).into_drawing_area(), $($arg),*)
-            .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
-        let svg = out.with_extension("svg");
-        $draw(SVGBackend::new(&svg, $size).into_drawing_area(), $($arg),*)
-            .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))
-    }};
-}
-pub(crate) use png_and_svg;
 
 /// Colour of seed (or series) `i`.
 fn colour(i: usize) -> RGBColor {
@@ -74,7 +56,7 @@ where
 
 /// The 8 targets' preparatory states projected on the baseline force plane, at the end of
 /// baseline, learning and washout (one seed), as `out.png` / `out.svg`.
-pub fn draw_ring(out: &Path, seed: u64, input: &PrepShiftInput, result: &PrepShiftSeed) -> Result<()> {
+pub fn draw_ring(out: &Path, seed: u64, input: &PrepShiftInput, result: &PrepShiftSeed) -> Result<(), AgentError> {
     png_and_svg!(out, (700, 650), ring_on(seed, input, result))
 }
 
@@ -108,7 +90,7 @@ where
 
 /// Per-target shift against angular distance from the trained target, every seed with its
 /// OLS line, as `out.png` / `out.svg`.
-pub fn draw_shift_vs_distance(out: &Path, seeds: &[(u64, &PrepShiftSeed)]) -> Result<()> {
+pub fn draw_shift_vs_distance(out: &Path, seeds: &[(u64, &PrepShiftSeed)]) -> Result<(), AgentError> {
     png_and_svg!(out, (800, 550), shift_on(seeds))
 }
 
@@ -150,6 +132,6 @@ where
 }
 
 /// The learning–washout angle at every washout recording, per seed, as `out.png` / `out.svg`.
-pub fn draw_washout_angle(out: &Path, seeds: &[(u64, &PrepShiftSeed)]) -> Result<()> {
+pub fn draw_washout_angle(out: &Path, seeds: &[(u64, &PrepShiftSeed)]) -> Result<(), AgentError> {
     png_and_svg!(out, (800, 500), angle_on(seeds))
 }

@@ -1,6 +1,6 @@
 //! The universality study: vanilla RNN, GRU and LSTM agents × seeds × widths on a few envs,
 //! each trained with PPO and then probed (fixed points at a constant input, Lyapunov
-//! spectrum); the report ([`super::universality_report`]) puts representational geometry
+//! spectrum); the report ([`report`]) puts representational geometry
 //! (CCA / Procrustes distances under identical inputs) beside dynamical topology (fixed-point
 //! count, stability pattern, leading eigenvalues) and asks in which of the two the agents
 //! cluster by architecture.
@@ -18,11 +18,16 @@ use crate::analysis::rollouts::Rollouts;
 use crate::analysis::similarity::SimilarityConfig;
 use crate::analysis::AnalysisError;
 use crate::error::AgentError;
-use crate::plan::{config_hash, Job, JobKind};
+mod report;
+
+pub use report::write_report;
+
+use super::{Plan, Progress, Study};
+use crate::study::{config_hash, Job, JobKind};
 use crate::policy::PolicyKind;
 use crate::ppo::TrainConfig;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One env of the study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,12 +229,11 @@ fn probe_err(e: AnalysisError) -> AgentError {
 pub fn run_universality_job(
     job: &Job,
     dir: &Path,
-    progress: &mut dyn FnMut(u64, u64, f64),
+    progress: Progress,
 ) -> Result<serde_json::Value, AgentError> {
     let spec: UniversalityJob =
         toml::from_str(&job.config).map_err(|e| AgentError::Config(format!("job {}: {e}", job.id)))?;
-    let train_job = Job { config: spec.train.clone(), ..job.clone() };
-    let mut summary = crate::plan::exec::train_job(&train_job, dir, progress)?;
+    let mut summary = super::sweep::train_job(&spec.train, dir, progress)?;
     let agent = ProbedAgent::load(dir).map_err(probe_err)?;
     let probe = dir.join("probe");
     let rollouts = Rollouts::record_or_reuse(&agent, &probe.join("rollouts"), spec.episodes, spec.episode_seed)
@@ -253,6 +257,30 @@ pub fn run_universality_job(
     summary["n_stable"] = fp.topology.n_stable.into();
     summary["largest_lyapunov_per_step"] = ly.mean_per_step[0].into();
     Ok(summary)
+}
+
+/// The universality study (see the module docs).
+pub struct Universality;
+
+impl Study for Universality {
+    fn name(&self) -> &'static str {
+        "universality"
+    }
+    fn about(&self) -> &'static str {
+        "RNN / GRU / LSTM agents x seeds x widths trained and probed; geometry vs topology by architecture"
+    }
+    fn job_kinds(&self) -> &'static [JobKind] {
+        &[JobKind::Universality]
+    }
+    fn plan(&self, config: &str) -> Result<Vec<Job>, AgentError> {
+        UniversalityConfig::from_toml(config)?.jobs()
+    }
+    fn run_job(&self, job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Value, AgentError> {
+        run_universality_job(job, dir, progress)
+    }
+    fn report(&self, plan: &Plan, dir: &Path, _jobs: &[(&Job, serde_json::Value)]) -> Result<PathBuf, AgentError> {
+        Ok(write_report(plan, dir)?)
+    }
 }
 
 #[cfg(test)]

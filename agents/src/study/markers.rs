@@ -25,6 +25,18 @@ pub enum JobState {
     Pending,
 }
 
+impl JobState {
+    /// The state's name as `engram status` prints it (`done`, `running`, `failed`, `pending`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Running => "running",
+            Self::Failed => "failed",
+            Self::Pending => "pending",
+        }
+    }
+}
+
 /// The markers of one job directory.
 #[derive(Debug, Clone)]
 pub struct Markers {

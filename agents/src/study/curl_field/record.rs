@@ -3,10 +3,10 @@
 //! the initial hand force (early-movement acceleration) and the behaviour metrics.
 
 use crate::error::AgentError;
-use crate::policy::{ActMode, ActOutput, HiddenState, Policy};
+use crate::policy::{ActMode, HiddenState, Policy};
+use crate::rollout::{self, EpisodeSpec, Observer, PolicyActor, StepView};
 use engram_envs::prelude::*;
 use engram_envs::tasks::reach::{info_keys as k, TrialMetrics, TrialRecorder};
-use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 /// Steps averaged before the go cue for the preparatory state ("last 5 steps", 50 ms).
@@ -76,14 +76,88 @@ pub fn actor_h_slot(state: &HiddenState) -> Option<(usize, usize)> {
         .map(|s| (s.offset, s.len))
 }
 
+/// What one recording collects while the engine runs its trials.
+struct PrepObserver<'a> {
+    rec: &'a mut PrepRecord,
+    off: usize,
+    width: usize,
+    repeats: usize,
+    scale: f64,
+    dt_s: f64,
+    go: usize,
+    trace: Vec<Vec<f32>>,
+    vel: Vec<[f64; 2]>,
+    recorder: TrialRecorder,
+}
+
+impl PrepObserver<'_> {
+    /// Folds the finished trial `episode` (target `episode / repeats`) into the record.
+    fn finish(&mut self, episode: usize) {
+        let (t, r) = (episode / self.repeats, episode % self.repeats);
+        let (go, scale, width) = (self.go, self.scale, self.width);
+        let trace = &self.trace;
+        let avg_into = |dst: &mut [f64], lo: usize, hi: usize| {
+            let hi = hi.min(trace.len());
+            let lo = lo.min(hi.saturating_sub(1));
+            let n = (hi - lo).max(1) as f64;
+            for row in &trace[lo..hi] {
+                for (d, &v) in dst.iter_mut().zip(row) {
+                    *d += scale * v as f64 / n;
+                }
+            }
+        };
+        let rec = &mut *self.rec;
+        avg_into(&mut rec.prep_last[t * width..(t + 1) * width], go.saturating_sub(PREP_STEPS), go);
+        avg_into(&mut rec.prep_go[t * width..(t + 1) * width], go.saturating_sub(GO_WINDOW_STEPS), go + GO_WINDOW_STEPS);
+        // vel[s] is the velocity after step s; acceleration over the first FORCE_STEPS.
+        let vel = &self.vel;
+        if let (Some(v0), Some(v1)) =
+            (vel.get(go.saturating_sub(1)), vel.get((go + FORCE_STEPS).min(vel.len().saturating_sub(1))))
+        {
+            let dt = FORCE_STEPS as f64 * self.dt_s;
+            rec.init_force[2 * t] += scale * (v1[0] - v0[0]) / dt;
+            rec.init_force[2 * t + 1] += scale * (v1[1] - v0[1]) / dt;
+        }
+        let m = self.recorder.metrics();
+        rec.max_lateral_deviation_m[t] += scale * m.max_lateral_deviation_m;
+        rec.angular_error_deg[t] += scale * m.angular_error_at_peak_velocity_deg;
+        rec.endpoint_error_m[t] += scale * m.endpoint_error_m;
+        rec.success_rate[t] += scale * (m.success as u8 as f64);
+        if r == 0 {
+            rec.paths[t] = self.recorder.path.clone();
+            rec.start = self.recorder.start();
+            rec.targets[t] = self.recorder.target();
+            rec.trials.push(m);
+        }
+    }
+}
+
+impl Observer<dyn Env> for PrepObserver<'_> {
+    fn reset(&mut self, _episode: usize, _obs: &[f32], info: &Info, _env: &dyn Env) {
+        self.go = info.get(k::GO_STEP).unwrap_or(0.0) as usize;
+        self.trace.clear();
+        self.vel.clear();
+        self.recorder.clear();
+    }
+    fn step(&mut self, s: &StepView<'_, dyn Env>) {
+        // The state after reading observation s is the state "at step s".
+        self.trace.push(s.state_after[self.off..self.off + self.width].to_vec());
+        self.recorder.push(s.info);
+        self.vel.push([s.info.get(k::HAND_VX).unwrap_or(0.0), s.info.get(k::HAND_VY).unwrap_or(0.0)]);
+        if s.terminated || s.truncated || s.t + 1 >= MAX_TRIAL_STEPS {
+            self.finish(s.episode);
+        }
+    }
+}
+
 /// Runs `repeats` trials to each of `n_targets` targets (no catch trials, go cue at
-/// [`RECORD_DELAY_S`]) with deterministic actions; observation noise still varies between
-/// repeats (repeat `r` of target `t` is seeded `seed + 1000 r + t`). `field` holds the
-/// reset options of the phase (`field`, `field_b`).
+/// [`RECORD_DELAY_S`]) with deterministic actions, one trial at a time on the rollout engine;
+/// observation noise still varies between repeats (repeat `r` of target `t` is seeded
+/// `seed + 1000 r + t`). `field` holds the reset options of the phase (`field`, `field_b`).
 #[allow(clippy::too_many_arguments)]
 pub fn record_prep(
     policy: &dyn Policy,
-    env: &mut dyn Env,
+    env: BoxEnv,
     field: &ResetOptions,
     n_targets: usize,
     repeats: usize,
@@ -110,73 +184,30 @@ pub fn record_prep(
         targets: vec![[0.0; 2]; n_targets],
         trials: vec![],
     };
-    let mut out = ActOutput::default();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut trace: Vec<Vec<f32>> = vec![];
-    let mut vel: Vec<[f64; 2]> = vec![];
-    let mut recorder = TrialRecorder::new(dt_s, target_radius_m);
-    let scale = 1.0 / repeats as f64;
-    for t in 0..n_targets {
-        for r in 0..repeats {
+    let spec = EpisodeSpec::seeded(n_targets * repeats, seed)
+        .with_seeds(|i| seed + 1000 * (i % repeats) as u64 + (i / repeats) as u64)
+        .with_options(|i| {
             let mut opts = field.clone();
-            opts.values.insert("target".into(), t as f64);
+            opts.values.insert("target".into(), (i / repeats) as f64);
             opts.values.insert("catch".into(), 0.0);
             opts.values.insert("delay_s".into(), RECORD_DELAY_S);
-            let (mut obs, mut info) = env.reset(Some(seed + 1000 * r as u64 + t as u64), &opts)?;
-            let go = info.get(k::GO_STEP).unwrap_or(0.0) as usize;
-            let mut state = policy.initial_state(1);
-            trace.clear();
-            vel.clear();
-            recorder.clear();
-            for _ in 0..MAX_TRIAL_STEPS {
-                policy.act(&obs, &mut state, ActMode::Deterministic, &mut rng, &mut out);
-                // The state after reading observation s is the state "at step s".
-                trace.push(state.data[off..off + width].to_vec());
-                let step = env.step(&out.actions)?;
-                obs = step.obs;
-                info = step.info;
-                recorder.push(&info);
-                vel.push([info.get(k::HAND_VX).unwrap_or(0.0), info.get(k::HAND_VY).unwrap_or(0.0)]);
-                if step.terminated || step.truncated {
-                    break;
-                }
-            }
-            let avg_into = |dst: &mut [f64], lo: usize, hi: usize| {
-                let hi = hi.min(trace.len());
-                let lo = lo.min(hi.saturating_sub(1));
-                let n = (hi - lo).max(1) as f64;
-                for row in &trace[lo..hi] {
-                    for (d, &v) in dst.iter_mut().zip(row) {
-                        *d += scale * v as f64 / n;
-                    }
-                }
-            };
-            avg_into(&mut rec.prep_last[t * width..(t + 1) * width], go.saturating_sub(PREP_STEPS), go);
-            avg_into(
-                &mut rec.prep_go[t * width..(t + 1) * width],
-                go.saturating_sub(GO_WINDOW_STEPS),
-                go + GO_WINDOW_STEPS,
-            );
-            // vel[s] is the velocity after step s; acceleration over the first FORCE_STEPS.
-            if let (Some(v0), Some(v1)) =
-                (vel.get(go.saturating_sub(1)), vel.get((go + FORCE_STEPS).min(vel.len().saturating_sub(1))))
-            {
-                let dt = FORCE_STEPS as f64 * dt_s;
-                rec.init_force[2 * t] += scale * (v1[0] - v0[0]) / dt;
-                rec.init_force[2 * t + 1] += scale * (v1[1] - v0[1]) / dt;
-            }
-            let m = recorder.metrics();
-            rec.max_lateral_deviation_m[t] += scale * m.max_lateral_deviation_m;
-            rec.angular_error_deg[t] += scale * m.angular_error_at_peak_velocity_deg;
-            rec.endpoint_error_m[t] += scale * m.endpoint_error_m;
-            rec.success_rate[t] += scale * (m.success as u8 as f64);
-            if r == 0 {
-                rec.paths[t] = recorder.path.clone();
-                rec.start = recorder.start();
-                rec.targets[t] = recorder.target();
-                rec.trials.push(m);
-            }
-        }
-    }
+            opts
+        })
+        .with_max_steps(Some(MAX_TRIAL_STEPS))
+        .with_lanes(1);
+    let mut observer = PrepObserver {
+        rec: &mut rec,
+        off,
+        width,
+        repeats,
+        scale: 1.0 / repeats as f64,
+        dt_s,
+        go: 0,
+        trace: vec![],
+        vel: vec![],
+        recorder: TrialRecorder::new(dt_s, target_radius_m),
+    };
+    let mut actor = PolicyActor::new(policy, ActMode::Deterministic, seed);
+    rollout::run(&mut [env], &mut actor, &spec, &mut observer)?;
     Ok(rec)
 }
