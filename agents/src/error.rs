@@ -100,6 +100,16 @@ pub enum AgentError {
         /// What was given.
         got: usize,
     },
+    /// A matrix was (numerically) rank deficient where full rank is required.
+    #[error("{context}: matrix is rank deficient (rank {rank} < {needed})")]
+    RankDeficient {
+        /// Which function and argument.
+        context: &'static str,
+        /// The numerical rank found.
+        rank: usize,
+        /// The rank needed.
+        needed: usize,
+    },
     /// A parameter of a probe or statistic is outside its valid range.
     #[error("invalid parameter {name} = {value}: {reason}")]
     InvalidParameter {
@@ -117,6 +127,14 @@ pub enum AgentError {
         context: &'static str,
         /// Flat index of the first offending value.
         index: usize,
+    },
+    /// A decomposition in faer did not converge.
+    #[error("{context}: {decomposition} did not converge")]
+    NoConvergence {
+        /// Which function.
+        context: &'static str,
+        /// Which decomposition (SVD, eigendecomposition).
+        decomposition: &'static str,
     },
 }
 

@@ -12,6 +12,8 @@
 //! - [`analysis`]: the dynamical-systems probes applied to runs (fixed points, Lyapunov,
 //!   similarity across agents) with their reports;
 //! - [`plan`]: studies as job plans for the local executor and Slurm job arrays;
+//! - [`stats`]: the one statistics module (Student-t intervals over seeds, permutation
+//!   p-values, Holm, TOST, OLS), with its conventions;
 //! - [`render`]: figures of trajectories (centre-out hand paths);
 //! - [`io`]: atomic file writes.
 

@@ -227,7 +227,7 @@ pub fn probe_fixed_points(
     let search = FixedPointConfig { dt: dt.unwrap_or(1.0), ..cfg.search.clone() };
     let set = find_fixed_points(&map, Some(&jac), &inits, &search)?;
     let topology = TopologySummary::new(&set, &column_means(&states));
-    let mean_return = crate::probe::stats::mean(&rollouts.returns);
+    let mean_return = crate::stats::mean(&rollouts.returns);
     let report = FixedPointReport {
         schema_version: REPORT_SCHEMA_VERSION,
         run: agent.run.display().to_string(),

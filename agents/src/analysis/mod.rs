@@ -47,9 +47,6 @@ pub enum AnalysisError {
     /// Loading a policy or recording a rollout failed.
     #[error(transparent)]
     Agent(#[from] crate::error::AgentError),
-    /// A probe rejected its arrays.
-    #[error(transparent)]
-    Probe(#[from] crate::probe::ProbeError),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {

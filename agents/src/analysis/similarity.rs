@@ -14,8 +14,8 @@ use super::{output, AnalysisError, AnalysisResult, REPORT_SCHEMA_VERSION};
 use crate::policy::Policy;
 use crate::probe::mds::{classical_mds, clustering, Clustering, Embedding};
 use crate::probe::similarity::{cca, shape_distance, svcca};
-use crate::probe::stats::NullSummary;
 use crate::probe::Matrix;
+use crate::stats::NullSummary;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -319,7 +319,7 @@ pub fn probe_similarity(
             run: a.run.display().to_string(),
             architecture: a.architecture(),
             hidden: a.map.hidden(),
-            return_mean: crate::probe::stats::mean(&r.returns),
+            return_mean: crate::stats::mean(&r.returns),
         })
         .collect();
     Ok(SimilarityReport {

@@ -206,10 +206,6 @@ fn features_of(p: &LoadedPolicy, state: &[f32], obs: &[f32]) -> Vec<f64> {
     }
 }
 
-fn probe_err(e: crate::probe::ProbeError) -> AgentError {
-    AgentError::Config(format!("sysid probe: {e}"))
-}
-
 /// One sample row of every feature set for one episode and time.
 type Row = [Vec<f64>; 4];
 
@@ -305,7 +301,7 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
     let mut dec_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     for (k, &t) in cfg.times.iter().enumerate() {
         let alive: Vec<usize> = (0..n).filter(|&i| rows[i][k].is_some()).collect();
-        let y = Matrix::from_rows(&alive.iter().map(|&i| targets[i].clone().unwrap_or_default()).collect::<Vec<_>>());
+        let y_rows: Vec<Vec<f64>> = alive.iter().map(|&i| targets[i].clone().unwrap_or_default()).collect();
         let groups: Vec<u64> = alive.iter().map(|&i| i as u64).collect();
         for (f, fr) in features.iter_mut().enumerate() {
             let nan = vec![f64::NAN; names.len()];
@@ -321,16 +317,16 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
                 fr.dim = fr.dim.max(x.cols());
             }
             if alive.len() >= cfg.min_episodes.max(cfg.ridge.n_folds) {
-                let (x, y) = (x.map_err(probe_err)?, y.clone().map_err(probe_err)?);
+                let (x, y) = (x?, Matrix::from_rows(&y_rows)?);
                 let mut rc = cfg.ridge.clone();
                 if f != 0 {
                     rc.n_shuffles = 0;
                 }
-                let r = ridge_cv(&x, &y, &groups, &rc, &mut dec_rng).map_err(probe_err)?;
+                let r = ridge_cv(&x, &y, &groups, &rc, &mut dec_rng)?;
                 tr.ridge_r2 = r.r2_per_target;
                 tr.shuffled_r2 = r.shuffled_r2_per_target;
                 if cfg.mlp.epochs > 0 && (f == 0 || f == 3) {
-                    tr.mlp_r2 = mlp_decoder_cv(&x, &y, &groups, &cfg.mlp, &mut dec_rng).map_err(probe_err)?;
+                    tr.mlp_r2 = mlp_decoder_cv(&x, &y, &groups, &cfg.mlp, &mut dec_rng)?;
                 }
             } else if f == 0 {
                 tr.shuffled_r2 = nan;

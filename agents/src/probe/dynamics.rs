@@ -20,7 +20,8 @@ use faer::{Mat, Side};
 use serde::{Deserialize, Serialize};
 
 use super::matrix::check_finite;
-use super::{Matrix, ProbeError, ProbeResult};
+use super::Matrix;
+use crate::error::AgentError;
 
 /// The optimizer of the fixed-point search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +110,7 @@ pub struct FixedPoint {
     /// The state `h*` `[n]`.
     pub state: Vec<f64>,
     /// `q(h*) = ½‖F(h*) − h*‖²`.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub q: f64,
     /// Levenberg–Marquardt iterations used.
     pub iterations: usize,
@@ -119,7 +120,7 @@ pub struct FixedPoint {
     pub n_unstable: usize,
     /// `−dt / ln|λ|` per eigenvalue (same order): decay time for `|λ| < 1`, negative growth
     /// time for `|λ| > 1`, infinite for `|λ| = 1`.
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub time_constants: Vec<f64>,
 }
 
@@ -274,16 +275,16 @@ pub fn minimize_q_adam(
 }
 
 /// Eigenvalues of a square matrix `[n, n]` by decreasing modulus (faer's general EVD).
-pub fn eigenvalues_by_modulus(m: &Matrix) -> ProbeResult<Vec<Eigenvalue>> {
+pub fn eigenvalues_by_modulus(m: &Matrix) -> Result<Vec<Eigenvalue>, AgentError> {
     check_finite(m, "eigenvalues_by_modulus")?;
     if m.rows() != m.cols() {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context: "eigenvalues_by_modulus",
             expected: "a square matrix".into(),
             actual: format!("{:?}", m.shape()),
         });
     }
-    let ev = m.to_faer().eigenvalues().map_err(|_| ProbeError::NoConvergence {
+    let ev = m.to_faer().eigenvalues().map_err(|_| AgentError::NoConvergence {
         context: "eigenvalues_by_modulus",
         decomposition: "eigendecomposition",
     })?;
@@ -298,7 +299,7 @@ pub fn linearize(
     jacobian: Option<JacobianFn<'_>>,
     h: &[f64],
     config: &FixedPointConfig,
-) -> ProbeResult<(Vec<Eigenvalue>, usize, Vec<f64>)> {
+) -> Result<(Vec<Eigenvalue>, usize, Vec<f64>), AgentError> {
     let jf = jacobian_at(map, jacobian, h, config);
     let ev = eigenvalues_by_modulus(&jf)?;
     let n_unstable = ev.iter().filter(|e| e.modulus() > 1.0).count();
@@ -312,15 +313,15 @@ pub fn find_fixed_points(
     jacobian: Option<JacobianFn<'_>>,
     initial_states: &Matrix,
     config: &FixedPointConfig,
-) -> ProbeResult<FixedPointSet> {
+) -> Result<FixedPointSet, AgentError> {
     check_finite(initial_states, "find_fixed_points initial_states")?;
     let (n_init, n) = initial_states.shape();
     if n_init == 0 {
-        return Err(ProbeError::TooFew { context: "find_fixed_points", what: "initial states", needed: 1, got: 0 });
+        return Err(AgentError::TooFew { context: "find_fixed_points", what: "initial states", needed: 1, got: 0 });
     }
     let probe = map(initial_states.row(0));
     if probe.len() != n {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context: "find_fixed_points map output",
             expected: format!("{n} values"),
             actual: format!("{}", probe.len()),
@@ -356,7 +357,7 @@ pub fn find_fixed_points(
             let (eigenvalues, n_unstable, time_constants) = linearize(map, jacobian, &state, config)?;
             Ok(FixedPoint { state, q, iterations, eigenvalues, n_unstable, time_constants })
         })
-        .collect::<ProbeResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, AgentError>>()?;
     Ok(FixedPointSet { points, n_initial: n_init, n_not_converged, n_duplicates, n_outliers })
 }
 

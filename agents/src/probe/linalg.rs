@@ -8,7 +8,8 @@ use faer::Mat;
 use serde::{Deserialize, Serialize};
 
 use super::matrix::check_finite;
-use super::{Matrix, ProbeError, ProbeResult};
+use super::Matrix;
+use crate::error::AgentError;
 
 /// Relative tolerance factor for numerical rank: singular values below
 /// `max(m, n) · RANK_EPS · σ_max` count as zero.
@@ -36,9 +37,9 @@ impl ThinSvd {
 }
 
 /// Thin SVD of `a` `[m, n]` with faer.
-pub fn thin_svd(a: &Matrix, context: &'static str) -> ProbeResult<ThinSvd> {
+pub fn thin_svd(a: &Matrix, context: &'static str) -> Result<ThinSvd, AgentError> {
     check_finite(a, context)?;
-    let svd = a.to_faer().thin_svd().map_err(|_| ProbeError::NoConvergence { context, decomposition: "thin SVD" })?;
+    let svd = a.to_faer().thin_svd().map_err(|_| AgentError::NoConvergence { context, decomposition: "thin SVD" })?;
     let s = svd.S().column_vector().iter().copied().collect();
     Ok(ThinSvd { u: Matrix::from_faer(svd.U()), s, v: Matrix::from_faer(svd.V()) })
 }
@@ -78,9 +79,9 @@ pub struct Pca {
 
 impl Pca {
     /// Fits PCA by the thin SVD of the centred data.
-    pub fn fit(x: &Matrix) -> ProbeResult<Self> {
+    pub fn fit(x: &Matrix) -> Result<Self, AgentError> {
         if x.rows() < 2 {
-            return Err(ProbeError::TooFew { context: "Pca::fit", what: "samples", needed: 2, got: x.rows() });
+            return Err(AgentError::TooFew { context: "Pca::fit", what: "samples", needed: 2, got: x.rows() });
         }
         let (xc, mean) = centre(x);
         let svd = thin_svd(&xc, "Pca::fit")?;
@@ -93,9 +94,9 @@ impl Pca {
     }
 
     /// Scores of `x` `[n, n_features]` on the first `k` axes, `[n, k]`.
-    pub fn transform(&self, x: &Matrix, k: usize) -> ProbeResult<Matrix> {
+    pub fn transform(&self, x: &Matrix, k: usize) -> Result<Matrix, AgentError> {
         if x.cols() != self.mean.len() {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "Pca::transform",
                 expected: format!("{} features", self.mean.len()),
                 actual: format!("{} features", x.cols()),
@@ -120,7 +121,7 @@ impl Pca {
 
 /// Moore–Penrose pseudo-inverse of `a` `[m, n]`, giving `[n, m]` (singular values below the
 /// LAPACK rank tolerance are treated as zero).
-pub fn pseudo_inverse(a: &Matrix) -> ProbeResult<Matrix> {
+pub fn pseudo_inverse(a: &Matrix) -> Result<Matrix, AgentError> {
     let svd = thin_svd(a, "pseudo_inverse")?;
     let r = svd.rank();
     Ok(Matrix::from_fn(a.cols(), a.rows(), |i, j| (0..r).map(|k| svd.v.get(i, k) * svd.u.get(j, k) / svd.s[k]).sum()))
@@ -129,9 +130,9 @@ pub fn pseudo_inverse(a: &Matrix) -> ProbeResult<Matrix> {
 /// Minimum-norm least-squares solution `X` `[p, q]` of `A X ≈ B` for `A` `[n, p]`, `B` `[n, q]`.
 ///
 /// Uses the SVD, so rank-deficient designs give the minimum-norm solution rather than an error.
-pub fn least_squares(a: &Matrix, b: &Matrix) -> ProbeResult<Matrix> {
+pub fn least_squares(a: &Matrix, b: &Matrix) -> Result<Matrix, AgentError> {
     if a.rows() != b.rows() {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context: "least_squares",
             expected: format!("{} rows in B", a.rows()),
             actual: format!("{} rows", b.rows()),
@@ -146,11 +147,11 @@ pub fn least_squares(a: &Matrix, b: &Matrix) -> ProbeResult<Matrix> {
 /// Gram–Schmidt order is kept (column `j` of the result spans the part of column `j` of `m`
 /// orthogonal to the columns before it) and signs are fixed so that `diag(R) > 0`; a
 /// rank-deficient `m` is an error, since the caller asked for `k` directions.
-pub fn orthonormalize(m: &Matrix) -> ProbeResult<Matrix> {
+pub fn orthonormalize(m: &Matrix) -> Result<Matrix, AgentError> {
     check_finite(m, "orthonormalize")?;
     let (d, k) = m.shape();
     if d < k {
-        return Err(ProbeError::RankDeficient { context: "orthonormalize", rank: d, needed: k });
+        return Err(AgentError::RankDeficient { context: "orthonormalize", rank: d, needed: k });
     }
     let qr = m.to_faer().qr();
     let q = qr.compute_thin_Q();
@@ -159,14 +160,14 @@ pub fn orthonormalize(m: &Matrix) -> ProbeResult<Matrix> {
     let tol = (d as f64) * RANK_EPS * scale.max(f64::MIN_POSITIVE) * 16.0;
     let rank = (0..k).filter(|&j| r[(j, j)].abs() > tol).count();
     if rank < k {
-        return Err(ProbeError::RankDeficient { context: "orthonormalize", rank, needed: k });
+        return Err(AgentError::RankDeficient { context: "orthonormalize", rank, needed: k });
     }
     Ok(Matrix::from_fn(d, k, |i, j| q[(i, j)] * r[(j, j)].signum()))
 }
 
 /// Orthonormal basis of the column space of `m` `[d, k]` by the SVD, keeping only the
 /// numerically non-zero directions: `[d, rank]`.
-pub fn range_basis(m: &Matrix) -> ProbeResult<Matrix> {
+pub fn range_basis(m: &Matrix) -> Result<Matrix, AgentError> {
     let svd = thin_svd(m, "range_basis")?;
     Ok(svd.u.first_cols(svd.rank()))
 }
@@ -182,9 +183,9 @@ pub fn project_out(v: &[f64], basis: &Matrix) -> Vec<f64> {
 /// Principal angles (radians, ascending, in `[0, π/2]`) between the column spaces of two
 /// orthonormal bases `a` `[d, k1]` and `b` `[d, k2]`: `acos` of the singular values of `aᵀ b`
 /// (Björck & Golub 1973). Returns `min(k1, k2)` angles.
-pub fn principal_angles(a: &Matrix, b: &Matrix) -> ProbeResult<Vec<f64>> {
+pub fn principal_angles(a: &Matrix, b: &Matrix) -> Result<Vec<f64>, AgentError> {
     if a.rows() != b.rows() {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context: "principal_angles",
             expected: format!("{} rows", a.rows()),
             actual: format!("{} rows", b.rows()),
@@ -196,10 +197,10 @@ pub fn principal_angles(a: &Matrix, b: &Matrix) -> ProbeResult<Vec<f64>> {
 }
 
 /// Singular values (non-increasing) of `a`.
-pub fn singular_values(a: &Matrix, context: &'static str) -> ProbeResult<Vec<f64>> {
+pub fn singular_values(a: &Matrix, context: &'static str) -> Result<Vec<f64>, AgentError> {
     check_finite(a, context)?;
     let m: Mat<f64> = a.to_faer();
-    m.singular_values().map_err(|_| ProbeError::NoConvergence { context, decomposition: "SVD" })
+    m.singular_values().map_err(|_| AgentError::NoConvergence { context, decomposition: "SVD" })
 }
 
 #[cfg(test)]
@@ -238,7 +239,7 @@ mod tests {
             assert!((u - v).abs() < 1e-9);
         }
         assert_eq!(range_basis(&a).unwrap().cols(), 2);
-        assert!(matches!(orthonormalize(&a), Err(ProbeError::RankDeficient { rank: 2, .. })));
+        assert!(matches!(orthonormalize(&a), Err(AgentError::RankDeficient { rank: 2, .. })));
     }
 
     #[test]

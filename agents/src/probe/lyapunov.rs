@@ -14,7 +14,8 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{Matrix, ProbeError, ProbeResult};
+use super::Matrix;
+use crate::error::AgentError;
 
 /// A Lyapunov spectrum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,19 +50,19 @@ pub fn lyapunov_spectrum<R: Rng, I: IntoIterator<Item = Matrix>>(
     n_exponents: usize,
     warmup: usize,
     rng: &mut R,
-) -> ProbeResult<LyapunovSpectrum> {
+) -> Result<LyapunovSpectrum, AgentError> {
     let mut iter = jacobians.into_iter().peekable();
     let n = match iter.peek() {
         Some(j) if j.rows() == j.cols() => j.rows(),
         Some(j) => {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "lyapunov_spectrum",
                 expected: "square Jacobians".into(),
                 actual: format!("{:?}", j.shape()),
             })
         }
         None => {
-            return Err(ProbeError::TooFew {
+            return Err(AgentError::TooFew {
                 context: "lyapunov_spectrum",
                 what: "Jacobians",
                 needed: warmup + 1,
@@ -70,7 +71,7 @@ pub fn lyapunov_spectrum<R: Rng, I: IntoIterator<Item = Matrix>>(
         }
     };
     if n_exponents == 0 || n_exponents > n {
-        return Err(ProbeError::InvalidParameter {
+        return Err(AgentError::InvalidParameter {
             name: "n_exponents",
             value: n_exponents.to_string(),
             reason: "must be in 1..=hidden size",
@@ -82,14 +83,14 @@ pub fn lyapunov_spectrum<R: Rng, I: IntoIterator<Item = Matrix>>(
     let mut t = 0usize;
     for j in iter {
         if j.shape() != (n, n) {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "lyapunov_spectrum",
                 expected: format!("[{n}, {n}] at step {t}"),
                 actual: format!("{:?}", j.shape()),
             });
         }
         if let Some(index) = j.first_non_finite() {
-            return Err(ProbeError::NonFinite { context: "lyapunov_spectrum Jacobian", index });
+            return Err(AgentError::NonFinite { context: "lyapunov_spectrum Jacobian", index });
         }
         let z = j.to_faer() * q.as_ref();
         let qr = z.qr();
@@ -111,7 +112,7 @@ pub fn lyapunov_spectrum<R: Rng, I: IntoIterator<Item = Matrix>>(
         t += 1;
     }
     if t <= warmup {
-        return Err(ProbeError::TooFew {
+        return Err(AgentError::TooFew {
             context: "lyapunov_spectrum",
             what: "Jacobians after warm-up",
             needed: warmup + 1,

@@ -4,17 +4,16 @@
 //! API takes and returns row-major data; faer (column-major) is used inside for the
 //! decompositions and products. Conversion is a copy, negligible next to an SVD.
 
+use crate::error::AgentError;
 use faer::Mat;
 use serde::{Deserialize, Serialize};
-
-use super::{ProbeError, ProbeResult};
 
 /// A dense row-major matrix `[rows, cols]` of `f64`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Matrix {
     rows: usize,
     cols: usize,
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     data: Vec<f64>,
 }
 
@@ -26,9 +25,9 @@ impl Matrix {
     /// let m = Matrix::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
     /// assert_eq!(m.get(1, 0), 4.0);
     /// ```
-    pub fn new(rows: usize, cols: usize, data: Vec<f64>) -> ProbeResult<Self> {
+    pub fn new(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self, AgentError> {
         if data.len() != rows * cols {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "Matrix::new",
                 expected: format!("{} values ({rows} x {cols})", rows * cols),
                 actual: format!("{} values", data.len()),
@@ -38,12 +37,12 @@ impl Matrix {
     }
 
     /// Builds a matrix from a slice of equally long rows.
-    pub fn from_rows(rows: &[Vec<f64>]) -> ProbeResult<Self> {
+    pub fn from_rows(rows: &[Vec<f64>]) -> Result<Self, AgentError> {
         let cols = rows.first().map_or(0, Vec::len);
         let mut data = Vec::with_capacity(rows.len() * cols);
         for (i, r) in rows.iter().enumerate() {
             if r.len() != cols {
-                return Err(ProbeError::ShapeMismatch {
+                return Err(AgentError::ShapeMismatch {
                     context: "Matrix::from_rows",
                     expected: format!("{cols} columns"),
                     actual: format!("{} columns in row {i}", r.len()),
@@ -152,9 +151,9 @@ impl Matrix {
     }
 
     /// Matrix product `self · other` (`[r, k] · [k, c] = [r, c]`), computed by faer.
-    pub fn matmul(&self, other: &Matrix) -> ProbeResult<Self> {
+    pub fn matmul(&self, other: &Matrix) -> Result<Self, AgentError> {
         if self.cols != other.rows {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "Matrix::matmul",
                 expected: format!("{} rows on the right", self.cols),
                 actual: format!("{} rows", other.rows),
@@ -165,9 +164,9 @@ impl Matrix {
     }
 
     /// `selfᵀ · other` (`[k, r]ᵀ · [k, c] = [r, c]`), computed by faer.
-    pub fn t_matmul(&self, other: &Matrix) -> ProbeResult<Self> {
+    pub fn t_matmul(&self, other: &Matrix) -> Result<Self, AgentError> {
         if self.rows != other.rows {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "Matrix::t_matmul",
                 expected: format!("{} rows on the right", self.rows),
                 actual: format!("{} rows", other.rows),
@@ -240,9 +239,9 @@ pub fn angle_deg(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Rejects non-finite input with the offending index.
-pub(crate) fn check_finite(m: &Matrix, context: &'static str) -> ProbeResult<()> {
+pub(crate) fn check_finite(m: &Matrix, context: &'static str) -> Result<(), AgentError> {
     match m.first_non_finite() {
-        Some(index) => Err(ProbeError::NonFinite { context, index }),
+        Some(index) => Err(AgentError::NonFinite { context, index }),
         None => Ok(()),
     }
 }

@@ -16,8 +16,9 @@ use faer::Side;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::stats::{shuffled_null, NullSummary};
-use super::{Matrix, ProbeError, ProbeResult};
+use super::Matrix;
+use crate::error::AgentError;
+use crate::stats::{shuffled_null, NullSummary};
 
 /// A low-dimensional embedding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,11 +30,11 @@ pub struct Embedding {
     pub eigenvalues: Vec<f64>,
 }
 
-fn check_distances(d: &Matrix, context: &'static str) -> ProbeResult<usize> {
+fn check_distances(d: &Matrix, context: &'static str) -> Result<usize, AgentError> {
     super::matrix::check_finite(d, context)?;
     let n = d.rows();
     if d.cols() != n {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context,
             expected: "a square distance matrix".into(),
             actual: format!("{:?}", d.shape()),
@@ -43,16 +44,16 @@ fn check_distances(d: &Matrix, context: &'static str) -> ProbeResult<usize> {
 }
 
 /// Classical MDS of the distance matrix `d` `[n, n]` into `k` dimensions.
-pub fn classical_mds(d: &Matrix, k: usize) -> ProbeResult<Embedding> {
+pub fn classical_mds(d: &Matrix, k: usize) -> Result<Embedding, AgentError> {
     let n = check_distances(d, "classical_mds")?;
     if n < 2 {
-        return Err(ProbeError::TooFew { context: "classical_mds", what: "items", needed: 2, got: n });
+        return Err(AgentError::TooFew { context: "classical_mds", what: "items", needed: 2, got: n });
     }
     let sq = Matrix::from_fn(n, n, |i, j| 0.5 * (d.get(i, j).powi(2) + d.get(j, i).powi(2)));
     let rows: Vec<f64> = (0..n).map(|i| sq.row(i).iter().sum::<f64>() / n as f64).collect();
     let all = rows.iter().sum::<f64>() / n as f64;
     let b = Matrix::from_fn(n, n, |i, j| -0.5 * (sq.get(i, j) - rows[i] - rows[j] + all));
-    let evd = b.to_faer().self_adjoint_eigen(Side::Lower).map_err(|_| ProbeError::NoConvergence {
+    let evd = b.to_faer().self_adjoint_eigen(Side::Lower).map_err(|_| AgentError::NoConvergence {
         context: "classical_mds",
         decomposition: "self-adjoint eigendecomposition",
     })?;
@@ -65,9 +66,9 @@ pub fn classical_mds(d: &Matrix, k: usize) -> ProbeResult<Embedding> {
     Ok(Embedding { coords, eigenvalues })
 }
 
-fn check_labels(n: usize, labels: &[usize], context: &'static str) -> ProbeResult<()> {
+fn check_labels(n: usize, labels: &[usize], context: &'static str) -> Result<(), AgentError> {
     if labels.len() != n {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context,
             expected: format!("{n} labels"),
             actual: labels.len().to_string(),
@@ -78,7 +79,7 @@ fn check_labels(n: usize, labels: &[usize], context: &'static str) -> ProbeResul
 
 /// Mean silhouette of the grouping `labels` `[n]` under the distances `d` `[n, n]`;
 /// items alone in their group score 0. NaN with fewer than two groups.
-pub fn silhouette(d: &Matrix, labels: &[usize]) -> ProbeResult<f64> {
+pub fn silhouette(d: &Matrix, labels: &[usize]) -> Result<f64, AgentError> {
     let n = check_distances(d, "silhouette")?;
     check_labels(n, labels, "silhouette")?;
     let mut groups: Vec<usize> = labels.to_vec();
@@ -106,11 +107,11 @@ pub fn silhouette(d: &Matrix, labels: &[usize]) -> ProbeResult<f64> {
 
 /// Fraction of items whose nearest other item (smallest distance, ties to the lower index)
 /// carries the same label.
-pub fn nearest_neighbour_agreement(d: &Matrix, labels: &[usize]) -> ProbeResult<f64> {
+pub fn nearest_neighbour_agreement(d: &Matrix, labels: &[usize]) -> Result<f64, AgentError> {
     let n = check_distances(d, "nearest_neighbour_agreement")?;
     check_labels(n, labels, "nearest_neighbour_agreement")?;
     if n < 2 {
-        return Err(ProbeError::TooFew { context: "nearest_neighbour_agreement", what: "items", needed: 2, got: n });
+        return Err(AgentError::TooFew { context: "nearest_neighbour_agreement", what: "items", needed: 2, got: n });
     }
     let same = (0..n)
         .filter(|&i| {
@@ -126,7 +127,7 @@ pub fn nearest_neighbour_agreement(d: &Matrix, labels: &[usize]) -> ProbeResult<
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clustering {
     /// Mean silhouette in `[−1, 1]` (higher: items sit closer to their own label).
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub silhouette: f64,
     /// Its null over shuffled labels.
     pub silhouette_null: NullSummary,
@@ -137,7 +138,7 @@ pub struct Clustering {
 }
 
 /// [`silhouette`] and [`nearest_neighbour_agreement`] with `n_perm` label permutations.
-pub fn clustering<R: Rng>(d: &Matrix, labels: &[usize], n_perm: usize, rng: &mut R) -> ProbeResult<Clustering> {
+pub fn clustering<R: Rng>(d: &Matrix, labels: &[usize], n_perm: usize, rng: &mut R) -> Result<Clustering, AgentError> {
     let s = silhouette(d, labels)?;
     let nn = nearest_neighbour_agreement(d, labels)?;
     // The permutation helper shuffles f64 values; the labels are small integers.

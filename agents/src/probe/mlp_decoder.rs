@@ -9,9 +9,10 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::stats::{mean, r_squared};
 use super::sysid::{group_folds, MIN_FEATURE_STD};
-use super::{Matrix, ProbeError, ProbeResult};
+use super::Matrix;
+use crate::error::AgentError;
+use crate::stats::{mean, r_squared};
 
 /// Settings of the MLP decoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,7 +71,7 @@ struct Net {
 
 /// `tanh(x W1 + b1)` and `h W2 + b2` for a batch `x` `[n, in]`.
 impl Net {
-    fn forward(&self, x: &Matrix) -> ProbeResult<(Matrix, Matrix)> {
+    fn forward(&self, x: &Matrix) -> Result<(Matrix, Matrix), AgentError> {
         let mut h = x.matmul(&self.w1)?;
         for i in 0..h.rows() {
             for (k, b) in self.b1.iter().enumerate() {
@@ -121,7 +122,7 @@ fn col_sums(m: &Matrix) -> Vec<f64> {
 }
 
 /// Trains a network on standardized `x` `[n, in]` → `y` `[n, out]`.
-fn train<R: Rng>(x: &Matrix, y: &Matrix, cfg: &MlpDecoderConfig, rng: &mut R) -> ProbeResult<Net> {
+fn train<R: Rng>(x: &Matrix, y: &Matrix, cfg: &MlpDecoderConfig, rng: &mut R) -> Result<Net, AgentError> {
     let (inp, hid, out) = (x.cols(), cfg.hidden, y.cols());
     let n = x.rows() as f64;
     let mut init = |rows: usize, cols: usize| {
@@ -170,16 +171,16 @@ pub fn mlp_decoder_cv<R: Rng>(
     groups: &[u64],
     cfg: &MlpDecoderConfig,
     rng: &mut R,
-) -> ProbeResult<Vec<f64>> {
+) -> Result<Vec<f64>, AgentError> {
     if x.rows() != y.rows() || x.rows() != groups.len() {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context: "mlp_decoder_cv",
             expected: format!("{} rows in x, y and groups", x.rows()),
             actual: format!("y {}, groups {}", y.rows(), groups.len()),
         });
     }
     if cfg.hidden == 0 || cfg.epochs == 0 || cfg.learning_rate.is_nan() || cfg.learning_rate <= 0.0 {
-        return Err(ProbeError::InvalidParameter {
+        return Err(AgentError::InvalidParameter {
             name: "mlp decoder",
             value: format!("hidden {}, epochs {}, lr {}", cfg.hidden, cfg.epochs, cfg.learning_rate),
             reason: "hidden and epochs must be >= 1 and the learning rate > 0",

@@ -8,8 +8,6 @@
 //! - [`matrix`]: the [`Matrix`] newtype (row-major, shapes `[rows, cols]`) and faer conversion;
 //! - [`linalg`]: centring, PCA, least squares, pseudo-inverse, orthonormalization, principal
 //!   angles between subspaces;
-//! - [`stats`]: R², coefficient of variation, seeded percentile bootstrap, shuffled-label nulls,
-//!   OLS slope with a t confidence interval, Welch TOST equivalence test;
 //! - [`prep_shift`]: the preparatory-subspace uniform-shift analysis (Sun et al. 2022);
 //! - [`sysid`]: implicit system identification with cross-validated ridge decoders;
 //! - [`mlp_decoder`]: the small nonlinear decoder of the same protocol;
@@ -20,11 +18,12 @@
 //! - [`mds`]: classical MDS, silhouette and nearest-neighbour label agreement with nulls;
 //! - [`json`]: serde helpers writing undefined (non-finite) statistics as `null`.
 //!
-//! All randomness comes from an explicitly passed seeded RNG; faer is built without rayon, so
+//! Statistics (intervals, nulls, tests) come from [`crate::stats`]; errors are
+//! [`crate::AgentError`]'s probe variants. All randomness comes from an explicitly passed
+//! seeded RNG; faer is built without rayon, so
 //! results do not depend on the thread count.
 
 pub mod dynamics;
-pub mod error;
 pub mod json;
 pub mod linalg;
 pub mod lyapunov;
@@ -34,11 +33,10 @@ pub mod mlp_decoder;
 pub mod prep_shift;
 pub mod recurrent;
 pub mod similarity;
-pub mod stats;
 pub mod sysid;
 
-pub use error::ProbeError;
 pub use matrix::Matrix;
 
-/// Results of the probe functions.
-pub type ProbeResult<T> = Result<T, ProbeError>;
+/// The statistics module under its old path, for callers not yet switched to
+/// [`crate::stats`] (to be removed once they are).
+pub use crate::stats;

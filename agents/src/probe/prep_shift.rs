@@ -11,7 +11,7 @@
 //! (`[n_targets, hidden]`, e.g. the hidden state averaged over the last 5 steps before the go
 //! cue and over K noisy repeats) and the initial hand force per target (`[n_targets, 2]`).
 //! [`analyze`] gives the per-seed statistics; [`report`] gathers seeds into a
-//! [`PrepShiftReport`] with bootstrap CIs and shuffled-checkpoint nulls.
+//! [`PrepShiftReport`] with Student-t CIs over seeds and shuffled-checkpoint nulls.
 
 use std::f64::consts::PI;
 
@@ -21,14 +21,16 @@ use serde::{Deserialize, Serialize};
 
 use super::linalg::{centre, least_squares, orthonormalize, principal_angles, project_out, pseudo_inverse};
 use super::matrix::{angle_deg, check_finite, dot, norm, sub};
-use super::stats::{
-    bootstrap_ci, coefficient_of_variation, linear_regression, mean, r_squared, tost_welch, Ci, NullSummary, SlopeFit,
+use super::Matrix;
+use crate::error::AgentError;
+use crate::stats::{
+    coefficient_of_variation, linear_regression, mean, r_squared, t_interval, tost_welch, Ci, NullSummary, SlopeFit,
     Tost,
 };
-use super::{Matrix, ProbeError, ProbeResult};
 
-/// Version of the [`PrepShiftReport`] JSON layout.
-pub const PREP_SHIFT_SCHEMA_VERSION: u32 = 1;
+/// Version of the [`PrepShiftReport`] JSON layout. 2: `mean_ci` is a Student-t interval over
+/// seeds (was a percentile bootstrap) and the config has no `n_bootstrap`.
+pub const PREP_SHIFT_SCHEMA_VERSION: u32 = 2;
 
 /// Below this norm the centroid shift outside the force subspace is taken as exactly zero and
 /// the uniform-shift axis is undefined.
@@ -46,8 +48,6 @@ pub struct PrepShiftConfig {
     pub equivalence_margin_fraction: f64,
     /// Confidence level of all intervals.
     pub level: f64,
-    /// Bootstrap resamples (over seeds) for the report CIs.
-    pub n_bootstrap: usize,
     /// Shuffled-checkpoint draws per seed for the nulls.
     pub n_shuffles: usize,
 }
@@ -60,7 +60,6 @@ impl Default for PrepShiftConfig {
             far_min_rad: 3.0 * PI / 4.0 - 1e-6,
             equivalence_margin_fraction: 0.25,
             level: 0.95,
-            n_bootstrap: 2000,
             n_shuffles: 200,
         }
     }
@@ -112,7 +111,7 @@ impl ForceSubspace {
     /// with `gsog`); then fit the force decoder on the projections. The reference code centres
     /// with the mean over baseline and learning states together; with the intercept in the
     /// regression the axes do not depend on which constant is removed.
-    pub fn fit(states: &Matrix, forces: &Matrix) -> ProbeResult<Self> {
+    pub fn fit(states: &Matrix, forces: &Matrix) -> Result<Self, AgentError> {
         check_shapes("ForceSubspace::fit", states, forces)?;
         let (xc, centroid) = centre(states);
         let design = with_intercept(forces);
@@ -126,9 +125,9 @@ impl ForceSubspace {
 
     /// Coordinates `[n, 2]` of states `[n, hidden]` in the force plane (baseline centroid
     /// removed): the "ring of targets" figure, one call per checkpoint.
-    pub fn project(&self, states: &Matrix) -> ProbeResult<Matrix> {
+    pub fn project(&self, states: &Matrix) -> Result<Matrix, AgentError> {
         if states.cols() != self.centroid.len() {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "ForceSubspace::project",
                 expected: format!("{} units", self.centroid.len()),
                 actual: format!("{} units", states.cols()),
@@ -140,13 +139,13 @@ impl ForceSubspace {
 
     /// Forces `[n, 2]` decoded from states `[n, hidden]` with the fixed (baseline) axes,
     /// centroid and decoder.
-    pub fn decode(&self, states: &Matrix) -> ProbeResult<Matrix> {
+    pub fn decode(&self, states: &Matrix) -> Result<Matrix, AgentError> {
         with_intercept(&self.project(states)?).matmul(&self.decoder)
     }
 
     /// Mean over the two force components of the decoding R² (against each component's own
     /// mean in `forces`).
-    pub fn decoding_r2(&self, states: &Matrix, forces: &Matrix) -> ProbeResult<f64> {
+    pub fn decoding_r2(&self, states: &Matrix, forces: &Matrix) -> Result<f64, AgentError> {
         check_shapes("ForceSubspace::decoding_r2", states, forces)?;
         let pred = self.decode(states)?;
         Ok(0.5 * (0..2).map(|j| r_squared(&forces.col(j), &pred.col(j))).sum::<f64>())
@@ -159,16 +158,16 @@ pub struct CheckpointStats {
     /// The checkpoint's label.
     pub label: String,
     /// Force decoding R² of the baseline axes and decoder on this checkpoint.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub force_r2_baseline_axes: f64,
     /// Principal angles (degrees) between the baseline axes and axes refitted here.
     pub principal_angles_deg: Vec<f64>,
     /// `(centroid − baseline centroid) · u`.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub shift_along_u: f64,
     /// Angle (degrees) between `Δ_learn` and `centroid − end-learning centroid` (NaN, `null`
     /// in JSON, for the end-learning checkpoint itself).
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub angle_to_learning_deg: f64,
 }
 
@@ -180,15 +179,15 @@ pub struct PrepShiftSeed {
     /// Uniform-shift axis `u` `[hidden]` (unit norm, orthogonal to the force axes).
     pub uniform_axis: Vec<f64>,
     /// Per-target shift along `u` from baseline to end of learning `[n_targets]`.
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub shift_per_target: Vec<f64>,
     /// Angular distance of each target to the trained target (rad, in `[0, π]`).
     pub angular_distance_rad: Vec<f64>,
     /// Mean of `shift_per_target`.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub mean_shift: f64,
     /// Coefficient of variation of `shift_per_target` (0 for a perfectly uniform shift).
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub shift_cv: f64,
     /// OLS slope of shift against angular distance (per rad), with CI.
     pub shift_slope: SlopeFit,
@@ -198,27 +197,27 @@ pub struct PrepShiftSeed {
     /// (noise) shift is `1 − 2/hidden`; the shuffled-checkpoint null is not a fair null for
     /// this one (shuffling targets' checkpoints mixes force-related differences into the
     /// centroid shift and pulls the null towards 0), so compare it with the chance level.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub fraction_outside_force: f64,
     /// `‖Δ_learn‖` (centroid end learning − baseline).
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub delta_learn_norm: f64,
     /// `‖Δ_wash‖` (centroid end washout − end learning).
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub delta_wash_norm: f64,
     /// Angle between `Δ_learn` and `Δ_wash` in the full space (degrees). With pure noise
     /// it is near 120°, not 90° (both differences share the end-learning noise with opposite
     /// signs), which is why every statistic is reported against its shuffled null.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub learn_wash_angle_deg: f64,
     /// The same angle with the force dimensions projected out of both (degrees).
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub learn_wash_angle_no_force_deg: f64,
     /// Projection on `u` of the end-washout centroid shift ÷ that of end learning.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub persistence: f64,
     /// Force R² of the baseline decoder on baseline itself (the ceiling for stability).
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub force_r2_baseline: f64,
     /// Stability and time course of every extra checkpoint.
     pub checkpoints: Vec<CheckpointStats>,
@@ -253,15 +252,15 @@ impl PrepShiftSeed {
 }
 
 /// Analyses one seed.
-pub fn analyze(input: &PrepShiftInput, config: &PrepShiftConfig) -> ProbeResult<PrepShiftSeed> {
+pub fn analyze(input: &PrepShiftInput, config: &PrepShiftConfig) -> Result<PrepShiftSeed, AgentError> {
     let n = input.target_angles_rad.len();
     if n < 3 {
-        return Err(ProbeError::TooFew { context: "prep_shift::analyze", what: "targets", needed: 3, got: n });
+        return Err(AgentError::TooFew { context: "prep_shift::analyze", what: "targets", needed: 3, got: n });
     }
     for phase in [&input.baseline, &input.end_learning, &input.end_washout].into_iter().chain(&input.checkpoints) {
         check_shapes("prep_shift::analyze", &phase.states, &phase.forces)?;
         if phase.states.rows() != n || phase.states.cols() != input.baseline.states.cols() {
-            return Err(ProbeError::ShapeMismatch {
+            return Err(AgentError::ShapeMismatch {
                 context: "prep_shift::analyze",
                 expected: format!("[{n}, {}] states", input.baseline.states.cols()),
                 actual: format!("{:?} in phase {}", phase.states.shape(), phase.label),
@@ -278,7 +277,7 @@ pub fn analyze(input: &PrepShiftInput, config: &PrepShiftConfig) -> ProbeResult<
     let d_learn_perp = project_out(&d_learn, w);
     let perp_norm = norm(&d_learn_perp);
     if perp_norm < MIN_SHIFT_NORM {
-        return Err(ProbeError::InvalidParameter {
+        return Err(AgentError::InvalidParameter {
             name: "end_learning.states",
             value: format!("{perp_norm:e}"),
             reason: "centroid shift outside the force subspace is zero: uniform axis undefined",
@@ -374,9 +373,9 @@ pub struct StatisticSummary {
     /// Statistic name (one of [`SCALAR_NAMES`]).
     pub name: String,
     /// The value per seed, in seed order.
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub per_seed: Vec<f64>,
-    /// Mean across seeds with its percentile-bootstrap CI (resampling seeds).
+    /// Mean across seeds with its Student-t CI (undefined with one seed).
     pub mean_ci: Ci,
     /// Null of the across-seed mean under shuffled checkpoints.
     pub null: NullSummary,
@@ -397,22 +396,22 @@ pub struct PrepShiftReport {
     pub statistics: Vec<StatisticSummary>,
 }
 
-/// Analyses every seed, then summarizes each scalar across seeds: bootstrap CI of the mean
+/// Analyses every seed, then summarizes each scalar across seeds: Student-t CI of the mean
 /// and the null of the mean (draw `k` of every seed's shuffled null averaged across seeds).
 pub fn report<R: Rng>(
     inputs: &[(u64, PrepShiftInput)],
     config: &PrepShiftConfig,
     rng: &mut R,
-) -> ProbeResult<PrepShiftReport> {
+) -> Result<PrepShiftReport, AgentError> {
     if inputs.is_empty() {
-        return Err(ProbeError::TooFew { context: "prep_shift::report", what: "seeds", needed: 1, got: 0 });
+        return Err(AgentError::TooFew { context: "prep_shift::report", what: "seeds", needed: 1, got: 0 });
     }
     let per_seed: Vec<PrepShiftSeed> = inputs.iter().map(|(_, inp)| analyze(inp, config)).collect::<Result<_, _>>()?;
     let nulls: Vec<Vec<[f64; 8]>> = inputs.iter().map(|(_, inp)| null_draws(inp, config, rng)).collect();
     let mut statistics = Vec::with_capacity(SCALAR_NAMES.len());
     for (k, name) in SCALAR_NAMES.iter().enumerate() {
         let values: Vec<f64> = per_seed.iter().map(|s| s.scalars()[k]).collect();
-        let mean_ci = bootstrap_ci(&values, config.n_bootstrap, config.level, rng, mean)?;
+        let mean_ci = t_interval(&values, config.level)?;
         let null_means: Vec<f64> =
             (0..config.n_shuffles).map(|d| mean(&nulls.iter().map(|seed| seed[d][k]).collect::<Vec<_>>())).collect();
         statistics.push(StatisticSummary {
@@ -465,11 +464,11 @@ fn with_intercept(m: &Matrix) -> Matrix {
     Matrix::from_fn(m.rows(), m.cols() + 1, |i, j| if j < m.cols() { m.get(i, j) } else { 1.0 })
 }
 
-fn check_shapes(context: &'static str, states: &Matrix, forces: &Matrix) -> ProbeResult<()> {
+fn check_shapes(context: &'static str, states: &Matrix, forces: &Matrix) -> Result<(), AgentError> {
     check_finite(states, context)?;
     check_finite(forces, context)?;
     if forces.cols() != 2 || forces.rows() != states.rows() {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context,
             expected: format!("forces [{}, 2]", states.rows()),
             actual: format!("{:?}", forces.shape()),

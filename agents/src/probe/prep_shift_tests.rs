@@ -2,6 +2,7 @@
 //! uniform shift and a known learning–washout angle, which [`analyze`] must recover.
 
 use super::*;
+use crate::error::AgentError;
 use crate::probe::linalg::{orthonormalize, principal_angles};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -122,7 +123,7 @@ fn recovers_planted_force_subspace_uniform_shift_and_washout_angle() {
     let map = crate::probe::linalg::least_squares(forces, &ring_xy).unwrap();
     let fitted = forces.matmul(&map).unwrap();
     for j in 0..2 {
-        assert!(crate::probe::stats::r_squared(&ring_xy.col(j), &fitted.col(j)) > R2_MIN);
+        assert!(crate::stats::r_squared(&ring_xy.col(j), &fitted.col(j)) > R2_MIN);
     }
     for cp in &s.checkpoints {
         assert!(cp.force_r2_baseline_axes > R2_MIN, "{}: {}", cp.label, cp.force_r2_baseline_axes);
@@ -146,7 +147,7 @@ fn graded_shift_gives_negative_slope_and_fails_equivalence() {
 
 #[test]
 fn report_finds_planted_shift_beyond_null_and_no_shift_at_null() {
-    let config = PrepShiftConfig { n_bootstrap: 500, n_shuffles: 100, ..PrepShiftConfig::default() };
+    let config = PrepShiftConfig { n_shuffles: 100, ..PrepShiftConfig::default() };
     let seeds = [1u64, 2, 3, 4];
     let get = |r: &PrepShiftReport, name: &str| r.statistics.iter().find(|s| s.name == name).unwrap().clone();
 
@@ -199,5 +200,5 @@ fn savings_helpers() {
 fn rejects_bad_shapes() {
     let mut p = planted(13, |_| SHIFT, 0.0).input;
     p.end_washout.forces = Matrix::zeros(N_TARGETS, 3);
-    assert!(matches!(analyze(&p, &PrepShiftConfig::default()), Err(ProbeError::ShapeMismatch { .. })));
+    assert!(matches!(analyze(&p, &PrepShiftConfig::default()), Err(AgentError::ShapeMismatch { .. })));
 }

@@ -8,7 +8,7 @@
 //! Working in `f64` keeps the Levenberg–Marquardt residuals meaningful below `1e-12`.
 
 use super::matrix::Matrix;
-use super::{ProbeError, ProbeResult};
+use crate::error::AgentError;
 use crate::nn::cells::CellKind;
 
 fn sigmoid(x: f64) -> f64 {
@@ -41,13 +41,13 @@ impl RecurrentMap {
         w_hh: &[f32],
         b_ih: &[f32],
         b_hh: Option<&[f32]>,
-    ) -> ProbeResult<Self> {
+    ) -> Result<Self, AgentError> {
         let g = kind.gates() * hidden;
         let check = |what: &'static str, got: usize, want: usize| {
             if got == want {
                 Ok(())
             } else {
-                Err(ProbeError::ShapeMismatch {
+                Err(AgentError::ShapeMismatch {
                     context: "RecurrentMap::new",
                     expected: format!("{want} values in {what}"),
                     actual: got.to_string(),
@@ -58,7 +58,7 @@ impl RecurrentMap {
         check("w_hh", w_hh.len(), hidden * g)?;
         check("b_ih", b_ih.len(), g)?;
         if (kind == CellKind::Gru) != b_hh.is_some() {
-            return Err(ProbeError::InvalidParameter {
+            return Err(AgentError::InvalidParameter {
                 name: "b_hh",
                 value: format!("{:?}", b_hh.map(|b| b.len())),
                 reason: "a GRU needs bias_hh and other cells have none",

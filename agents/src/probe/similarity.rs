@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use super::linalg::{centre, singular_values, Pca};
 use super::matrix::check_finite;
-use super::{Matrix, ProbeError, ProbeResult};
+use super::Matrix;
+use crate::error::AgentError;
 
 /// Relative tolerance on `|R_ii| / |R_00|` of the pivoted QR below which a direction is
 /// numerically absent.
@@ -40,22 +41,22 @@ pub struct Cca {
 impl Cca {
     /// Mean canonical correlation (the usual SVCCA similarity).
     pub fn mean(&self) -> f64 {
-        super::stats::mean(&self.correlations)
+        crate::stats::mean(&self.correlations)
     }
 }
 
-fn check_pair(context: &'static str, x: &Matrix, y: &Matrix) -> ProbeResult<()> {
+fn check_pair(context: &'static str, x: &Matrix, y: &Matrix) -> Result<(), AgentError> {
     check_finite(x, context)?;
     check_finite(y, context)?;
     if x.rows() != y.rows() {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context,
             expected: format!("{} rows (matched samples)", x.rows()),
             actual: format!("{} rows", y.rows()),
         });
     }
     if x.rows() < 2 {
-        return Err(ProbeError::TooFew { context, what: "samples", needed: 2, got: x.rows() });
+        return Err(AgentError::TooFew { context, what: "samples", needed: 2, got: x.rows() });
     }
     Ok(())
 }
@@ -92,7 +93,7 @@ fn centred_basis(x: &Matrix) -> Matrix {
 /// let c = cca(&x, &y).unwrap();
 /// assert!(c.correlations.iter().all(|r| (r - 1.0).abs() < 1e-9));
 /// ```
-pub fn cca(x: &Matrix, y: &Matrix) -> ProbeResult<Cca> {
+pub fn cca(x: &Matrix, y: &Matrix) -> Result<Cca, AgentError> {
     check_pair("cca", x, y)?;
     let (qx, qy) = (centred_basis(x), centred_basis(y));
     let (rank_x, rank_y) = (qx.cols(), qy.cols());
@@ -105,10 +106,10 @@ pub fn cca(x: &Matrix, y: &Matrix) -> ProbeResult<Cca> {
 
 /// SVCCA: CCA between the top `k` principal-component scores of `x` and of `y`
 /// (`k` is capped at each representation's number of components).
-pub fn svcca(x: &Matrix, y: &Matrix, k: usize) -> ProbeResult<Cca> {
+pub fn svcca(x: &Matrix, y: &Matrix, k: usize) -> Result<Cca, AgentError> {
     check_pair("svcca", x, y)?;
     if k == 0 {
-        return Err(ProbeError::InvalidParameter {
+        return Err(AgentError::InvalidParameter {
             name: "k",
             value: "0".into(),
             reason: "keep at least one component",
@@ -122,7 +123,7 @@ pub fn svcca(x: &Matrix, y: &Matrix, k: usize) -> ProbeResult<Cca> {
 
 /// SVCCA keeping, for each representation, the fewest components that explain `share` of
 /// its variance (Raghu et al. use 0.99).
-pub fn svcca_by_variance(x: &Matrix, y: &Matrix, share: f64) -> ProbeResult<Cca> {
+pub fn svcca_by_variance(x: &Matrix, y: &Matrix, share: f64) -> Result<Cca, AgentError> {
     check_pair("svcca_by_variance", x, y)?;
     let (px, py) = (Pca::fit(x)?, Pca::fit(y)?);
     let sx = px.transform(x, px.n_components_for(share))?;
@@ -132,13 +133,13 @@ pub fn svcca_by_variance(x: &Matrix, y: &Matrix, share: f64) -> ProbeResult<Cca>
 
 /// Angular Procrustes shape distance (radians, `[0, π/2]`) between `x` `[n, p]` and `y`
 /// `[n, q]`: invariant to translation, isotropic scaling and rotation/reflection.
-pub fn procrustes_angular_distance(x: &Matrix, y: &Matrix) -> ProbeResult<f64> {
+pub fn procrustes_angular_distance(x: &Matrix, y: &Matrix) -> Result<f64, AgentError> {
     check_pair("procrustes_angular_distance", x, y)?;
     let (xc, _) = centre(x);
     let (yc, _) = centre(y);
     let (nx, ny) = (xc.frobenius_norm(), yc.frobenius_norm());
     if nx == 0.0 || ny == 0.0 {
-        return Err(ProbeError::InvalidParameter {
+        return Err(AgentError::InvalidParameter {
             name: "x/y",
             value: format!("norms {nx}/{ny}"),
             reason: "a representation is constant across samples",
@@ -153,13 +154,13 @@ pub const WHITEN_EIG_TOL: f64 = 1e-10;
 
 /// Partial whitening of the centred `x` `[n, p]` (Williams et al. 2021, `netrep`'s `whiten`):
 /// `x Z` with `Z = V diag(α + (1 − α) λ̃^{-1/2}) Vᵀ` from `xᵀx = V diag(λ) Vᵀ`, `λ̃ = λ / mean(λ)`.
-fn partial_whiten(x: &Matrix, alpha: f64) -> ProbeResult<Matrix> {
+fn partial_whiten(x: &Matrix, alpha: f64) -> Result<Matrix, AgentError> {
     let (xc, _) = centre(x);
     if alpha >= 1.0 {
         return Ok(xc);
     }
     let evd = xc.t_matmul(&xc)?.to_faer().self_adjoint_eigen(faer::Side::Lower).map_err(|_| {
-        ProbeError::NoConvergence { context: "shape_distance", decomposition: "self-adjoint eigendecomposition" }
+        AgentError::NoConvergence { context: "shape_distance", decomposition: "self-adjoint eigendecomposition" }
     })?;
     let s = evd.S().column_vector();
     let v = evd.U();
@@ -176,10 +177,10 @@ fn partial_whiten(x: &Matrix, alpha: f64) -> ProbeResult<Matrix> {
 
 /// Generalized shape distance (radians, `[0, π/2]`, lower = more similar) with partial
 /// whitening `alpha` in `[0, 1]`: 1 = [`procrustes_angular_distance`], 0 = fully whitened.
-pub fn shape_distance(x: &Matrix, y: &Matrix, alpha: f64) -> ProbeResult<f64> {
+pub fn shape_distance(x: &Matrix, y: &Matrix, alpha: f64) -> Result<f64, AgentError> {
     check_pair("shape_distance", x, y)?;
     if !(0.0..=1.0).contains(&alpha) {
-        return Err(ProbeError::InvalidParameter {
+        return Err(AgentError::InvalidParameter {
             name: "alpha",
             value: alpha.to_string(),
             reason: "the whitening parameter must be in [0, 1]",
@@ -192,7 +193,7 @@ pub fn shape_distance(x: &Matrix, y: &Matrix, alpha: f64) -> ProbeResult<f64> {
 mod tests {
     use super::*;
     use crate::probe::linalg::orthonormalize;
-    use crate::probe::stats::{shuffled_null, NullSummary};
+    use crate::stats::{shuffled_null, NullSummary};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, StandardNormal};

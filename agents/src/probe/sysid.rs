@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::linalg::{column_means, thin_svd};
 use super::matrix::check_finite;
-use super::stats::{mean, r_squared};
-use super::{Matrix, ProbeError, ProbeResult};
+use super::Matrix;
+use crate::error::AgentError;
+use crate::stats::{mean, r_squared};
 
 /// Features with a training standard deviation below this are left unscaled (they are
 /// constant on the training fold and become zero after centring).
@@ -48,25 +49,25 @@ impl Default for RidgeCvConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RidgeCvResult {
     /// Held-out R² per target, averaged over the outer folds `[n_targets]`.
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub r2_per_target: Vec<f64>,
     /// Held-out R² per outer fold and target `[n_folds, n_targets]`.
     pub r2_per_fold: Matrix,
     /// λ chosen by the inner CV per outer fold and target `[n_folds, n_targets]`.
     pub lambda_per_fold: Matrix,
     /// Held-out R² per target with shuffled labels, averaged over shuffles (empty if skipped).
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub shuffled_r2_per_target: Vec<f64>,
 }
 
 /// Assigns each sample a fold in `0..n_folds` so that all samples of a group (episode) share
 /// a fold: the distinct groups are shuffled with `rng` and dealt round-robin.
-pub fn group_folds<R: Rng>(groups: &[u64], n_folds: usize, rng: &mut R) -> ProbeResult<Vec<usize>> {
+pub fn group_folds<R: Rng>(groups: &[u64], n_folds: usize, rng: &mut R) -> Result<Vec<usize>, AgentError> {
     let mut distinct: Vec<u64> = groups.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
     if n_folds < 2 || distinct.len() < n_folds {
-        return Err(ProbeError::TooFew {
+        return Err(AgentError::TooFew {
             context: "group_folds",
             what: "groups (≥ n_folds ≥ 2)",
             needed: n_folds.max(2),
@@ -94,7 +95,7 @@ pub struct RidgePath {
 impl RidgePath {
     /// Standardizes `x` `[n, n_features]` with its own statistics, centres `y` `[n, n_targets]`
     /// and takes one thin SVD.
-    pub fn fit(x: &Matrix, y: &Matrix) -> ProbeResult<Self> {
+    pub fn fit(x: &Matrix, y: &Matrix) -> Result<Self, AgentError> {
         let x_mean = column_means(x);
         let n = x.rows() as f64;
         let x_scale: Vec<f64> = (0..x.cols())
@@ -118,13 +119,13 @@ impl RidgePath {
     }
 
     /// Projections of standardized `x` on the right singular vectors `[n, r]`.
-    fn project(&self, x: &Matrix) -> ProbeResult<Matrix> {
+    fn project(&self, x: &Matrix) -> Result<Matrix, AgentError> {
         let xs = Matrix::from_fn(x.rows(), x.cols(), |i, j| (x.get(i, j) - self.x_mean[j]) / self.x_scale[j]);
         xs.matmul(&self.v)
     }
 
     /// Predictions `[n, n_targets]` for `x`, with penalty `lambdas[t]` for target `t`.
-    pub fn predict(&self, x: &Matrix, lambdas: &[f64]) -> ProbeResult<Matrix> {
+    pub fn predict(&self, x: &Matrix, lambdas: &[f64]) -> Result<Matrix, AgentError> {
         let z = self.project(x)?;
         let t = self.uty.cols();
         Ok(Matrix::from_fn(x.rows(), t, |i, k| {
@@ -137,7 +138,7 @@ impl RidgePath {
     }
 
     /// Sum of squared errors on `(x, y)` for every λ: `[n_lambdas, n_targets]`.
-    pub fn sse_path(&self, x: &Matrix, y: &Matrix, lambdas: &[f64]) -> ProbeResult<Matrix> {
+    pub fn sse_path(&self, x: &Matrix, y: &Matrix, lambdas: &[f64]) -> Result<Matrix, AgentError> {
         let z = self.project(x)?;
         let (t, r) = (self.uty.cols(), self.s.len());
         let mut out = Matrix::zeros(lambdas.len(), t);
@@ -172,18 +173,18 @@ pub fn ridge_cv<R: Rng>(
     groups: &[u64],
     config: &RidgeCvConfig,
     rng: &mut R,
-) -> ProbeResult<RidgeCvResult> {
+) -> Result<RidgeCvResult, AgentError> {
     check_finite(x, "ridge_cv x")?;
     check_finite(y, "ridge_cv y")?;
     if x.rows() != y.rows() || x.rows() != groups.len() {
-        return Err(ProbeError::ShapeMismatch {
+        return Err(AgentError::ShapeMismatch {
             context: "ridge_cv",
             expected: format!("{} rows in x, y and groups", x.rows()),
             actual: format!("y {}, groups {}", y.rows(), groups.len()),
         });
     }
     if config.lambdas.is_empty() || config.lambdas.iter().any(|l| l.is_nan() || *l <= 0.0) {
-        return Err(ProbeError::InvalidParameter {
+        return Err(AgentError::InvalidParameter {
             name: "lambdas",
             value: format!("{:?}", config.lambdas),
             reason: "need at least one λ, all > 0",
@@ -218,7 +219,7 @@ fn nested_cv(
     folds: &[usize],
     inner_seeds: &[u64],
     config: &RidgeCvConfig,
-) -> ProbeResult<(Matrix, Matrix)> {
+) -> Result<(Matrix, Matrix), AgentError> {
     use rand::SeedableRng;
     let t = y.cols();
     let mut r2 = Matrix::zeros(config.n_folds, t);
