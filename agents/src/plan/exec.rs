@@ -97,7 +97,7 @@ pub fn train_to_end(config: &str, dir: &Path, progress: Progress) -> Result<Trai
     let mut trainer = if resumed {
         checkpoint::load_trainer(dir)?
     } else {
-        let cfg = TrainConfig::from_toml_with(config, &[]).map_err(AgentError::Config)?;
+        let cfg = TrainConfig::from_toml_with(config, &[])?;
         std::fs::create_dir_all(dir).map_err(|e| AgentError::Io { path: dir.display().to_string(), source: e })?;
         checkpoint::write_atomic(&dir.join("config.toml"), cfg.to_toml().as_bytes())?;
         Trainer::new(cfg)?
