@@ -195,28 +195,10 @@ pub fn read_meta(dir: &Path) -> Result<CheckpointMeta, AgentError> {
     Ok(meta)
 }
 
-/// Copies `weights` (in parameter order) into `policy`, checking names' count and sizes.
+/// Copies `weights` (in parameter order) into `policy`, checking their count and sizes
+/// (the policy's own [`ActorCritic::load_weights`]).
 pub fn load_weights_into(policy: &mut ActorCritic, weights: &[Vec<f32>]) -> Result<(), AgentError> {
-    let params = policy.params_mut();
-    if weights.len() != params.items().len() {
-        return Err(AgentError::Checkpoint(format!(
-            "{} tensors stored, the policy has {}",
-            weights.len(),
-            params.items().len()
-        )));
-    }
-    for (i, w) in weights.iter().enumerate() {
-        let want = params.items()[i].len();
-        if w.len() != want {
-            return Err(AgentError::Checkpoint(format!(
-                "`{}` has {} values, the policy needs {want}",
-                params.items()[i].name,
-                w.len()
-            )));
-        }
-        params.set(i, w);
-    }
-    Ok(())
+    policy.load_weights(weights)
 }
 
 fn check_names(meta: &CheckpointMeta, policy: &ActorCritic) -> Result<(), AgentError> {
@@ -265,10 +247,10 @@ pub fn load_policy(path: &Path) -> Result<LoadedPolicy, AgentError> {
     let meta = read_meta(&dir)?;
     let weights = read_tensors(&dir.join("weights.safetensors"), &meta.params, "")?;
     let env = engram_envs::make_with(&meta.config.env, &meta.config.env_config_json())?;
-    let dist = crate::ppo::trainer::dist_for(env.action_space())?;
+    let dist = crate::policy::dist::dist_for(env.action_space())?;
     let mut net = ActorCritic::new(&meta.config.policy, env.observation_space().flat_dim(), dist, meta.config.seed);
     check_names(&meta, &net)?;
-    load_weights_into(&mut net, &weights)?;
+    net.load_weights(&weights)?;
     Ok(LoadedPolicy { net, obs_rms: meta.state.obs_rms, config: meta.config, dir })
 }
 
@@ -293,7 +275,7 @@ impl crate::policy::Policy for LoadedPolicy {
         match &self.obs_rms {
             Some(rms) => {
                 let mut x = obs.to_vec();
-                rms.normalize(&mut x, self.config.ppo.obs_clip);
+                rms.normalize_rows_clipped(&mut x, self.config.ppo.obs_clip);
                 self.net.act(&x, state, mode, rng, out)
             }
             None => self.net.act(obs, state, mode, rng, out),

@@ -136,6 +136,25 @@ pub enum AgentError {
         /// Which decomposition (SVD, eigendecomposition).
         decomposition: &'static str,
     },
+
+    // --- Training core (ppo, policy, checkpoint): resource limits. ---
+    /// A size whose buffers would not fit in memory (the bound is the machine's
+    /// `MemAvailable`, or a fixed ceiling where that is unknown; see `engram_envs::limits`).
+    #[error("invalid config: `{field}` = {value} would need {bytes} bytes of {what}, more than the bound of {bound} bytes ({bound_source})")]
+    ResourceLimit {
+        /// The config field, for example `ppo.n_envs`.
+        field: String,
+        /// Its value.
+        value: String,
+        /// What the bytes are for (for example "rollout buffers").
+        what: &'static str,
+        /// Bytes it would need.
+        bytes: u128,
+        /// The bound.
+        bound: u64,
+        /// Where the bound comes from.
+        bound_source: &'static str,
+    },
 }
 
 impl AgentError {
@@ -167,4 +186,3 @@ impl<T> Context<T> for Option<T> {
     fn ctx(self, what: impl FnOnce() -> String) -> Result<T, AgentError> {
         self.ok_or_else(|| AgentError::Data(what()))
     }
-}

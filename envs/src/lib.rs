@@ -23,10 +23,12 @@ pub mod checker;
 pub mod env;
 pub mod error;
 pub mod info;
+pub mod limits;
 pub mod registry;
 pub mod rng;
 pub mod serde_nan;
 pub mod space;
+pub mod spec;
 pub mod tasks;
 pub mod vector;
 pub mod wrappers;
@@ -36,7 +38,8 @@ pub use error::{EnvError, EnvResult};
 pub use info::Info;
 pub use registry::{make, make_with, BoxEnv};
 pub use space::Space;
-pub use vector::{Autoreset, Execution, VectorEnv};
+pub use rng::episode_seed;
+pub use vector::{Autoreset, EnvCursor, Execution, Seeding, VectorEnv};
 
 /// The names most users need.
 pub mod prelude {
@@ -45,5 +48,5 @@ pub mod prelude {
     pub use crate::info::Info;
     pub use crate::registry::{make, make_with, BoxEnv};
     pub use crate::space::Space;
-    pub use crate::vector::{Autoreset, Execution, VectorEnv};
+    pub use crate::vector::{Autoreset, EnvCursor, Execution, Seeding, VectorEnv};
 }

@@ -139,6 +139,17 @@ pub fn env_seed(base: u64, index: usize) -> u64 {
     base.wrapping_add(index as u64)
 }
 
+/// The seed of episode `episode` of env `env` under master seed `seed` (SplitMix64 of a mix):
+/// the training schedule, where every episode of every env has its own seed, so an env's state
+/// is fully described by its episode index and the actions taken since its reset.
+pub fn episode_seed(seed: u64, env: usize, episode: u64) -> u64 {
+    let mut z = seed ^ (env as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ episode.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

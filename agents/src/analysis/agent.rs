@@ -89,7 +89,7 @@ impl ProbedAgent {
         let mut x = obs[..rows * od].to_vec();
         if let Some(rms) = &self.policy.obs_rms {
             for r in x.chunks_exact_mut(od) {
-                rms.normalize(r, self.policy.config.ppo.obs_clip);
+                rms.normalize_rows_clipped(r, self.policy.config.ppo.obs_clip);
             }
         }
         Matrix::from_fn(rows, od, |i, j| x[i * od + j] as f64)

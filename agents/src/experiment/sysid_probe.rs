@@ -200,7 +200,7 @@ fn features_of(p: &LoadedPolicy, state: &[f32], obs: &[f32]) -> Vec<f64> {
     } else {
         let mut x = obs.to_vec();
         if let Some(rms) = &p.obs_rms {
-            rms.normalize(&mut x, p.config.ppo.obs_clip);
+            rms.normalize_rows_clipped(&mut x, p.config.ppo.obs_clip);
         }
         mlp_activations(&p.net, &x)
     }

@@ -1,7 +1,8 @@
 //! Building blocks on dfdx 0.13 with runtime shapes: parameters, dense layers and the
 //! recurrent cells.
 //!
-//! Nothing outside [`crate::nn`] and [`crate::policy::actor_critic`] names a dfdx type;
+//! Nothing outside [`crate::nn`], [`crate::policy::actor_critic`] and the PPO loss
+//! ([`crate::ppo::loss`]) names a dfdx type;
 //! everything else works on `f32` slices through the [`crate::policy::Policy`] trait.
 
 pub mod act;

@@ -27,7 +27,7 @@ use super::state::{HiddenState, StateSlot};
 use super::{ActMode, ActOutput, Policy};
 use crate::nn::bptt::{self, BackwardOut, BpttScratch, CellGrads, CellWeights, LayerTrace, SeqLayout};
 use crate::nn::cells::Cell;
-use crate::nn::{Dev, Linear, ParamId, Params, T2, T2T};
+use crate::nn::{Dev, Linear, ParamId, Params, T2, T2T, Tp};
 use dfdx::prelude::*;
 use rand::{RngCore, SeedableRng};
 
@@ -90,7 +90,7 @@ impl Trunk {
 }
 
 /// A batch of sequences as the forward pass sees it.
-pub(crate) struct SeqInput<'a> {
+pub struct SeqInput<'a> {
     /// Observations `[time, batch, obs_dim]` (time-major), already normalized.
     pub obs: &'a [f32],
     /// Sequence length.
@@ -104,34 +104,16 @@ pub(crate) struct SeqInput<'a> {
     pub starts: Option<&'a [bool]>,
 }
 
-/// A PPO minibatch on the flat `[time, batch]` sample order of a [`SeqInput`].
-pub(crate) struct LossInput<'a> {
-    pub seq: SeqInput<'a>,
-    /// Actions `[N, action_len]`.
-    pub actions: &'a [f32],
-    /// Log-probabilities at collection, `[N]`.
-    pub old_log_probs: &'a [f32],
-    /// Advantages (already normalized if asked), `[N]`.
-    pub advantages: &'a [f32],
-    /// Value targets, `[N]`.
-    pub returns: &'a [f32],
-    /// Values at collection, `[N]`.
-    pub old_values: &'a [f32],
-    pub clip_coef: f32,
-    pub clip_vloss: Option<f32>,
-    pub ent_coef: f32,
-    pub vf_coef: f32,
-}
-
-/// Loss terms and diagnostics of one minibatch.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct LossStats {
-    pub loss: f32,
-    pub pg_loss: f32,
-    pub v_loss: f32,
-    pub entropy: f32,
-    pub approx_kl: f32,
-    pub clip_frac: f32,
+/// What [`ActorCritic::grads_of`] hands the loss: the policy's evaluation of given actions on
+/// the dfdx tape, in the flat `[time, batch]` sample order of a [`SeqInput`] (`N = time · batch`).
+pub struct ActionEval {
+    /// `log π(a | s)` of each given action, `[N]`.
+    pub log_prob: Tensor<(usize,), f32, Dev, Tp>,
+    /// Mean entropy of the action distributions over the batch (scalar).
+    pub entropy: Tensor<(), f32, Dev, Tp>,
+    /// Value estimates, `[N, 1]` (reshape where the loss uses them: a reshape is a tape
+    /// operation, and the loss's order of operations fixes the gradients' rounding).
+    pub values: T2T<Tp>,
 }
 
 /// An actor-critic on dfdx with runtime sizes. See the module docs for the parameter names.
@@ -424,16 +406,32 @@ impl ActorCritic {
         (f.head.as_vec(), f.value.as_vec())
     }
 
-    /// The PPO loss of a minibatch and the gradient of every parameter (in [`Params`] order).
-    pub(crate) fn loss_and_grads(&self, li: &LossInput) -> (Vec<Vec<f32>>, LossStats) {
-        self.work.with(|ws| self.loss_and_grads_with(li, ws))
+    /// Log-probabilities `[N]`, mean entropy and values `[N]` of the given actions
+    /// (`[N, action_len]`) for the observations and hidden states of `s`, without gradients.
+    pub fn evaluate_actions(&self, s: &SeqInput, actions: &[f32]) -> (Vec<f32>, f32, Vec<f32>) {
+        self.work.with(|ws| {
+            let Forward { head, value, .. } = self.forward::<Tp>(s, None, ws);
+            let ev = self.action_eval(head, value, actions, s.time * s.batch);
+            (ev.log_prob.retaped::<NoneTape>().as_vec(), ev.entropy.retaped::<NoneTape>().array(), ev.values.as_vec())
+        })
     }
 
-    fn loss_and_grads_with(&self, li: &LossInput, ws: &mut Workspace) -> (Vec<Vec<f32>>, LossStats) {
-        let n = li.seq.time * li.seq.batch;
+    /// Evaluates `actions` on the tape, hands the evaluation to `loss` (which returns a scalar
+    /// loss and anything it wants to report) and returns the gradient of that loss for every
+    /// parameter, in [`Params`] order. The loss itself belongs to the algorithm
+    /// ([`crate::ppo::loss`]); the policy only runs forward and backward.
+    pub fn grads_of<S>(
+        &self,
+        s: &SeqInput,
+        actions: &[f32],
+        loss: impl FnOnce(ActionEval) -> (Tensor<(), f32, Dev, Tp>, S),
+    ) -> (Vec<Vec<f32>>, S) {
+        self.work.with(|ws| self.grads_with(s, actions, loss, ws))
+    }
+
+    /// Log-probabilities and entropy of `actions` under the head output, on the tape.
+    fn action_eval(&self, head: T2T<Tp>, value: T2T<Tp>, actions: &[f32], n: usize) -> ActionEval {
         let dev = self.params.dev().clone();
-        let Forward { head, value: v, leaf_a, leaf_c } = self.forward::<OwnedTape<f32, Cpu>>(&li.seq, None, ws);
-        let vec1 = |x: &[f32]| dev.tensor_from_vec(x.to_vec(), (n,));
         let (log_prob, entropy) = match self.dist {
             ActionDist::Gaussian { dim } => {
                 let ls_id = self.log_std.expect("Gaussian head has log_std");
@@ -442,7 +440,7 @@ impl ActorCritic {
                     .retaped::<OwnedTape<f32, Cpu>>()
                     .reshape_like(&(dim,))
                     .broadcast_like::<_, Axis<0>>(&(n, dim));
-                let a = dev.tensor_from_vec(li.actions.to_vec(), (n, dim));
+                let a = dev.tensor_from_vec(actions.to_vec(), (n, dim));
                 let inv_std = ls_b.retaped::<OwnedTape<f32, Cpu>>().negate().exp();
                 let z = (head - a) * inv_std;
                 let lp = (z.square() * -0.5 - ls_b - HALF_LN_2PI).sum::<(usize,), Axis<1>>();
@@ -451,7 +449,7 @@ impl ActorCritic {
             }
             ActionDist::Categorical { n: k } => {
                 let mut onehot = vec![0.0f32; n * k];
-                for (i, &a) in li.actions.iter().enumerate() {
+                for (i, &a) in actions.iter().enumerate() {
                     onehot[i * k + a as usize] = 1.0;
                 }
                 let onehot = dev.tensor_from_vec(onehot, (n, k));
@@ -462,38 +460,28 @@ impl ActorCritic {
                 (lp, ent)
             }
         };
-        let logratio = log_prob - vec1(li.old_log_probs);
-        let lr_vals = logratio.retaped::<NoneTape>().as_vec();
-        let ratio = logratio.exp();
-        let adv = vec1(li.advantages);
-        let surr1 = ratio.retaped::<OwnedTape<f32, Cpu>>() * adv.clone();
-        let surr2 = ratio.clamp(1.0 - li.clip_coef, 1.0 + li.clip_coef) * adv;
-        let pg_loss = surr1.minimum(surr2).mean::<(), _>().negate();
-        let v = v.reshape_like(&(n,));
-        let ret = vec1(li.returns);
-        let v_loss = match li.clip_vloss {
-            None => (v - ret).square().mean::<(), _>() * 0.5,
-            Some(c) => {
-                let old = vec1(li.old_values);
-                let unclipped = (v.retaped::<OwnedTape<f32, Cpu>>() - ret.clone()).square();
-                let clipped = ((v - old.clone()).clamp(-c, c) + old - ret).square();
-                unclipped.maximum(clipped).mean::<(), _>() * 0.5
-            }
-        };
-        let stats_pg = pg_loss.retaped::<NoneTape>().array();
-        let stats_v = v_loss.retaped::<NoneTape>().array();
-        let stats_ent = entropy.retaped::<NoneTape>().array();
-        let loss = pg_loss - entropy * li.ent_coef + v_loss * li.vf_coef;
-        let loss_val = loss.retaped::<NoneTape>().array();
+        ActionEval { log_prob, entropy, values: value }
+    }
+
+    fn grads_with<S>(
+        &self,
+        s: &SeqInput,
+        actions: &[f32],
+        loss: impl FnOnce(ActionEval) -> (Tensor<(), f32, Dev, Tp>, S),
+        ws: &mut Workspace,
+    ) -> (Vec<Vec<f32>>, S) {
+        let n = s.time * s.batch;
+        let Forward { head, value, leaf_a, leaf_c } = self.forward::<Tp>(s, None, ws);
+        let (loss, out) = loss(self.action_eval(head, value, actions, n));
         let grads = loss.backward();
         // Recurrent layers: hand BPTT from the gradient at their last outputs.
         let mut g = vec![Vec::new(); self.params.items().len()];
         let Workspace { actor, critic, scratch } = ws;
         if let Some(leaf) = &leaf_a {
-            self.backward_cells(&self.actor, &li.seq, grads.get(leaf).as_vec(), actor, scratch, &mut g);
+            self.backward_cells(&self.actor, s, grads.get(leaf).as_vec(), actor, scratch, &mut g);
         }
         if let (Some(leaf), Some(c)) = (&leaf_c, &self.critic) {
-            self.backward_cells(c, &li.seq, grads.get(leaf).as_vec(), critic, scratch, &mut g);
+            self.backward_cells(c, s, grads.get(leaf).as_vec(), critic, scratch, &mut g);
         }
         // Everything else: dfdx.
         for (gi, p) in g.iter_mut().zip(self.params.items()) {
@@ -501,23 +489,33 @@ impl ActorCritic {
                 *gi = grads.get(&p.tensor).as_vec();
             }
         }
-        let (mut kl, mut clipped) = (0.0f64, 0usize);
-        for &lr in &lr_vals {
-            let r = lr.exp();
-            kl += ((r - 1.0) - lr) as f64;
-            if (r - 1.0).abs() > li.clip_coef {
-                clipped += 1;
-            }
+        (g, out)
+    }
+
+    /// Copies `weights` (in [`Params`] order) into the parameters, checking their count and
+    /// each one's size: how a checkpoint's weights are loaded.
+    pub fn load_weights(&mut self, weights: &[Vec<f32>]) -> Result<(), crate::error::AgentError> {
+        use crate::error::AgentError;
+        let params = &mut self.params;
+        if weights.len() != params.items().len() {
+            return Err(AgentError::Checkpoint(format!(
+                "{} tensors stored, the policy has {}",
+                weights.len(),
+                params.items().len()
+            )));
         }
-        let stats = LossStats {
-            loss: loss_val,
-            pg_loss: stats_pg,
-            v_loss: stats_v,
-            entropy: stats_ent,
-            approx_kl: (kl / n as f64) as f32,
-            clip_frac: clipped as f32 / n as f32,
-        };
-        (g, stats)
+        for (i, w) in weights.iter().enumerate() {
+            let want = params.items()[i].len();
+            if w.len() != want {
+                return Err(AgentError::Checkpoint(format!(
+                    "`{}` has {} values, the policy needs {want}",
+                    params.items()[i].name,
+                    w.len()
+                )));
+            }
+            params.set(i, w);
+        }
+        Ok(())
     }
 }
 
@@ -698,7 +696,7 @@ mod tests {
             let adv: Vec<f32> = (0..m).map(|_| rng.gen_range(-1.0..1.0)).collect();
             let ret: Vec<f32> = (0..m).map(|_| rng.gen_range(-1.0..1.0)).collect();
             let loss_of = |n: &ActorCritic| {
-                let li = LossInput {
+                let li = crate::ppo::loss::LossInput {
                     seq: SeqInput { obs: &obs, time, batch, state0: &state0, starts: Some(&starts) },
                     actions: &actions,
                     old_log_probs: &old_lp,
@@ -710,7 +708,7 @@ mod tests {
                     ent_coef: 0.1,
                     vf_coef: 0.5,
                 };
-                n.loss_and_grads(&li)
+                crate::ppo::loss::loss_and_grads(n, &li)
             };
             let (grads, _) = loss_of(&n);
             let vals = n.params().to_vecs();

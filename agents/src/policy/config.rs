@@ -1,11 +1,14 @@
 //! Policy architecture settings.
 
+use crate::error::AgentError;
 use crate::nn::cells::CellKind;
 use serde::{Deserialize, Serialize};
 
-/// The policy family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The policy family. Serialized, parsed on the command line and printed as `mlp`, `rnn`,
+/// `gru`, `lstm` ([`PolicyKind::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
+#[value(rename_all = "lowercase")]
 pub enum PolicyKind {
     /// Memoryless MLP.
     Mlp,
@@ -28,15 +31,28 @@ impl PolicyKind {
         }
     }
 
+    /// Every family, in the order `mlp`, `rnn`, `gru`, `lstm`.
+    pub const ALL: [PolicyKind; 4] = [PolicyKind::Mlp, PolicyKind::Rnn, PolicyKind::Gru, PolicyKind::Lstm];
+
+    /// The lowercase name used in configs, flags and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Mlp => "mlp",
+            PolicyKind::Rnn => "rnn",
+            PolicyKind::Gru => "gru",
+            PolicyKind::Lstm => "lstm",
+        }
+    }
+
     /// Parses `mlp|rnn|gru|lstm`.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "mlp" => Some(PolicyKind::Mlp),
-            "rnn" => Some(PolicyKind::Rnn),
-            "gru" => Some(PolicyKind::Gru),
-            "lstm" => Some(PolicyKind::Lstm),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -74,21 +90,22 @@ impl Default for PolicyConfig {
 }
 
 impl PolicyConfig {
-    /// Checks sizes; returns a message naming the field and value.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks sizes; the error names the field, its value and the bound.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        let bad = |msg: String| Err(AgentError::Config(msg));
         if self.kind != PolicyKind::Mlp {
             if !(1..=2).contains(&self.rnn_layers) {
-                return Err(format!("policy.rnn_layers = {} (must be 1 or 2)", self.rnn_layers));
+                return bad(format!("policy.rnn_layers = {} (must be 1 or 2)", self.rnn_layers));
             }
             if self.rnn_hidden == 0 {
-                return Err("policy.rnn_hidden = 0 (must be >= 1)".into());
+                return bad("policy.rnn_hidden = 0 (must be >= 1)".into());
             }
         }
         if let Some(w) = self.hidden.iter().find(|&&w| w == 0) {
-            return Err(format!("policy.hidden contains {w} (widths must be >= 1)"));
+            return bad(format!("policy.hidden contains {w} (widths must be >= 1)"));
         }
         if !self.log_std_init.is_finite() {
-            return Err(format!("policy.log_std_init = {} (must be finite)", self.log_std_init));
+            return bad(format!("policy.log_std_init = {} (must be finite)", self.log_std_init));
         }
         Ok(())
     }

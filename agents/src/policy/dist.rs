@@ -24,6 +24,15 @@ pub enum ActionDist {
     },
 }
 
+/// The action distribution for an env's action space: a diagonal Gaussian for `Box`, a
+/// categorical for `Discrete`.
+pub fn dist_for(space: &engram_envs::Space) -> Result<ActionDist, crate::error::AgentError> {
+    match space {
+        engram_envs::Space::Box { low, .. } => Ok(ActionDist::Gaussian { dim: low.len() }),
+        engram_envs::Space::Discrete { n } => Ok(ActionDist::Categorical { n: *n }),
+    }
+}
+
 impl ActionDist {
     /// Width of the policy head output (mean or logits).
     pub fn head_width(self) -> usize {

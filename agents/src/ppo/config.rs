@@ -1,7 +1,13 @@
 //! PPO hyperparameters and the full training configuration (one TOML file).
 
+use crate::error::AgentError;
 use crate::policy::PolicyConfig;
 use serde::{Deserialize, Serialize};
+
+/// Bytes a rollout keeps per env step besides the observation, action and hidden-state rows:
+/// log-probability, value, reward, advantage, return and residual (`f32` each) and the done
+/// and episode-start flags (one byte each).
+const ROLLOUT_SCALAR_BYTES_PER_STEP: u128 = 6 * 4 + 2;
 
 /// PPO hyperparameters (Schulman et al. 2017, "Proximal Policy Optimization Algorithms";
 /// semantics of CleanRL's `ppo_continuous_action.py` / `ppo_atari_lstm.py` and SB3's `PPO`).
@@ -124,10 +130,11 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Parses a TOML document and applies `key=value` overrides (dotted keys, TOML values;
     /// a value that is not valid TOML is taken as a string).
-    pub fn from_toml_with(text: &str, overrides: &[String]) -> Result<Self, String> {
-        let mut doc: toml::Table = toml::from_str(text).map_err(|e| format!("config: {e}"))?;
+    pub fn from_toml_with(text: &str, overrides: &[String]) -> Result<Self, AgentError> {
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| AgentError::Config(format!("config: {e}")))?;
         for o in overrides {
-            let (key, raw) = o.split_once('=').ok_or_else(|| format!("--set {o}: expected key=value"))?;
+            let (key, raw) =
+                o.split_once('=').ok_or_else(|| AgentError::Config(format!("--set {o}: expected key=value")))?;
             let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
                 Ok(mut t) => t.remove("v").expect("parsed key v"),
                 Err(_) => toml::Value::String(raw.to_string()),
@@ -136,11 +143,14 @@ impl TrainConfig {
             let mut table = &mut doc;
             for part in &parts[..parts.len() - 1] {
                 let entry = table.entry(part.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
-                table = entry.as_table_mut().ok_or_else(|| format!("--set {o}: `{part}` is not a table"))?;
+                table = entry
+                    .as_table_mut()
+                    .ok_or_else(|| AgentError::Config(format!("--set {o}: `{part}` is not a table")))?;
             }
             table.insert(parts[parts.len() - 1].to_string(), value);
         }
-        let cfg: TrainConfig = toml::Value::Table(doc).try_into().map_err(|e| format!("config: {e}"))?;
+        let cfg: TrainConfig =
+            toml::Value::Table(doc).try_into().map_err(|e| AgentError::Config(format!("config: {e}")))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -150,24 +160,50 @@ impl TrainConfig {
         toml::to_string_pretty(self).expect("config serializes")
     }
 
-    /// Checks every bound; the message names the field and value.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks every bound, including that the rollout buffers fit in memory (a lower bound:
+    /// one observation and action component, no hidden state; [`TrainConfig::check_rollout_memory`]
+    /// checks the exact sizes once the env is known). The error names the field and value.
+    pub fn validate(&self) -> Result<(), AgentError> {
         let p = &self.ppo;
-        let pos = |name: &str, v: usize| if v == 0 { Err(format!("ppo.{name} = 0 (must be >= 1)")) } else { Ok(()) };
+        let bad = |msg: String| Err(AgentError::Config(msg));
+        let pos = |name: &str, v: usize| if v == 0 { bad(format!("ppo.{name} = 0 (must be >= 1)")) } else { Ok(()) };
         pos("n_envs", p.n_envs)?;
         pos("n_steps", p.n_steps)?;
         pos("n_epochs", p.n_epochs)?;
         pos("minibatch_size", p.minibatch_size)?;
         if p.bptt_len > 0 && (p.n_steps / p.bptt_len) * p.bptt_len != p.n_steps {
-            return Err(format!("ppo.bptt_len = {} does not divide ppo.n_steps = {}", p.bptt_len, p.n_steps));
+            return bad(format!("ppo.bptt_len = {} does not divide ppo.n_steps = {}", p.bptt_len, p.n_steps));
         }
         if p.learning_rate.is_nan() || p.learning_rate <= 0.0 {
-            return Err(format!("ppo.learning_rate = {} (must be > 0)", p.learning_rate));
+            return bad(format!("ppo.learning_rate = {} (must be > 0)", p.learning_rate));
         }
         if !(0.0..=1.0).contains(&p.gamma) || !(0.0..=1.0).contains(&p.gae_lambda) {
-            return Err(format!("ppo.gamma = {}, ppo.gae_lambda = {} (must be in [0, 1])", p.gamma, p.gae_lambda));
+            return bad(format!("ppo.gamma = {}, ppo.gae_lambda = {} (must be in [0, 1])", p.gamma, p.gae_lambda));
         }
-        self.policy.validate()
+        self.policy.validate()?;
+        self.check_rollout_memory(1, 1, 0)
+    }
+
+    /// Bytes of one update's rollout buffers for observations of `obs_dim`, actions of
+    /// `action_len` and hidden-state rows of `state_width` values.
+    pub fn rollout_bytes(&self, obs_dim: usize, action_len: usize, state_width: usize) -> u128 {
+        let steps = self.ppo.n_envs as u128 * self.ppo.n_steps as u128;
+        let row = 4 * (obs_dim as u128 + action_len as u128 + state_width as u128);
+        steps * (row + ROLLOUT_SCALAR_BYTES_PER_STEP)
+    }
+
+    /// Refuses a config whose rollout buffers ([`TrainConfig::rollout_bytes`]) would not fit
+    /// under the machine's memory bound ([`engram_envs::limits::memory_bound`]).
+    pub fn check_rollout_memory(&self, obs_dim: usize, action_len: usize, state_width: usize) -> Result<(), AgentError> {
+        let bytes = self.rollout_bytes(obs_dim, action_len, state_width);
+        engram_envs::limits::check_memory(bytes).map_err(|(bound, bound_source)| AgentError::ResourceLimit {
+            field: "ppo.n_envs".into(),
+            value: format!("{} (with ppo.n_steps = {})", self.ppo.n_envs, self.ppo.n_steps),
+            what: "rollout buffers",
+            bytes,
+            bound,
+            bound_source,
+        })
     }
 
     /// Env config as the registry takes it.
@@ -197,11 +233,28 @@ mod tests {
         assert_eq!(c.ppo.learning_rate, 1e-3);
         assert_eq!(c.policy.hidden, vec![32]);
         assert_eq!(c.policy.kind, crate::policy::PolicyKind::Gru);
-        let err = TrainConfig::from_toml_with("", &["ppo.learning_rat=1".into()]).unwrap_err();
+        let err = TrainConfig::from_toml_with("", &["ppo.learning_rat=1".into()]).unwrap_err().to_string();
         assert!(err.contains("learning_rat"), "{err}");
-        let err = TrainConfig::from_toml_with("", &["ppo.bptt_len=7".into()]).unwrap_err();
+        let err = TrainConfig::from_toml_with("", &["ppo.bptt_len=7".into()]).unwrap_err().to_string();
         assert!(err.contains("bptt_len"), "{err}");
         // Round trip of the resolved config.
         assert_eq!(TrainConfig::from_toml_with(&c.to_toml(), &[]).unwrap(), c);
+    }
+
+    #[test]
+    fn absurd_env_counts_are_refused_with_the_bytes_and_the_bound() {
+        // `engram train --set ppo.n_envs=100000000` used to abort on an allocation failure.
+        let err = TrainConfig::from_toml_with("", &["ppo.n_envs=100000000".into()]).unwrap_err();
+        match &err {
+            AgentError::ResourceLimit { field, value, bytes, bound, .. } => {
+                assert_eq!(field, "ppo.n_envs");
+                assert!(value.starts_with("100000000"), "{value}");
+                assert!(*bytes > *bound as u128, "{err}");
+            }
+            other => panic!("expected a resource limit, got {other}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains("100000000") && text.contains("bytes"), "{text}");
+        TrainConfig::from_toml_with("", &["ppo.n_envs=64".into()]).unwrap();
     }
 }

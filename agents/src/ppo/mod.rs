@@ -3,10 +3,10 @@
 
 pub mod adam;
 pub mod config;
-pub mod envs;
 pub mod gae;
+pub mod loss;
 pub mod normalize;
 pub mod trainer;
 
 pub use config::{PpoConfig, TrainConfig};
-pub use trainer::{Trainer, TrainerState, UpdateMetrics};
+pub use trainer::{train_envs, Trainer, TrainerState, UpdateMetrics};

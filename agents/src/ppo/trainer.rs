@@ -6,14 +6,13 @@
 
 use super::adam::{clip_grad_norm, Adam};
 use super::config::TrainConfig;
-use super::envs::{EnvCursor, TrainEnvs};
 use super::gae::{bootstrap_truncated, gae};
 use super::normalize::{RewardScaler, RunningMeanStd};
 use crate::error::AgentError;
-use crate::policy::actor_critic::{LossInput, LossStats, SeqInput};
-use crate::policy::dist::ActionDist;
+use super::loss::{loss_and_grads, LossInput, LossStats};
+use crate::policy::actor_critic::SeqInput;
 use crate::policy::{ActMode, ActOutput, ActorCritic, HiddenState, Policy};
-use engram_envs::Space;
+use engram_envs::{make_with, Autoreset, BoxEnv, EnvCursor, Execution, Seeding, VectorEnv};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -136,6 +135,29 @@ impl RngState {
     }
 }
 
+pub use crate::policy::dist::dist_for;
+
+/// The training envs of a config: `ppo.n_envs` envs of its env stepped by one [`VectorEnv`]
+/// with SB3's same-step autoreset and the per-episode seeding schedule under the master seed,
+/// on `env_threads` threads (0 or 1: the calling thread); started at episode 0, or rebuilt at
+/// `cursors` (an exact resume).
+pub fn train_envs(cfg: &TrainConfig, cursors: Option<&[EnvCursor]>) -> Result<VectorEnv<BoxEnv>, AgentError> {
+    let config = cfg.env_config_json();
+    let exec = if cfg.env_threads > 1 { Execution::Parallel { min_chunk: 0 } } else { Execution::Sequential };
+    let mut envs = VectorEnv::from_fn(cfg.ppo.n_envs, Autoreset::SameStep, exec, |_| make_with(&cfg.env, &config))?
+        .with_seeding(Seeding::PerEpisode { seed: cfg.seed });
+    if cfg.env_threads > 1 {
+        envs = envs.with_threads(cfg.env_threads)?;
+    }
+    match cursors {
+        Some(c) => envs.restore(c)?,
+        None => {
+            envs.reset(None)?;
+        }
+    }
+    Ok(envs)
+}
+
 /// A PPO run in memory.
 pub struct Trainer {
     /// The resolved configuration.
@@ -143,7 +165,7 @@ pub struct Trainer {
     /// The network (dfdx is the training engine).
     pub policy: ActorCritic,
     adam: Adam,
-    envs: TrainEnvs,
+    envs: VectorEnv<BoxEnv>,
     obs_rms: Option<RunningMeanStd>,
     reward_scaler: Option<RewardScaler>,
     rng: ChaCha8Rng,
@@ -158,21 +180,14 @@ pub struct Trainer {
     pool: std::sync::Arc<rayon::ThreadPool>,
 }
 
-/// The action distribution for an env's action space.
-pub fn dist_for(space: &Space) -> Result<ActionDist, AgentError> {
-    match space {
-        Space::Box { low, .. } => Ok(ActionDist::Gaussian { dim: low.len() }),
-        Space::Discrete { n } => Ok(ActionDist::Categorical { n: *n }),
-    }
-}
-
 impl Trainer {
     /// A fresh run.
     pub fn new(cfg: TrainConfig) -> Result<Self, AgentError> {
-        cfg.validate().map_err(AgentError::Config)?;
-        let envs = TrainEnvs::for_config(&cfg, None)?;
-        let dist = dist_for(envs.action_space())?;
+        cfg.validate()?;
+        let envs = train_envs(&cfg, None)?;
+        let dist = dist_for(envs.single_action_space())?;
         let policy = ActorCritic::new(&cfg.policy, envs.obs_dim(), dist, cfg.seed);
+        cfg.check_rollout_memory(envs.obs_dim(), policy.action_len(), policy.state_width())?;
         let sizes: Vec<usize> = policy.params().to_vecs().iter().map(|v| v.len()).collect();
         let adam = Adam::new(&sizes, cfg.ppo.adam_eps);
         let hidden = policy.initial_state(cfg.ppo.n_envs);
@@ -204,10 +219,10 @@ impl Trainer {
         moments: (Vec<Vec<f32>>, Vec<Vec<f32>>),
         state: TrainerState,
     ) -> Result<Self, AgentError> {
-        let envs = TrainEnvs::for_config(&cfg, Some(&state.envs))?;
-        let dist = dist_for(envs.action_space())?;
+        let envs = train_envs(&cfg, Some(&state.envs))?;
+        let dist = dist_for(envs.single_action_space())?;
         let mut policy = ActorCritic::new(&cfg.policy, envs.obs_dim(), dist, cfg.seed);
-        crate::checkpoint::load_weights_into(&mut policy, weights)?;
+        policy.load_weights(weights)?;
         let mut adam = state.adam.clone();
         adam.m = moments.0;
         adam.v = moments.1;
@@ -280,7 +295,7 @@ impl Trainer {
     fn normalized(&self, raw: &[f32]) -> Vec<f32> {
         let mut x = raw.to_vec();
         if let Some(rms) = &self.obs_rms {
-            rms.normalize(&mut x, self.cfg.ppo.obs_clip);
+            rms.normalize_rows_clipped(&mut x, self.cfg.ppo.obs_clip);
         }
         x
     }
@@ -306,9 +321,9 @@ impl Trainer {
         let (mut term, mut trunc, mut done) = (vec![false; n], vec![false; n], vec![false; n]);
         for _ in 0..t_len {
             if let Some(rms) = &mut self.obs_rms {
-                rms.update(&self.envs.obs, n);
+                rms.update_batch(self.envs.obs(), n);
             }
-            let obs = self.normalized(&self.envs.obs);
+            let obs = self.normalized(self.envs.obs());
             for i in 0..n {
                 let s = self.envs.at_start(i);
                 if s {
@@ -322,7 +337,7 @@ impl Trainer {
             r.actions.extend_from_slice(&out.actions);
             r.log_probs.extend_from_slice(&out.log_probs);
             r.values.extend_from_slice(&out.values);
-            self.envs.step(&out.actions)?;
+            self.envs.step_in_place(&out.actions)?;
             self.global_step += n as u64;
             for i in 0..n {
                 let o = self.envs.outcome(i);
@@ -345,7 +360,7 @@ impl Trainer {
             }
             if trunc.iter().zip(&term).any(|(&tr, &te)| tr && !te) {
                 // V(final observation) with the state the episode would continue from.
-                let fin = self.normalized(&self.envs.final_obs);
+                let fin = self.normalized(self.envs.final_obs());
                 let s = SeqInput { obs: &fin, time: 1, batch: n, state0: &self.hidden.data, starts: None };
                 let (_, v_fin) = self.policy.evaluate(&s, None);
                 bootstrap_truncated(&mut rew, &term, &trunc, &v_fin, gamma);
@@ -359,7 +374,7 @@ impl Trainer {
                 self.hidden.reset_row(i);
             }
         }
-        let obs = self.normalized(&self.envs.obs);
+        let obs = self.normalized(self.envs.obs());
         let s = SeqInput { obs: &obs, time: 1, batch: n, state0: &self.hidden.data, starts: None };
         let (_, last_values) = self.policy.evaluate(&s, None);
         Ok((r, last_values, ep_lens))
@@ -451,7 +466,7 @@ impl Trainer {
                     ent_coef: p.ent_coef,
                     vf_coef: p.vf_coef,
                 };
-                let (mut grads, st) = self.policy.loss_and_grads(&li);
+                let (mut grads, st) = loss_and_grads(&self.policy, &li);
                 samples_trained += nn;
                 grad_norm_sum += clip_grad_norm(&mut grads, p.max_grad_norm);
                 self.adam.update(&mut flat, &grads, lr);
@@ -528,21 +543,16 @@ impl Trainer {
         let mut cfg = self.cfg.clone();
         cfg.env_config = env_config;
         cfg.total_timesteps = total_timesteps;
-        cfg.validate().map_err(AgentError::Config)?;
-        let cursors: Vec<EnvCursor> = self
-            .envs
-            .cursors()
-            .into_iter()
-            .map(|c| EnvCursor { episode: c.episode + 1, actions: Vec::new(), ep_return: 0.0, ep_len: 0 })
-            .collect();
-        let envs = TrainEnvs::for_config(&cfg, Some(&cursors))?;
-        if envs.obs_dim() != self.envs.obs_dim() || envs.action_space() != self.envs.action_space() {
+        cfg.validate()?;
+        let cursors: Vec<EnvCursor> = self.envs.cursors().into_iter().map(|c| EnvCursor::start(c.episode + 1)).collect();
+        let envs = train_envs(&cfg, Some(&cursors))?;
+        if envs.obs_dim() != self.envs.obs_dim() || envs.single_action_space() != self.envs.single_action_space() {
             return Err(AgentError::Config(format!(
                 "the new env config changes the spaces ({} / {} → {} / {})",
                 self.envs.obs_dim(),
-                self.envs.action_space(),
+                self.envs.single_action_space(),
                 envs.obs_dim(),
-                envs.action_space()
+                envs.single_action_space()
             )));
         }
         self.envs = envs;

@@ -6,7 +6,7 @@ pub mod pendulum;
 pub mod reach;
 
 use crate::error::EnvResult;
-use crate::registry::{parse_config, BoxEnv, EnvSpec};
+use crate::spec::{parse_config, BoxEnv, EnvSpec};
 use crate::wrappers::MaskObservation;
 use cartpole::{CartPole, CartPoleConfig};
 use pendulum::{Pendulum, PendulumConfig};

@@ -18,7 +18,7 @@ pub use delay::{ActionDelay, ObservationDelay};
 pub use frame_stack::FrameStack;
 pub use mask::MaskObservation;
 pub use noise::ObservationNoise;
-pub use normalize::{NormalizeObservation, NormalizeReward, RunningMeanStd};
+pub use normalize::{NormalizeObservation, NormalizeReward, RunningMeanStd, NORMALIZE_EPSILON};
 pub use record_stats::RecordEpisodeStatistics;
 pub use time_limit::TimeLimit;
 

@@ -53,6 +53,43 @@ impl RunningMeanStd {
         self.count = tot;
     }
 
+    /// Adds a batch of samples `[rows, dim]` (row-major): the batch's mean and population
+    /// variance are computed in f64 (two passes) and merged by [`RunningMeanStd::update_moments`].
+    /// This is the update PPO's observation normalizer and reward scaler use.
+    pub fn update_batch(&mut self, batch: &[f32], rows: usize) {
+        let dim = self.mean.len();
+        if rows == 0 {
+            return;
+        }
+        let mut bm = vec![0.0f64; dim];
+        let mut bv = vec![0.0f64; dim];
+        for r in 0..rows {
+            for j in 0..dim {
+                bm[j] += batch[r * dim + j] as f64;
+            }
+        }
+        bm.iter_mut().for_each(|m| *m /= rows as f64);
+        for r in 0..rows {
+            for j in 0..dim {
+                let d = batch[r * dim + j] as f64 - bm[j];
+                bv[j] += d * d;
+            }
+        }
+        bv.iter_mut().for_each(|v| *v /= rows as f64);
+        self.update_moments(&bm, &bv, rows as f64);
+    }
+
+    /// `clip((x − mean) / √(var + ε), −clip, clip)` in place for every row of `x`
+    /// (`[rows, dim]`); the clip is applied after rounding to f32.
+    pub fn normalize_rows_clipped(&self, x: &mut [f32], clip: f32) {
+        for row in x.chunks_exact_mut(self.mean.len()) {
+            for (j, v) in row.iter_mut().enumerate() {
+                let z = (*v as f64 - self.mean[j]) / (self.var[j] + NORMALIZE_EPSILON).sqrt();
+                *v = (z as f32).clamp(-clip, clip);
+            }
+        }
+    }
+
     /// Writes `(x - mean) / sqrt(var + eps)` into `x`.
     #[inline]
     pub fn normalize(&self, x: &mut [f32]) {

@@ -350,7 +350,7 @@ impl CurlFieldJob {
                 o.insert("field_strength_input".into(), true.into());
             }
         }
-        cfg.validate().map_err(AgentError::Config)?;
+        cfg.validate()?;
         Ok(cfg)
     }
 }

@@ -293,7 +293,7 @@ impl Sim2RealJob {
         let cfg: TrainConfig = toml::Value::Table(t)
             .try_into()
             .map_err(|err| AgentError::Config(format!("sim2real train config: {err}")))?;
-        cfg.validate().map_err(AgentError::Config)?;
+        cfg.validate()?;
         Ok(cfg)
     }
 }

@@ -9,7 +9,7 @@ pub use config::{InfoParams, PlanarBipedConfig, RealSelection};
 pub use env::PlanarBiped;
 
 use crate::error::{EnvError, EnvResult};
-use crate::registry::{parse_config, BoxEnv, EnvSpec};
+use crate::spec::{parse_config, BoxEnv, EnvSpec};
 
 /// Id of the dynamics-randomized env.
 pub const DR_ID: &str = "PlanarBipedDR-v0";

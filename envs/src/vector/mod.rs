@@ -1,5 +1,13 @@
 //! Vector envs: `n` copies of an env stepped together into contiguous buffers, sequentially
-//! or in parallel on rayon, with identical results either way.
+//! or in parallel on rayon, with identical results either way. The same engine serves
+//! evaluation (Gymnasium's seeding) and training (a seed per episode, per-env episode
+//! bookkeeping, snapshot and restore of every env for an exact resume).
+
+mod episodes;
+#[cfg(test)]
+mod tests;
+
+pub use episodes::{EnvCursor, Seeding};
 
 use crate::env::{Env, ResetOptions, StepOutcome};
 use crate::error::{EnvError, EnvResult};
@@ -40,8 +48,8 @@ pub enum Execution {
     },
 }
 
-/// Per-env scalar results of the last step.
-#[derive(Debug, Clone, Copy, Default)]
+/// Per-env results of the last step and episode bookkeeping.
+#[derive(Debug, Clone, Default)]
 struct Slot {
     reward: f64,
     terminated: bool,
@@ -50,6 +58,10 @@ struct Slot {
     pending_reset: bool,
     info: Info,
     final_info: Info,
+    /// The current episode.
+    cursor: EnvCursor,
+    /// Return and length of the episode that ended at the last step.
+    finished: Option<(f64, u64)>,
 }
 
 /// Borrowed results of one vector step. Shapes: `obs` and `final_obs` `[n_envs, obs_dim]`,
@@ -74,8 +86,11 @@ pub struct VecStep<'a> {
 
 /// `n` envs stepped together.
 ///
-/// Per-env seeds derive from one base seed as `base + i` (Gymnasium's rule), so env `i` of a
-/// vector env seeded with `s` behaves exactly like a single env reset with `s + i`. Stepping
+/// Seeds follow a [`Seeding`] schedule. By default per-env seeds derive from one base seed as
+/// `base + i` (Gymnasium's rule), so env `i` of a vector env seeded with `s` behaves exactly
+/// like a single env reset with `s + i`; under [`Seeding::PerEpisode`] every episode has its
+/// own seed and [`VectorEnv::cursors`] / [`VectorEnv::restore`] snapshot and rebuild the envs.
+/// Stepping
 /// writes into buffers allocated once; the results are bit-identical for
 /// [`Execution::Sequential`] and [`Execution::Parallel`] at any thread count, because every
 /// env owns its RNG and touches only its own rows.
@@ -83,6 +98,7 @@ pub struct VectorEnv<E: Env> {
     envs: Vec<E>,
     mode: Autoreset,
     exec: Execution,
+    seeding: Seeding,
     pool: Option<rayon::ThreadPool>,
     obs_dim: usize,
     act_dim: usize,
@@ -113,10 +129,12 @@ impl<E: Env> VectorEnv<E> {
         }
         let n = envs.len();
         let (obs_dim, act_dim) = (os.flat_dim(), as_.flat_dim());
+        check_buffers::<E>(first.id(), n, obs_dim)?;
         Ok(Self {
             envs,
             mode,
             exec,
+            seeding: Seeding::Gymnasium,
             pool: None,
             obs_dim,
             act_dim,
@@ -128,15 +146,37 @@ impl<E: Env> VectorEnv<E> {
         })
     }
 
-    /// Builds `n` envs with `make(i)`.
+    /// Builds `n` envs with `make(i)`. A count whose buffers would not fit in memory is
+    /// refused ([`EnvError::ResourceLimit`]) after building the first env, before the rest.
     pub fn from_fn(
         n: usize,
         mode: Autoreset,
         exec: Execution,
-        make: impl FnMut(usize) -> EnvResult<E>,
+        mut make: impl FnMut(usize) -> EnvResult<E>,
     ) -> EnvResult<Self> {
-        let envs = (0..n).map(make).collect::<EnvResult<Vec<_>>>()?;
+        if n == 0 {
+            return Self::new(Vec::new(), mode, exec);
+        }
+        let first = make(0)?;
+        check_buffers::<E>(first.id(), n, first.observation_space().flat_dim())?;
+        let mut envs = Vec::with_capacity(n);
+        envs.push(first);
+        for i in 1..n {
+            envs.push(make(i)?);
+        }
         Self::new(envs, mode, exec)
+    }
+
+    /// Sets the seeding schedule (default [`Seeding::Gymnasium`]); takes effect at the next
+    /// reset.
+    pub fn with_seeding(mut self, seeding: Seeding) -> Self {
+        self.seeding = seeding;
+        self
+    }
+
+    /// The seeding schedule.
+    pub fn seeding(&self) -> Seeding {
+        self.seeding
     }
 
     /// Runs parallel steps on a private pool of `threads` threads instead of the global one.
@@ -207,9 +247,31 @@ impl<E: Env> VectorEnv<E> {
     pub fn final_info(&self, i: usize) -> &Info {
         &self.slots[i].final_info
     }
+    /// Return and length of the episode env `i` ended at the last step, if it ended one.
+    pub fn finished(&self, i: usize) -> Option<(f64, u64)> {
+        self.slots[i].finished
+    }
+    /// Whether env `i`'s current observation is the first of an episode.
+    pub fn at_start(&self, i: usize) -> bool {
+        let s = &self.slots[i];
+        s.cursor.ep_len == 0 && !s.pending_reset
+    }
+    /// Where env `i` stands: episode index, actions since its reset, return and length so far.
+    pub fn cursor(&self, i: usize) -> &EnvCursor {
+        &self.slots[i].cursor
+    }
+    /// Every env's cursor (a snapshot for [`VectorEnv::restore`]).
+    pub fn cursors(&self) -> Vec<EnvCursor> {
+        self.slots.iter().map(|s| s.cursor.clone()).collect()
+    }
 
-    /// Resets every env: with `Some(base)`, env `i` is seeded with `base + i`; with `None`
-    /// each env's RNG stream continues. Returns the observations `[n_envs, obs_dim]`.
+    /// Resets every env and returns the observations `[n_envs, obs_dim]`.
+    ///
+    /// Under [`Seeding::Gymnasium`]: with `Some(base)`, env `i` is seeded with `base + i`; with
+    /// `None` each env's RNG stream continues. Under [`Seeding::PerEpisode`]: `Some(seed)`
+    /// replaces the master seed and starts episode 0 of every env; `None` starts every env's
+    /// next episode (episode 0 at the first reset). Either way each reset env is seeded with
+    /// its episode seed.
     pub fn reset(&mut self, seed: Option<u64>) -> EnvResult<&[f32]> {
         self.reset_with(seed, &ResetOptions::default())
     }
@@ -217,14 +279,67 @@ impl<E: Env> VectorEnv<E> {
     /// [`VectorEnv::reset`] with the same options for every env.
     pub fn reset_with(&mut self, seed: Option<u64>, options: &ResetOptions) -> EnvResult<&[f32]> {
         let d = self.obs_dim;
+        if let (Seeding::PerEpisode { .. }, Some(s)) = (self.seeding, seed) {
+            self.seeding = Seeding::PerEpisode { seed: s };
+        }
+        let (seeding, started) = (self.seeding, self.started);
         for (i, ((env, slot), obs)) in
             self.envs.iter_mut().zip(&mut self.slots).zip(self.obs.chunks_exact_mut(d)).enumerate()
         {
-            env.reset_into(seed.map(|s| env_seed(s, i)), options, obs, &mut slot.info)?;
-            *slot = Slot { info: slot.info, ..Slot::default() };
+            let episode = match seeding {
+                Seeding::PerEpisode { .. } if started && seed.is_none() => slot.cursor.episode + 1,
+                Seeding::PerEpisode { .. } => 0,
+                Seeding::Gymnasium if started => slot.cursor.episode + 1,
+                Seeding::Gymnasium => 0,
+            };
+            let env_seed = match seeding {
+                Seeding::Gymnasium => seed.map(|s| env_seed(s, i)),
+                Seeding::PerEpisode { .. } => seeding.seed_of(i, episode),
+            };
+            env.reset_into(env_seed, options, obs, &mut slot.info)?;
+            *slot = Slot { info: slot.info, cursor: EnvCursor::start(episode), ..Slot::default() };
         }
         self.started = true;
         Ok(&self.obs)
+    }
+
+    /// Rebuilds every env at its cursor (an exact resume): env `i` is reset with the seed of
+    /// episode `cursors[i].episode` and replays `cursors[i].actions`; return and length are
+    /// taken from the cursor. Needs [`Seeding::PerEpisode`].
+    pub fn restore(&mut self, cursors: &[EnvCursor]) -> EnvResult<()> {
+        let id = format!("VectorEnv<{}>", self.envs[0].id());
+        if !matches!(self.seeding, Seeding::PerEpisode { .. }) {
+            return Err(EnvError::Unsupported { env: id, operation: "restore without Seeding::PerEpisode".into() });
+        }
+        if cursors.len() != self.envs.len() {
+            return Err(EnvError::InvalidState {
+                env: id,
+                reason: format!("{} cursors for {} envs", cursors.len(), self.envs.len()),
+            });
+        }
+        if let Some((i, c)) = cursors.iter().enumerate().find(|(_, c)| c.actions.len() % self.act_dim != 0) {
+            return Err(EnvError::InvalidState {
+                env: id,
+                reason: format!(
+                    "cursor {i} holds {} action values, not a multiple of the action length {}",
+                    c.actions.len(),
+                    self.act_dim
+                ),
+            });
+        }
+        let (d, a, seeding) = (self.obs_dim, self.act_dim, self.seeding);
+        for (i, ((env, slot), obs)) in
+            self.envs.iter_mut().zip(&mut self.slots).zip(self.obs.chunks_exact_mut(d)).enumerate()
+        {
+            let cursor = &cursors[i];
+            env.reset_into(seeding.seed_of(i, cursor.episode), &ResetOptions::default(), obs, &mut slot.info)?;
+            for act in cursor.actions.chunks_exact(a) {
+                env.step_into(act, obs, &mut slot.info)?;
+            }
+            *slot = Slot { info: slot.info, cursor: cursor.clone(), ..Slot::default() };
+        }
+        self.started = true;
+        Ok(())
     }
 
     /// Steps every env with its row of `actions` (`[n_envs, act_dim]`) and returns the results.
@@ -256,9 +371,9 @@ impl<E: Env> VectorEnv<E> {
         if !self.started {
             return Err(EnvError::StepBeforeReset { env: format!("VectorEnv<{}>", self.envs[0].id()) });
         }
-        let (d, a, mode) = (self.obs_dim, self.act_dim, self.mode);
-        let work = |(((((env, slot), obs), fin), act), err): Lane<'_, E>| {
-            *err = step_one(env, slot, obs, fin, act, mode).err();
+        let (d, a, mode, seeding) = (self.obs_dim, self.act_dim, self.mode, self.seeding);
+        let work = |(i, (((((env, slot), obs), fin), act), err)): (usize, Lane<'_, E>)| {
+            *err = step_one(env, slot, obs, fin, act, mode, seeding, i).err();
         };
         // A parallel step whose single chunk would hold every env runs inline: handing one
         // task to a pool costs microseconds, more than a whole step of a cheap env.
@@ -277,6 +392,7 @@ impl<E: Env> VectorEnv<E> {
                 .zip(self.final_obs.chunks_exact_mut(d))
                 .zip(actions.chunks_exact(a))
                 .zip(self.errors.iter_mut())
+                .enumerate()
                 .for_each(work),
             _ => {
                 let (envs, slots, obs, fin, errors) =
@@ -288,6 +404,7 @@ impl<E: Env> VectorEnv<E> {
                         .zip(fin.par_chunks_exact_mut(d))
                         .zip(actions.par_chunks_exact(a))
                         .zip(errors.par_iter_mut())
+                        .enumerate()
                         .with_min_len(chunk)
                         .for_each(work)
                 };
@@ -312,7 +429,27 @@ impl<E: Env> VectorEnv<E> {
 /// rows, its action row and its error cell.
 type Lane<'a, E> = (((((&'a mut E, &'a mut Slot), &'a mut [f32]), &'a mut [f32]), &'a [f32]), &'a mut Option<EnvError>);
 
+/// Bytes of a vector env's own buffers for `n` envs of `obs_dim` (the envs, their slots,
+/// observations and final observations), refused with [`EnvError::ResourceLimit`] above the
+/// machine's memory bound ([`crate::limits`]).
+fn check_buffers<E>(id: &str, n: usize, obs_dim: usize) -> EnvResult<()> {
+    let per_env = std::mem::size_of::<E>()
+        + std::mem::size_of::<Slot>()
+        + std::mem::size_of::<Option<EnvError>>()
+        + 2 * obs_dim * std::mem::size_of::<f32>();
+    let bytes = n as u128 * per_env as u128;
+    crate::limits::check_memory(bytes).map_err(|(bound, bound_source)| EnvError::ResourceLimit {
+        env: format!("VectorEnv<{id}>"),
+        field: "n_envs".into(),
+        value: n.to_string(),
+        bytes,
+        bound,
+        bound_source,
+    })
+}
+
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn step_one<E: Env>(
     env: &mut E,
     slot: &mut Slot,
@@ -320,9 +457,13 @@ fn step_one<E: Env>(
     fin: &mut [f32],
     act: &[f32],
     mode: Autoreset,
+    seeding: Seeding,
+    index: usize,
 ) -> EnvResult<()> {
+    slot.finished = None;
     if slot.pending_reset {
-        env.reset_into(None, &ResetOptions::default(), obs, &mut slot.info)?;
+        slot.cursor = EnvCursor::start(slot.cursor.episode + 1);
+        env.reset_into(seeding.seed_of(index, slot.cursor.episode), &ResetOptions::default(), obs, &mut slot.info)?;
         slot.pending_reset = false;
         slot.reward = 0.0;
         slot.terminated = false;
@@ -333,13 +474,25 @@ fn step_one<E: Env>(
     slot.reward = o.reward;
     slot.terminated = o.terminated;
     slot.truncated = o.truncated;
+    if matches!(seeding, Seeding::PerEpisode { .. }) {
+        slot.cursor.actions.extend_from_slice(act);
+    }
+    slot.cursor.ep_return += o.reward;
+    slot.cursor.ep_len += 1;
     if o.done() {
+        slot.finished = Some((slot.cursor.ep_return, slot.cursor.ep_len));
         match mode {
             Autoreset::NextStep => slot.pending_reset = true,
             Autoreset::SameStep => {
                 fin.copy_from_slice(obs);
                 slot.final_info = slot.info;
-                env.reset_into(None, &ResetOptions::default(), obs, &mut slot.info)?;
+                slot.cursor = EnvCursor::start(slot.cursor.episode + 1);
+                env.reset_into(
+                    seeding.seed_of(index, slot.cursor.episode),
+                    &ResetOptions::default(),
+                    obs,
+                    &mut slot.info,
+                )?;
             }
         }
     }
