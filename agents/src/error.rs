@@ -186,3 +186,4 @@ impl<T> Context<T> for Option<T> {
     fn ctx(self, what: impl FnOnce() -> String) -> Result<T, AgentError> {
         self.ok_or_else(|| AgentError::Data(what()))
     }
+}

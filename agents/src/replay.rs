@@ -10,8 +10,7 @@ use std::path::Path;
 pub fn read_actions(path: &Path, act_dim: usize) -> Result<Vec<Vec<f32>>, AgentError> {
     let bytes = std::fs::read(path).ctx(|| format!("cannot read actions file {}", path.display()))?;
     let (flat, shape): (Vec<f64>, Vec<u64>) = if path.extension().and_then(|e| e.to_str()) == Some("npy") {
-        let npy =
-            npyz::NpyFile::new(&bytes[..]).ctx(|| format!("{} is not a valid .npy file", path.display()))?;
+        let npy = npyz::NpyFile::new(&bytes[..]).ctx(|| format!("{} is not a valid .npy file", path.display()))?;
         let shape = npy.shape().to_vec();
         let descr = npy.dtype().descr();
         // descr is a Python literal such as '<f4': drop the quotes and the byte-order mark.
@@ -21,13 +20,20 @@ pub fn read_actions(path: &Path, act_dim: usize) -> Result<Vec<Vec<f32>>, AgentE
             "f8" => npy.into_vec::<f64>().ctx(|| path.display().to_string())?,
             "i8" => npy.into_vec::<i64>().ctx(|| path.display().to_string())?.into_iter().map(|v| v as f64).collect(),
             "i4" => npy.into_vec::<i32>().ctx(|| path.display().to_string())?.into_iter().map(f64::from).collect(),
-            other => return Err(AgentError::Data(format!("{}: unsupported dtype {other} (use float32, float64, int32 or int64)", path.display()))),
+            other => {
+                return Err(AgentError::Data(format!(
+                    "{}: unsupported dtype {other} (use float32, float64, int32 or int64)",
+                    path.display()
+                )))
+            }
         };
         (data, shape)
     } else {
         let v: serde_json::Value =
             serde_json::from_slice(&bytes).ctx(|| format!("{} is not valid JSON", path.display()))?;
-        let rows = v.as_array().ok_or_else(|| AgentError::Data(format!("{}: expected a JSON array of actions", path.display())))?;
+        let rows = v
+            .as_array()
+            .ok_or_else(|| AgentError::Data(format!("{}: expected a JSON array of actions", path.display())))?;
         let mut flat = vec![];
         let mut width = None;
         for (t, r) in rows.iter().enumerate() {
@@ -35,9 +41,16 @@ pub fn read_actions(path: &Path, act_dim: usize) -> Result<Vec<Vec<f32>>, AgentE
                 serde_json::Value::Array(xs) => xs.iter().map(|x| x.as_f64()).collect::<Option<_>>(),
                 x => x.as_f64().map(|v| vec![v]),
             }
-            .ok_or_else(|| AgentError::Data(format!("{}: action {t} is not a number or an array of numbers", path.display())))?;
+            .ok_or_else(|| {
+                AgentError::Data(format!("{}: action {t} is not a number or an array of numbers", path.display()))
+            })?;
             if *width.get_or_insert(row.len()) != row.len() {
-                return Err(AgentError::Data(format!("{}: action {t} has {} values, earlier ones {}", path.display(), row.len(), width.unwrap_or(0))));
+                return Err(AgentError::Data(format!(
+                    "{}: action {t} has {} values, earlier ones {}",
+                    path.display(),
+                    row.len(),
+                    width.unwrap_or(0)
+                )));
             }
             flat.extend(row);
         }
@@ -47,10 +60,18 @@ pub fn read_actions(path: &Path, act_dim: usize) -> Result<Vec<Vec<f32>>, AgentE
     let width = match shape.as_slice() {
         [_] => 1,
         [_, w] => *w as usize,
-        s => return Err(AgentError::Data(format!("{}: actions must have shape [T] or [T, {act_dim}], got {s:?}", path.display()))),
+        s => {
+            return Err(AgentError::Data(format!(
+                "{}: actions must have shape [T] or [T, {act_dim}], got {s:?}",
+                path.display()
+            )))
+        }
     };
     if width != act_dim {
-        return Err(AgentError::Data(format!("{}: each action has {width} values, the env's action space needs {act_dim}", path.display())));
+        return Err(AgentError::Data(format!(
+            "{}: each action has {width} values, the env's action space needs {act_dim}",
+            path.display()
+        )));
     }
     Ok(flat.chunks(width).map(|c| c.iter().map(|&v| v as f32).collect()).collect())
 }

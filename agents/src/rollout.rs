@@ -9,9 +9,9 @@
 //! episodes stop stepping, and the wave ends when all have finished or reached the step cap.
 //! Given the same spec, the results do not depend on anything else.
 
+use crate::controller::Controller;
 use crate::error::AgentError;
 use crate::policy::{ActMode, ActOutput, HiddenState, Policy};
-use crate::controller::Controller;
 use crate::stats;
 use engram_envs::{make_with, BoxEnv, Env, Info, ResetOptions};
 use rand::SeedableRng;
@@ -106,7 +106,13 @@ pub struct PolicyActor<'p> {
 impl<'p> PolicyActor<'p> {
     /// `policy` acting in `mode`, sampling (if it does) from an RNG seeded with `rng_seed`.
     pub fn new(policy: &'p dyn Policy, mode: ActMode, rng_seed: u64) -> Self {
-        Self { policy, mode, rng: ChaCha8Rng::seed_from_u64(rng_seed), state: policy.initial_state(1), out: ActOutput::default() }
+        Self {
+            policy,
+            mode,
+            rng: ChaCha8Rng::seed_from_u64(rng_seed),
+            state: policy.initial_state(1),
+            out: ActOutput::default(),
+        }
     }
     /// The full hidden state (with its named slots).
     pub fn hidden(&self) -> &HiddenState {

@@ -50,16 +50,10 @@ fn mlp_ppo_learns_the_delayed_reach_of_curlreach() {
     let _ = std::fs::remove_dir_all(&dir);
     engram_agents::checkpoint::save(&t, &dir).unwrap();
     let p = load_policy(&dir).unwrap();
-    let r = engram_agents::run::eval::run_episodes(
-        &p,
-        &p.config.env,
-        &p.config.env_config_json(),
-        100,
-        10_000,
-        ActMode::Deterministic,
-        |_| {},
-    )
-    .unwrap();
+    let spec = engram_agents::rollout::EpisodeSpec::seeded(100, 10_000);
+    let r =
+        engram_agents::rollout::evaluate(&p, &p.config.env, &p.config.env_config_json(), &spec, ActMode::Deterministic)
+            .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let success = r.success_rate.expect("CurlReach reports success");
     eprintln!("CurlReach: success {:.0} %, mean return {:.2} after {} steps", 100.0 * success, r.mean, t.global_step);

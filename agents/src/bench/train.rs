@@ -51,7 +51,7 @@ pub fn sb3_config(env: &str, kind: PolicyKind, bptt: usize, set: &[String]) -> R
         }
     }
     sets.extend(set.iter().cloned());
-    TrainConfig::from_toml_with("", &sets).map_err(AgentError::Config)
+    TrainConfig::from_toml_with("", &sets)
 }
 
 /// Multiply-adds per sample of one forward pass (every weight matrix `[in, out]`).

@@ -253,46 +253,42 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
     let mut u_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut missing_key = None;
     let spec = EpisodeSpec::seeded(n, seed).with_options(options).with_max_steps((!reach).then_some(t_max + 1));
-    run_policy(
-        &policy,
-        &env,
-        &policy.config.env_config_json(),
-        &spec,
-        ActMode::Deterministic,
-        &mut |v: &StepView<'_, dyn engram_envs::Env>| {
-            let i = v.episode;
-            if targets[i].is_none() {
-                let t: Vec<Option<f64>> = names.iter().map(|k| v.info.get(k)).collect();
-                if t.iter().any(Option::is_none) {
-                    missing_key = Some(names[t.iter().position(Option::is_none).unwrap_or(0)]);
-                }
-                targets[i] = Some(t.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect());
+    run_policy(&policy, &env, &policy.config.env_config_json(), &spec, ActMode::Deterministic, &mut |v: &StepView<
+        '_,
+        dyn engram_envs::Env,
+    >| {
+        let i = v.episode;
+        if targets[i].is_none() {
+            let t: Vec<Option<f64>> = names.iter().map(|k| v.info.get(k)).collect();
+            if t.iter().any(Option::is_none) {
+                missing_key = Some(names[t.iter().position(Option::is_none).unwrap_or(0)]);
             }
-            let u_state = u_states[i].data.clone();
-            let offset = if reach { v.info.get(GO_STEP).unwrap_or(0.0).max(0.0) as usize } else { 0 };
-            if let Some(k) = v.t.checked_sub(offset).and_then(|rel| cfg.times.iter().position(|&t| t == rel)) {
-                let mut window = Vec::with_capacity(cfg.window * (od + al));
-                for w in 0..cfg.window {
-                    // Observation t−w and the action taken just before it (zeros before the start).
-                    let (o, a) = match v.t.checked_sub(w) {
-                        Some(s) if s == v.t => (v.obs.to_vec(), history[i].last().map(|h| h.1.clone())),
-                        Some(s) => (history[i][s].0.clone(), s.checked_sub(1).map(|p| history[i][p].1.clone())),
-                        None => (vec![0.0; od], None),
-                    };
-                    window.extend(o.iter().map(|&x| x as f64));
-                    window.extend(a.unwrap_or_else(|| vec![0.0; al]).iter().map(|&x| x as f64));
-                }
-                rows[i][k] = Some([
-                    features_of(&policy, v.state, v.obs),
-                    features_of(&untrained, &u_state, v.obs),
-                    v.obs.iter().map(|&x| x as f64).collect(),
-                    window,
-                ]);
+            targets[i] = Some(t.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect());
+        }
+        let u_state = u_states[i].data.clone();
+        let offset = if reach { v.info.get(GO_STEP).unwrap_or(0.0).max(0.0) as usize } else { 0 };
+        if let Some(k) = v.t.checked_sub(offset).and_then(|rel| cfg.times.iter().position(|&t| t == rel)) {
+            let mut window = Vec::with_capacity(cfg.window * (od + al));
+            for w in 0..cfg.window {
+                // Observation t−w and the action taken just before it (zeros before the start).
+                let (o, a) = match v.t.checked_sub(w) {
+                    Some(s) if s == v.t => (v.obs.to_vec(), history[i].last().map(|h| h.1.clone())),
+                    Some(s) => (history[i][s].0.clone(), s.checked_sub(1).map(|p| history[i][p].1.clone())),
+                    None => (vec![0.0; od], None),
+                };
+                window.extend(o.iter().map(|&x| x as f64));
+                window.extend(a.unwrap_or_else(|| vec![0.0; al]).iter().map(|&x| x as f64));
             }
-            history[i].push((v.obs.to_vec(), v.action.to_vec()));
-            untrained.act(v.obs, &mut u_states[i], ActMode::Deterministic, &mut u_rng, &mut out);
-        },
-    )?;
+            rows[i][k] = Some([
+                features_of(&policy, v.state, v.obs),
+                features_of(&untrained, &u_state, v.obs),
+                v.obs.iter().map(|&x| x as f64).collect(),
+                window,
+            ]);
+        }
+        history[i].push((v.obs.to_vec(), v.action.to_vec()));
+        untrained.act(v.obs, &mut u_states[i], ActMode::Deterministic, &mut u_rng, &mut out);
+    })?;
     if let Some(k) = missing_key {
         return Err(AgentError::Config(format!("sysid probe: {env} does not report `{k}` in info")));
     }

@@ -287,8 +287,7 @@ pub fn render_biped_strip(frames: &[BipedFrame], out_path: &Path) -> Result<(), 
         }
         "svg" => {
             let (prims, w, h, labels) = strip(frames);
-            std::fs::write(out_path, svg(&prims, w, h, &labels))
-                .map_err(|source| AgentError::io(out_path, source))?;
+            std::fs::write(out_path, svg(&prims, w, h, &labels)).map_err(|source| AgentError::io(out_path, source))?;
         }
         "gif" => {
             let root = BitMapBackend::gif(out_path, (PANEL_W * 2, PANEL_H + LABEL_H), GIF_DELAY_MS)
@@ -303,7 +302,12 @@ pub fn render_biped_strip(frames: &[BipedFrame], out_path: &Path) -> Result<(), 
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
         }
-        _ => return Err(AgentError::Figure { path, message: "unsupported output: use a .png, .svg or .gif file".into() }),
+        _ => {
+            return Err(AgentError::Figure {
+                path,
+                message: "unsupported output: use a .png, .svg or .gif file".into(),
+            })
+        }
     }
     Ok(())
 }
@@ -313,8 +317,7 @@ mod tests {
     use super::*;
 
     fn frames(n: usize) -> Vec<BipedFrame> {
-        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut crate::controller::ZeroController)
-            .unwrap()
+        record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut crate::controller::ZeroController).unwrap()
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub fn run_centre_out(
         })
         .with_max_steps(Some(MAX_TRIAL_STEPS))
         .with_lanes(1);
-    let mut observer = CentreOutObserver { run: &mut run, rec: TrialRecorder::new(dt_s, target_radius_m), field_b: 0.0 };
+    let mut observer =
+        CentreOutObserver { run: &mut run, rec: TrialRecorder::new(dt_s, target_radius_m), field_b: 0.0 };
     rollout::run(&mut [env], &mut ControllerActor(controller), &spec, &mut observer)?;
     Ok(run)
 }

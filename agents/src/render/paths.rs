@@ -2,11 +2,11 @@
 //! start and the field's direction.
 
 use super::centre_out::CentreOutRun;
+use crate::error::AgentError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
-use crate::error::AgentError;
 
 /// The embedded font (DejaVu Sans Mono, Bitstream Vera license: assets/fonts/), so figures
 /// have text on machines without system fonts.
@@ -141,8 +141,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::super::run_centre_out;
-    use crate::controller::{ScriptedController, ZeroController};
     use super::*;
+    use crate::controller::{ScriptedController, ZeroController};
     use engram_envs::env::ResetOptions;
     use engram_envs::registry::make;
     use engram_envs::tasks::reach::CurlReachConfig;
@@ -153,8 +153,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("engram-render-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let opts = ResetOptions::new().with("field", 1.0).with("field_b", 8.0);
-        let run =
-            run_centre_out(make("CurlReach-v0").unwrap(), &mut ScriptedController::new(&cfg), &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
+        let run = run_centre_out(
+            make("CurlReach-v0").unwrap(),
+            &mut ScriptedController::new(&cfg),
+            &opts,
+            8,
+            0,
+            cfg.dt_s,
+            0.01,
+        )
+        .unwrap();
         assert_eq!(run.paths.len(), 8);
         assert!(run.metrics.iter().all(|m| m.success && m.max_lateral_deviation_m > 0.0), "{:?}", run.metrics);
         assert_eq!(run.field_b, 8.0);
@@ -166,7 +174,8 @@ mod tests {
         let png = std::fs::read(dir.join("paths.png")).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         assert!(std::fs::read_to_string(dir.join("paths.svg")).unwrap().contains("curl b=+8"));
-        let zero = run_centre_out(make("CurlReach-v0").unwrap(), &mut ZeroController, &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
+        let zero =
+            run_centre_out(make("CurlReach-v0").unwrap(), &mut ZeroController, &opts, 8, 0, cfg.dt_s, 0.01).unwrap();
         assert!(zero.metrics.iter().all(|m| !m.success));
         assert!(draw_paths(&zero, "zero", &dir.join("paths.gif")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

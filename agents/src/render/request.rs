@@ -4,8 +4,8 @@
 
 use super::biped::{record_biped, render_biped_strip, StandPolicy};
 use super::{draw_paths, run_centre_out};
-use crate::controller::{Controller, PolicyController, RandomController, ScriptedController, ZeroController};
 use crate::checkpoint::load_policy;
+use crate::controller::{Controller, PolicyController, RandomController, ScriptedController, ZeroController};
 use crate::error::AgentError;
 use engram_envs::registry::{make_with, parse_config};
 use engram_envs::space::Space;
@@ -82,7 +82,11 @@ impl RenderRequest {
         self.reach()
     }
 
-    fn checkpoint_controller(&self, fits: impl Fn(&str) -> bool, wanted: &str) -> Result<Box<dyn Controller>, AgentError> {
+    fn checkpoint_controller(
+        &self,
+        fits: impl Fn(&str) -> bool,
+        wanted: &str,
+    ) -> Result<Box<dyn Controller>, AgentError> {
         let path = self
             .checkpoint
             .as_ref()

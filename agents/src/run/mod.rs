@@ -169,7 +169,7 @@ pub fn train_to_end(config: &str, dir: &Path, progress: Progress) -> Result<crat
     let (mut trainer, mut log) = if crate::checkpoint::resolve(dir).is_ok() {
         resume(dir)?
     } else {
-        let cfg = crate::ppo::TrainConfig::from_toml_with(config, &[]).map_err(AgentError::Config)?;
+        let cfg = crate::ppo::TrainConfig::from_toml_with(config, &[])?;
         // A job killed before its first checkpoint starts again from scratch.
         for f in ["metrics.jsonl", "metrics.csv"] {
             let _ = std::fs::remove_file(dir.join(f));

@@ -34,7 +34,8 @@ pub fn run_plan(exe: &Path, plan_path: &Path, jobs: usize) -> Result<(), AgentEr
         .map(|j| j.index)
         .collect();
     let tty = std::io::stderr().is_terminal();
-    let multi = MultiProgress::with_draw_target(if tty { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+    let multi =
+        MultiProgress::with_draw_target(if tty { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
     let overall = multi.add(ProgressBar::new(plan.jobs.len() as u64));
     overall.set_style(ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} jobs  {msg}").expect("template"));
     overall.set_prefix("overall");
@@ -93,7 +94,14 @@ pub fn parse_progress(line: &str) -> Option<(u64, u64, f64)> {
     }
 }
 
-fn spawn_job(exe: &Path, plan_file: &Path, index: usize, id: &str, bar: &ProgressBar, tty: bool) -> Result<(), AgentError> {
+fn spawn_job(
+    exe: &Path,
+    plan_file: &Path,
+    index: usize,
+    id: &str,
+    bar: &ProgressBar,
+    tty: bool,
+) -> Result<(), AgentError> {
     let mut child = Command::new(exe)
         .args(["run-job", "--plan"])
         .arg(plan_file)

@@ -65,9 +65,11 @@ pub static STUDIES: &[&dyn Study] =
 
 /// The study called `name`, or an error listing the known names.
 pub fn find(name: &str) -> Result<&'static dyn Study, AgentError> {
-    STUDIES.iter().copied().find(|s| s.name() == name).ok_or_else(|| {
-        AgentError::Study(format!("unknown study `{name}`; the studies are: {}", names().join(", ")))
-    })
+    STUDIES
+        .iter()
+        .copied()
+        .find(|s| s.name() == name)
+        .ok_or_else(|| AgentError::Study(format!("unknown study `{name}`; the studies are: {}", names().join(", "))))
 }
 
 /// The study whose plans hold jobs of `kind`.
@@ -125,7 +127,7 @@ mod tests {
         n.dedup();
         assert_eq!(n.len(), STUDIES.len());
         assert!(find("curl-field").is_ok());
-        let e = find("curl").unwrap_err().to_string();
+        let e = find("curl").err().expect("no study is called curl").to_string();
         assert!(e.contains("unknown study `curl`") && e.contains("sim2real"), "{e}");
     }
 

@@ -1,9 +1,9 @@
 //! `plan.json`: the jobs of a study, each with its fully resolved config and seed.
 
+use crate::error::AgentError;
 use crate::io::atomic_write;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use crate::error::AgentError;
 
 /// File name of a plan inside its study directory.
 pub const PLAN_FILE: &str = "plan.json";
@@ -95,16 +95,14 @@ impl Plan {
     pub fn save(&self, dir: &Path) -> Result<PathBuf, AgentError> {
         let path = dir.join(PLAN_FILE);
         let text = serde_json::to_string_pretty(self).expect("a plan serializes");
-        atomic_write(&path, text.as_bytes())
-            .map_err(|source| AgentError::io(&path, source))?;
+        atomic_write(&path, text.as_bytes()).map_err(|source| AgentError::io(&path, source))?;
         Ok(path)
     }
 
     /// Reads a plan from `plan.json` (or from a directory holding one).
     pub fn load(path: &Path) -> Result<(Self, PathBuf), AgentError> {
         let file = if path.is_dir() { path.join(PLAN_FILE) } else { path.to_path_buf() };
-        let text = std::fs::read_to_string(&file)
-            .map_err(|source| AgentError::io(&file, source))?;
+        let text = std::fs::read_to_string(&file).map_err(|source| AgentError::io(&file, source))?;
         let plan: Plan = serde_json::from_str(&text)
             .map_err(|e| AgentError::InvalidPlan { path: file.display().to_string(), message: e.to_string() })?;
         if plan.schema != PLAN_SCHEMA {

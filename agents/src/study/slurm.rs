@@ -109,9 +109,10 @@ pub fn sbatch_script(
 
 /// Submits `script` with `sbatch --parsable` and returns the job id.
 pub fn submit(script: &Path) -> Result<String, AgentError> {
-    let out = Command::new("sbatch").arg("--parsable").arg(script).output().map_err(|e| {
-        AgentError::Study(format!("cannot run sbatch ({e}); is Slurm installed and SLURM_CONF set?"))
-    })?;
+    let out =
+        Command::new("sbatch").arg("--parsable").arg(script).output().map_err(|e| {
+            AgentError::Study(format!("cannot run sbatch ({e}); is Slurm installed and SLURM_CONF set?"))
+        })?;
     if !out.status.success() {
         return Err(AgentError::Study(format!("sbatch failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
     }
@@ -153,9 +154,18 @@ pub fn submit_plan(
     let (plan, dir) = Plan::load(plan_path)?;
     let dir = std::fs::canonicalize(&dir).map_err(|e| AgentError::io(&dir, e))?;
     let indices: Vec<usize> = if only_failed {
-        job_states(&plan, &dir).iter().enumerate().filter(|(_, (s, _))| *s == JobState::Failed).map(|(i, _)| i).collect()
+        job_states(&plan, &dir)
+            .iter()
+            .enumerate()
+            .filter(|(_, (s, _))| *s == JobState::Failed)
+            .map(|(i, _)| i)
+            .collect()
     } else {
-        plan.jobs.iter().filter(|j| Markers::new(&dir.join(&j.out_dir)).state() != JobState::Done).map(|j| j.index).collect()
+        plan.jobs
+            .iter()
+            .filter(|j| Markers::new(&dir.join(&j.out_dir)).state() != JobState::Done)
+            .map(|j| j.index)
+            .collect()
     };
     if indices.is_empty() {
         return Ok(Submitted::Nothing);

@@ -14,7 +14,9 @@ pub fn env_config(path: Option<&Path>) -> Result<serde_json::Value> {
     let text = read(path)?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("toml") => toml::from_str(&text).with_context(|| format!("cannot parse config file {}", path.display())),
-        Some("json") => serde_json::from_str(&text).with_context(|| format!("cannot parse config file {}", path.display())),
+        Some("json") => {
+            serde_json::from_str(&text).with_context(|| format!("cannot parse config file {}", path.display()))
+        }
         _ => bail!("config file {} must end in .toml or .json", path.display()),
     }
 }

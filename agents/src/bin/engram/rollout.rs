@@ -54,7 +54,10 @@ pub fn run(a: RolloutArgs) -> Result<()> {
         BaselinePolicy::Zero => Box::new(ZeroController),
     };
     let spec = EpisodeSpec::seeded(a.episodes, a.seed).with_max_steps(Some(a.max_steps)).with_lanes(1);
-    let r = rollout::run(&mut [env], &mut ControllerActor(controller.as_mut()), &spec, &mut |_: &StepView<'_, dyn Env>| {})?;
+    let r = rollout::run(&mut [env], &mut ControllerActor(controller.as_mut()), &spec, &mut |_: &StepView<
+        '_,
+        dyn Env,
+    >| {})?;
     let lengths: Vec<f64> = r.lengths.iter().map(|&l| l as f64).collect();
     let stats = |v: &[f64]| {
         let min = v.iter().copied().fold(f64::INFINITY, f64::min);

@@ -39,7 +39,8 @@ pub struct StudyArgs {
 pub fn study(a: StudyArgs) -> Result<()> {
     let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
     let resumed = a.out.join(lib::PLAN_FILE).exists();
-    let (plan, path) = lib::plan_into(&a.name, &text, &a.out).with_context(|| format!("config {}", a.config.display()))?;
+    let (plan, path) =
+        lib::plan_into(&a.name, &text, &a.out).with_context(|| format!("config {}", a.config.display()))?;
     for line in lib::find(&a.name)?.describe(&text)? {
         eprintln!("{line}");
     }

@@ -56,7 +56,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if let Some(p) = &args.policy {
                 sets.insert(0, format!("policy.kind=\"{}\"", p.as_str()));
             }
-            let cfg = TrainConfig::from_toml_with(&text, &sets).map_err(anyhow::Error::msg)?;
+            let cfg = TrainConfig::from_toml_with(&text, &sets)?;
             let dir = args.out.clone().context("--out runs/NAME is required (or --resume)")?;
             let (t, log) = run::create(cfg, &dir)?;
             (t, dir, log)
@@ -68,11 +68,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  ETA {eta}").expect("valid template"),
     );
     bar.set_position(trainer.global_step);
-    let (ckpt, finished) =
-        run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, &mut |m, sps| {
-            bar.set_position(m.global_step);
-            bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
-        })?;
+    let (ckpt, finished) = run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, &mut |m, sps| {
+        bar.set_position(m.global_step);
+        bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
+    })?;
     if !finished {
         bar.abandon();
         return Ok(());

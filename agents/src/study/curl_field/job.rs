@@ -69,11 +69,7 @@ fn switch_config(spec: &CurlFieldJob, trainer: &mut Trainer, phase: usize) -> Re
 }
 
 /// Runs (or resumes) one job of the experiment; returns its summary.
-pub fn run_curl_field_job(
-    job: &Job,
-    dir: &Path,
-    progress: Progress,
-) -> Result<serde_json::Value, AgentError> {
+pub fn run_curl_field_job(job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Value, AgentError> {
     let spec: CurlFieldJob =
         toml::from_str(&job.config).map_err(|e| AgentError::Config(format!("job {}: {e}", job.id)))?;
     let ends = spec.experiment.updates.ends();
@@ -150,4 +146,3 @@ pub fn run_curl_field_job(
         "seconds": {"train": wall_s - record_s, "record": record_s, "resumed": resumed},
     }))
 }
-

@@ -108,7 +108,11 @@ impl PrepObserver<'_> {
         };
         let rec = &mut *self.rec;
         avg_into(&mut rec.prep_last[t * width..(t + 1) * width], go.saturating_sub(PREP_STEPS), go);
-        avg_into(&mut rec.prep_go[t * width..(t + 1) * width], go.saturating_sub(GO_WINDOW_STEPS), go + GO_WINDOW_STEPS);
+        avg_into(
+            &mut rec.prep_go[t * width..(t + 1) * width],
+            go.saturating_sub(GO_WINDOW_STEPS),
+            go + GO_WINDOW_STEPS,
+        );
         // vel[s] is the velocity after step s; acceleration over the first FORCE_STEPS.
         let vel = &self.vel;
         if let (Some(v0), Some(v1)) =

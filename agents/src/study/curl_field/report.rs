@@ -4,12 +4,12 @@
 use super::figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle};
 use super::{CurlFieldJob, PrepRecord, PHASES, RECORDS_FILE};
 use crate::error::{AgentError, Context};
-use crate::stats::{self, mean};
-use crate::study::{Markers, Plan};
 use crate::probe::prep_shift::{report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput};
 use crate::probe::Matrix;
 use crate::render::chart::{png_and_svg, xy_chart, Drawn};
 use crate::render::{draw_paths, CentreOutRun};
+use crate::stats::{self, mean};
+use crate::study::{Markers, Plan};
 use plotters::prelude::*;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
@@ -102,10 +102,9 @@ fn load(plan: &Plan, dir: &Path) -> Result<Vec<SeedBehaviour>, AgentError> {
     for j in &plan.jobs {
         let spec: CurlFieldJob = toml::from_str(&j.config).ctx(|| format!("job {}", j.id))?;
         let path = dir.join(&j.out_dir).join(RECORDS_FILE);
-        let records: Vec<PrepRecord> = serde_json::from_str(
-            &std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?,
-        )
-        .ctx(|| format!("parsing {}", path.display()))?;
+        let records: Vec<PrepRecord> =
+            serde_json::from_str(&std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?)
+                .ctx(|| format!("parsing {}", path.display()))?;
         let curve = records
             .iter()
             .map(|r| (r.update, r.phase.clone(), mean(&r.max_lateral_deviation_m), mean(&r.success_rate)))
@@ -322,8 +321,11 @@ type Check = (&'static str, bool, String);
 fn behaviour(ss: &[&SeedBehaviour]) -> (Vec<serde_json::Value>, Vec<Check>, Option<String>) {
     let b_sign = ss[0].b.signum();
     let per = |f: &dyn Fn(&SeedBehaviour) -> f64| ss.iter().map(|s| f(s)).collect::<Vec<f64>>();
-    let success =
-        stat("null-field success rate (baseline, mean of its recordings)", per(&|s| s.mean_success("baseline")), "fraction");
+    let success = stat(
+        "null-field success rate (baseline, mean of its recordings)",
+        per(&|s| s.mean_success("baseline")),
+        "fraction",
+    );
     let first = stat("deviation, first exposure (start of learning)", per(&|s| s.first("learning")), "m");
     let end = stat("deviation, end of learning", per(&|s| s.last("learning")), "m");
     let after = stat("after-effect (start of washout)", per(&|s| s.first("washout")), "m");
@@ -401,7 +403,12 @@ fn stats_table(stats: &[serde_json::Value]) -> String {
 }
 
 /// The deviation curve and the first seed's hand paths at the end of each phase.
-fn behaviour_figures(variant: &str, ss: &[&SeedBehaviour], ends: &[usize], fig_dir: &Path) -> Result<String, AgentError> {
+fn behaviour_figures(
+    variant: &str,
+    ss: &[&SeedBehaviour],
+    ends: &[usize],
+    fig_dir: &Path,
+) -> Result<String, AgentError> {
     draw_curve(ss, &fig_dir.join(format!("deviation_{variant}")), ends)?;
     let mut md = format!(
         "\n![deviation](figures/deviation_{variant}.png)\n\nHand paths of seed {} at the end of each phase:\n\n",
@@ -428,13 +435,20 @@ fn behaviour_figures(variant: &str, ss: &[&SeedBehaviour], ends: &[usize], fig_d
 }
 
 /// The preparatory-subspace shift section of one variant (Markdown, JSON).
-fn prep_shift_section(variant: &str, ss: &[&SeedBehaviour], fig_dir: &Path) -> Result<(String, serde_json::Value), AgentError> {
+fn prep_shift_section(
+    variant: &str,
+    ss: &[&SeedBehaviour],
+    fig_dir: &Path,
+) -> Result<(String, serde_json::Value), AgentError> {
     let inputs: Vec<(u64, PrepShiftInput)> = ss
         .iter()
         .filter_map(|s| probe_input(s).transpose().map(|i| i.map(|i| (s.seed, i))))
         .collect::<Result<_, AgentError>>()?;
     if inputs.is_empty() {
-        return Ok(("Preparatory-shift probe: no recurrent hidden state recorded.\n\n".into(), serde_json::Value::Null));
+        return Ok((
+            "Preparatory-shift probe: no recurrent hidden state recorded.\n\n".into(),
+            serde_json::Value::Null,
+        ));
     }
     let cfg = PrepShiftConfig::default();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(PROBE_SEED);

@@ -162,4 +162,3 @@ pub fn run_sim2real_job(job: &Job, dir: &Path, progress: Progress) -> Result<ser
         "wall_s": {"train": train_s, "eval": eval_s, "probe": probe_s},
     }))
 }
-

@@ -331,6 +331,7 @@ mod tests {
     use super::*;
     use engram_envs::registry::parse_config;
     use engram_envs::tasks::biped::PlanarBipedConfig;
+    use engram_sim::biped::PARAMS;
 
     #[test]
     fn plan_is_policies_by_randomization_by_seeds() {

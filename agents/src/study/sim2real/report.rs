@@ -3,16 +3,14 @@
 //! intervals across seeds, Welch intervals for differences), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
 //! implicit system-identification probe (R² per parameter and time), with figures.
 
+use super::{dr_name, kind_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT};
 use crate::error::{AgentError, Context};
-use super::{
-    dr_name, kind_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT,
-};
 use crate::experiment::sysid_probe::{read_report, SysidReport};
-use crate::study::Plan;
 use crate::policy::PolicyKind;
-use crate::stats::{self, finite, Ci, DEFAULT_LEVEL};
 use crate::render::chart::{png_and_svg, Drawn};
 use crate::render::{register_font, COLOURS};
+use crate::stats::{self, finite, Ci, DEFAULT_LEVEL};
+use crate::study::Plan;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,10 +60,9 @@ fn load(plan: &Plan, dir: &Path) -> Result<Vec<JobData>, AgentError> {
             let jd = dir.join(&j.out_dir);
             let spec: Sim2RealJob = toml::from_str(&j.config).ctx(|| format!("job {}", j.id))?;
             let path = jd.join(EVAL_FILE);
-            let eval: JobEval = serde_json::from_str(
-                &std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?,
-            )
-            .ctx(|| format!("parsing {}", path.display()))?;
+            let eval: JobEval =
+                serde_json::from_str(&std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?)
+                    .ctx(|| format!("parsing {}", path.display()))?;
             Ok(JobData { spec, eval, sysid: read_report(&jd) })
         })
         .collect()

@@ -63,7 +63,13 @@ pub struct SweepConfig {
 
 impl SweepConfig {
     /// A sweep over the training TOML `base`, with `--grid key=v1,v2` strings.
-    pub fn from_flags(base: &str, grid: &[String], set: &[String], seeds: u64, seed_base: u64) -> Result<Self, AgentError> {
+    pub fn from_flags(
+        base: &str,
+        grid: &[String],
+        set: &[String],
+        seeds: u64,
+        seed_base: u64,
+    ) -> Result<Self, AgentError> {
         let train: toml::Table =
             toml::from_str(base).map_err(|e| AgentError::Config(format!("base training config: {e}")))?;
         let grid = grid

@@ -23,9 +23,9 @@ mod report;
 pub use report::write_report;
 
 use super::{Plan, Progress, Study};
-use crate::study::{config_hash, Job, JobKind};
 use crate::policy::PolicyKind;
 use crate::ppo::TrainConfig;
+use crate::study::{config_hash, Job, JobKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -226,11 +226,7 @@ fn probe_err(e: AnalysisError) -> AgentError {
 
 /// Runs (or resumes) one job: trains the agent (as a training job does), then records its
 /// rollouts and writes `probe/fixed-points/` and `probe/lyapunov/` in the job directory.
-pub fn run_universality_job(
-    job: &Job,
-    dir: &Path,
-    progress: Progress,
-) -> Result<serde_json::Value, AgentError> {
+pub fn run_universality_job(job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Value, AgentError> {
     let spec: UniversalityJob =
         toml::from_str(&job.config).map_err(|e| AgentError::Config(format!("job {}: {e}", job.id)))?;
     let mut summary = super::sweep::train_job(&spec.train, dir, progress)?;
@@ -279,7 +275,7 @@ impl Study for Universality {
         run_universality_job(job, dir, progress)
     }
     fn report(&self, plan: &Plan, dir: &Path, _jobs: &[(&Job, serde_json::Value)]) -> Result<PathBuf, AgentError> {
-        Ok(write_report(plan, dir)?)
+        write_report(plan, dir).map_err(|e| AgentError::Data(e.to_string()))
     }
 }
 

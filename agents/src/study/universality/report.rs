@@ -11,10 +11,10 @@ use crate::analysis::lyapunov::LyapunovReport;
 use crate::analysis::rollouts::Rollouts;
 use crate::analysis::similarity::{probe_similarity, DistanceAnalysis, SimilarityReport};
 use crate::analysis::{figures, io_err, output, AnalysisError, AnalysisResult};
-use crate::study::{Markers, Plan};
 use crate::probe::mds::euclidean_distances;
 use crate::probe::stats::{mean, std_dev};
 use crate::probe::Matrix;
+use crate::study::{Markers, Plan};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
