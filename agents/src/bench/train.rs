@@ -41,7 +41,7 @@ pub fn sb3_config(env: &str, kind: PolicyKind, bptt: usize, set: &[String]) -> R
     match kind {
         PolicyKind::Mlp => sets.push("ppo.minibatch_size=64".into()),
         _ => {
-            let k = format!("{kind:?}").to_lowercase();
+            let k = kind.as_str();
             sets.extend([
                 format!("policy.kind=\"{k}\""),
                 "policy.rnn_hidden=256".into(),

@@ -180,6 +180,6 @@ pub fn train_to_end(config: &str, dir: &Path, progress: Progress) -> Result<crat
     progress(trainer.global_step, total, f64::NAN);
     train_loop(&mut trainer, dir, &mut log, None, &mut |m, _| progress(m.global_step, total, m.return_mean))?;
     // The figure is a convenience; a plotting failure must not fail the job.
-    let _ = curves::write_curves(dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind));
+    let _ = curves::write_curves(dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str()));
     Ok(trainer)
 }

@@ -36,9 +36,9 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
         println!(
-            "{} {:?}: mean return {:.2} ± {:.2} (95% CI, {} episodes, seeds {}..{})",
+            "{} {}: mean return {:.2} ± {:.2} (95% CI, {} episodes, seeds {}..{})",
             p.config.env,
-            p.config.policy.kind,
+            p.config.policy.kind.as_str(),
             r.mean,
             r.ci95,
             a.episodes,

@@ -77,7 +77,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         return Ok(());
     }
     bar.finish();
-    if let Err(e) = curves::write_curves(&dir, &format!("{} {:?}", trainer.cfg.env, trainer.cfg.policy.kind)) {
+    if let Err(e) = curves::write_curves(&dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str())) {
         eprintln!("warning: no learning-curve figure: {e}");
     }
     println!(

@@ -1,7 +1,7 @@
 //! One job of the sim-to-real study: training (resumable), evaluation on every condition
 //! (`eval.json`) and the system-identification probe (`sysid.json`), each skipped when done.
 
-use super::{kind_name, Sim2RealJob, DR_ENV, EVAL_FILE, EVAL_SEED_OFFSET, HELD_OUT};
+use super::{Sim2RealJob, DR_ENV, EVAL_FILE, EVAL_SEED_OFFSET, HELD_OUT};
 use crate::checkpoint::{self, LoadedPolicy};
 use crate::error::AgentError;
 use crate::experiment::sysid_probe;
@@ -150,7 +150,7 @@ pub fn run_sim2real_job(job: &Job, dir: &Path, progress: Progress) -> Result<ser
         })
         .collect();
     Ok(serde_json::json!({
-        "policy": kind_name(cfg.policy.kind),
+        "policy": cfg.policy.kind.as_str(),
         "policy_index": spec.policy_index,
         "dr": spec.dr,
         "env": cfg.env,

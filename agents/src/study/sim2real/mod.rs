@@ -154,11 +154,6 @@ pub struct ParamCount {
     pub params: usize,
 }
 
-/// Short lower-case name of a policy family.
-pub fn kind_name(k: PolicyKind) -> String {
-    format!("{k:?}").to_lowercase()
-}
-
 /// Label of a randomization setting.
 pub fn dr_name(dr: bool) -> &'static str {
     if dr {
@@ -193,7 +188,7 @@ impl Sim2RealConfig {
                     _ => format!("{}x{} -> {:?}", p.rnn_layers, p.rnn_hidden, p.hidden),
                 };
                 let params = ActorCritic::new(p, obs_dim, dist, 0).params().num_scalars();
-                ParamCount { kind: kind_name(p.kind), widths, params }
+                ParamCount { kind: p.kind.as_str().into(), widths, params }
             })
             .collect())
     }
@@ -250,7 +245,7 @@ impl Sim2RealConfig {
                 for seed in self.seed_base..self.seed_base + self.seeds {
                     let job = Sim2RealJob { policy_index: pi, dr, seed, experiment: self.clone() };
                     let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
-                    let kind = kind_name(spec.policy.kind);
+                    let kind = spec.policy.kind.as_str();
                     let id = format!("{kind}{pi}-{}-seed{seed}", dr_name(dr));
                     jobs.push(Job {
                         index: 0,

@@ -3,7 +3,7 @@
 //! intervals across seeds, Welch intervals for differences), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
 //! implicit system-identification probe (R² per parameter and time), with figures.
 
-use super::{dr_name, kind_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT};
+use super::{dr_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT};
 use crate::error::{AgentError, Context};
 use crate::experiment::sysid_probe::{read_report, SysidReport};
 use crate::policy::PolicyKind;
@@ -50,7 +50,7 @@ impl JobData {
 }
 
 fn group_name(kind: PolicyKind, dr: bool) -> String {
-    format!("{}{}", kind_name(kind).to_uppercase(), if dr { "+DR" } else { " no-DR" })
+    format!("{}{}", kind.as_str().to_uppercase(), if dr { "+DR" } else { " no-DR" })
 }
 
 fn load(plan: &Plan, dir: &Path) -> Result<Vec<JobData>, AgentError> {
@@ -187,7 +187,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
             let rnn_vs_nodr = diff_ci(&rnn_dr, &no_dr);
             let holds = verdict(&rnn_vs_mlp) == "shown" && verdict(&mlp_vs_nodr) == "shown";
             claims.push(serde_json::json!({
-                "condition": c, "rnn": kind_name(k),
+                "condition": c, "rnn": k.as_str(),
                 "rnn_dr_minus_mlp_dr": rnn_vs_mlp, "rnn_dr_minus_mlp_dr_verdict": verdict(&rnn_vs_mlp),
                 "mlp_dr_minus_no_dr": mlp_vs_nodr, "mlp_dr_minus_no_dr_verdict": verdict(&mlp_vs_nodr),
                 "rnn_dr_minus_no_dr": rnn_vs_nodr, "rnn_dr_minus_no_dr_verdict": verdict(&rnn_vs_nodr),

@@ -178,7 +178,7 @@ pub fn train_job(config: &str, dir: &Path, progress: Progress) -> Result<serde_j
     )?;
     Ok(serde_json::json!({
         "env": cfg.env,
-        "policy": format!("{:?}", cfg.policy.kind).to_lowercase(),
+        "policy": cfg.policy.kind.as_str(),
         "global_step": trainer.global_step,
         "updates": trainer.update,
         "train_return_mean": trainer.return_mean(),

@@ -123,11 +123,6 @@ pub struct UniversalityJob {
     pub similarity: SimilarityConfig,
 }
 
-/// Lower-case architecture name.
-pub fn arch_name(k: PolicyKind) -> String {
-    format!("{k:?}").to_lowercase()
-}
-
 impl UniversalityConfig {
     /// Parses and validates a TOML document.
     pub fn from_toml(text: &str) -> Result<Self, AgentError> {
@@ -148,7 +143,7 @@ impl UniversalityConfig {
         if let Some(k) = self.architectures.iter().find(|k| k.cell().is_none()) {
             return bad(format!(
                 "architectures contains {} (only rnn, gru, lstm have dynamics to probe)",
-                arch_name(*k)
+                k.as_str()
             ));
         }
         let mut names: Vec<&str> = self.envs.iter().map(|e| e.name.as_str()).collect();
@@ -171,7 +166,7 @@ impl UniversalityConfig {
                         t.insert("seed".into(), (seed as i64).into());
                         let policy = t.entry("policy").or_insert_with(|| toml::Value::Table(Default::default()));
                         if let Some(p) = policy.as_table_mut() {
-                            p.insert("kind".into(), arch_name(arch).into());
+                            p.insert("kind".into(), arch.as_str().into());
                             p.insert("rnn_hidden".into(), (width as i64).into());
                             p.insert("rnn_layers".into(), 1.into());
                         }
@@ -194,7 +189,7 @@ impl UniversalityConfig {
                             similarity: self.similarity.clone(),
                         };
                         let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
-                        let id = format!("{}-{}-h{width}-seed{seed}", e.name, arch_name(arch));
+                        let id = format!("{}-{}-h{width}-seed{seed}", e.name, arch.as_str());
                         jobs.push(Job {
                             index: 0,
                             out_dir: format!("jobs/{id}"),
@@ -205,7 +200,7 @@ impl UniversalityConfig {
                             config,
                             labels: vec![
                                 format!("env={}", e.name),
-                                format!("arch={}", arch_name(arch)),
+                                format!("arch={}", arch.as_str()),
                                 format!("width={width}"),
                             ],
                         });
@@ -246,7 +241,7 @@ pub fn run_universality_job(job: &Job, dir: &Path, progress: Progress) -> Result
     let ly = probe_lyapunov(&agent, &rollouts, &spec.lyapunov).map_err(probe_err)?;
     ly.write(&probe.join("lyapunov")).map_err(probe_err)?;
     summary["study_env"] = spec.env.into();
-    summary["architecture"] = arch_name(spec.architecture).into();
+    summary["architecture"] = spec.architecture.as_str().into();
     summary["width"] = spec.width.into();
     summary["fixed_point_input"] = serde_json::to_value(fp.config.input).unwrap_or_default();
     summary["n_fixed_points"] = fp.topology.n_points.into();

@@ -4,7 +4,7 @@
 //! architecture in one and not the other (silhouette and nearest-neighbour agreement against
 //! label-permutation nulls).
 
-use super::{arch_name, UniversalityJob};
+use super::UniversalityJob;
 use crate::analysis::agent::ProbedAgent;
 use crate::analysis::fixed_points::{FixedPointReport, N_LEADING};
 use crate::analysis::lyapunov::LyapunovReport;
@@ -166,7 +166,7 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> AnalysisResul
         note_env = fp.env.clone();
         rows.push(AgentRow {
             id: j.id.clone(),
-            architecture: arch_name(spec.architecture),
+            architecture: spec.architecture.as_str().into(),
             width: spec.width,
             seed: j.seed,
             eval_return: done["eval_return_mean"].as_f64().unwrap_or(f64::NAN),
