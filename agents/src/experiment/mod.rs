@@ -10,6 +10,7 @@
 pub mod curl_field;
 pub mod prep_record;
 pub mod sim2real;
-pub mod sysid_probe;
+/// The sysid probe applied to runs, at its old path (it lives in [`crate::inspect`]).
+pub use crate::inspect::sysid_report as sysid_probe;
 pub mod universality;
 pub mod universality_report;

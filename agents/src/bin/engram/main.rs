@@ -12,7 +12,6 @@ mod envs_cmd;
 mod eval;
 mod experiment;
 mod probe;
-mod probe_sysid;
 mod render;
 mod render_biped;
 mod replay;
