@@ -35,7 +35,8 @@ pub struct SimilarityConfig {
     pub shape_alpha: f64,
     /// Row shuffles per pair for the baseline.
     pub n_shuffles: usize,
-    /// Label permutations for the clustering nulls.
+    /// Label permutations for the clustering nulls; when the partitions of the agents by
+    /// architecture are at most this many, all of them are enumerated instead (exact p).
     pub n_permutations: usize,
     /// Seed of the shuffles and permutations.
     pub seed: u64,
