@@ -41,7 +41,7 @@ pub struct AgentRow {
     /// Seed.
     pub seed: u64,
     /// Deterministic evaluation return at the end of training.
-    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
+    #[serde(with = "crate::probe::json::f64_or_null")]
     pub eval_return: f64,
     /// Evaluation success rate, for envs that report success (CurlReach).
     pub eval_success: Option<f64>,
@@ -52,12 +52,12 @@ pub struct AgentRow {
     /// Unstable modes per point.
     pub unstable_modes: Vec<usize>,
     /// Leading `|λ|` at the operating point.
-    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
+    #[serde(with = "crate::probe::json::vec_f64_or_null")]
     pub leading_moduli: Vec<f64>,
     /// Constant input of the search.
     pub fixed_point_input: String,
     /// Largest Lyapunov exponent (per step, mean over episodes).
-    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
+    #[serde(with = "crate::probe::json::f64_or_null")]
     pub largest_lyapunov: f64,
 }
 
@@ -65,10 +65,10 @@ pub struct AgentRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct WithinBetween {
     /// Mean over pairs of the same architecture.
-    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
+    #[serde(with = "crate::probe::json::f64_or_null")]
     pub within: f64,
     /// Mean over pairs of different architectures.
-    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
+    #[serde(with = "crate::probe::json::f64_or_null")]
     pub between: f64,
 }
 
