@@ -128,6 +128,29 @@ pub enum AgentError {
         /// Flat index of the first offending value.
         index: usize,
     },
+    /// A run directory given to a probe does not exist.
+    #[error("run directory {0} does not exist")]
+    MissingRun(String),
+    /// A probe of recurrent dynamics was given a run whose policy has no recurrent state.
+    #[error("{run}: the policy is `{kind}`, which has no recurrent state to probe (use a rnn, gru or lstm run)")]
+    NotRecurrent {
+        /// The run.
+        run: String,
+        /// Its policy kind.
+        kind: String,
+    },
+    /// A probe cannot run as asked (a setting or combination of runs it does not handle);
+    /// the message names the value and what is accepted.
+    #[error("probe: {0}")]
+    Probe(String),
+    /// A probe's input or output file could not be read, parsed or written.
+    #[error("{path}: {message}")]
+    ProbeFile {
+        /// The file.
+        path: String,
+        /// What failed.
+        message: String,
+    },
     /// A decomposition in faer did not converge.
     #[error("{context}: {decomposition} did not converge")]
     NoConvergence {

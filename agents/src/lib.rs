@@ -9,20 +9,21 @@
 //! - [`ppo`]: [`ppo::TrainConfig`], [`ppo::Trainer`], GAE, Adam, normalizers;
 //! - [`checkpoint`]: save / resume / [`checkpoint::load_policy`];
 //! - [`run`]: run directories, metrics files, learning curves, evaluation and recording;
-//! - [`analysis`]: the dynamical-systems probes applied to runs (fixed points, Lyapunov,
-//!   similarity across agents) with their reports;
+//! - [`probe`]: the probes' mathematics on plain arrays (fixed points, Lyapunov spectra,
+//!   CCA and shape distances, MDS, decoders, the preparatory-shift analysis);
+//! - [`inspect`]: the probes applied to runs (fixed points, Lyapunov, similarity across
+//!   agents, system identification) with their reports;
 //! - [`plan`]: studies as job plans for the local executor and Slurm job arrays;
 //! - [`stats`]: the one statistics module (Student-t intervals over seeds, permutation
 //!   p-values, Holm, TOST, OLS), with its conventions;
 //! - [`render`]: figures of trajectories (centre-out hand paths);
 //! - [`io`]: atomic file writes.
 
-pub mod analysis;
 pub mod bench;
 pub mod checkpoint;
 pub mod controller;
 pub mod error;
-pub mod experiment;
+pub mod inspect;
 pub mod io;
 pub mod nn;
 pub mod policy;

@@ -5,8 +5,8 @@
 mod common;
 
 use common::engram;
-use engram_agents::analysis::agent::ProbedAgent;
-use engram_agents::analysis::rollouts::{driven_states, Rollouts};
+use engram_agents::inspect::agent::ProbedAgent;
+use engram_agents::inspect::rollouts::{driven_states, Rollouts};
 use std::path::{Path, PathBuf};
 
 /// Agreement of the f64 map driven by recorded observations with the f32 policy's states.
@@ -94,7 +94,7 @@ fn probes_run_on_tiny_runs_and_refuse_bad_ones() {
     assert_eq!(ranges.len(), 2);
     let driven = driven_states(&agent, &rec.obs, rec.obs_dim, &ranges);
     let (shape, hidden) =
-        engram_agents::analysis::output::read_npy::<f32>(&gru.join("probe/rollouts/hidden.npy")).unwrap();
+        engram_agents::inspect::output::read_npy::<f32>(&gru.join("probe/rollouts/hidden.npy")).unwrap();
     let w = shape[1] as usize;
     for r in &ranges {
         for t in r.start..r.end - 1 {

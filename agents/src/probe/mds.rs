@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Matrix;
 use crate::error::AgentError;
-use crate::stats::{shuffled_null, NullSummary};
+use crate::stats::{enumerate_relabellings, group_sizes, partition_count, shuffled_null, NullSummary};
 
 /// A low-dimensional embedding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,10 +137,29 @@ pub struct Clustering {
     pub nn_agreement_null: NullSummary,
 }
 
-/// [`silhouette`] and [`nearest_neighbour_agreement`] with `n_perm` label permutations.
+/// [`silhouette`] and [`nearest_neighbour_agreement`] against their label-permutation nulls.
+///
+/// Both statistics ignore group names, so when the partitions of the items into groups of the
+/// observed sizes number at most `n_perm` ([`partition_count`]; 9 agents in 3 architectures of
+/// 3: 280) every partition is evaluated and the p-values are exact ([`NullSummary::exact`]);
+/// otherwise `n_perm` random relabellings are drawn from `rng` ([`NullSummary::new`], +1
+/// correction).
 pub fn clustering<R: Rng>(d: &Matrix, labels: &[usize], n_perm: usize, rng: &mut R) -> Result<Clustering, AgentError> {
     let s = silhouette(d, labels)?;
     let nn = nearest_neighbour_agreement(d, labels)?;
+    if partition_count(&group_sizes(labels)).is_some_and(|c| c <= n_perm as u128) {
+        let (mut s_null, mut nn_null) = (vec![], vec![]);
+        enumerate_relabellings(labels, true, |p| {
+            s_null.push(silhouette(d, p).unwrap_or(f64::NAN));
+            nn_null.push(nearest_neighbour_agreement(d, p).unwrap_or(f64::NAN));
+        });
+        return Ok(Clustering {
+            silhouette: s,
+            silhouette_null: NullSummary::exact(s, &s_null),
+            nn_agreement: nn,
+            nn_agreement_null: NullSummary::exact(nn, &nn_null),
+        });
+    }
     // The permutation helper shuffles f64 values; the labels are small integers.
     let as_f64: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
     let back = |p: &[f64]| p.iter().map(|&v| v as usize).collect::<Vec<_>>();
@@ -193,6 +212,12 @@ mod tests {
         let d = euclidean_distances(&x);
         let c = clustering(&d, &labels, 200, &mut rng).unwrap();
         assert!(c.silhouette > 0.8 && c.nn_agreement == 1.0, "{c:?}");
+        assert!(!c.silhouette_null.exact, "12 items in 3 groups of 4: 5,775 partitions > 200");
+        // 9 items in 3 groups of 3: all 280 partitions; only the true one scores this high.
+        let (d9, l9) = (Matrix::from_fn(9, 9, |i, j| d.get(i, j)), &labels[..9]);
+        let c9 = clustering(&d9, l9, 1000, &mut rng).unwrap();
+        assert!(c9.silhouette_null.exact && c9.silhouette_null.n == 280);
+        assert!((c9.silhouette_null.p_upper - 1.0 / 280.0).abs() < 1e-15, "{:?}", c9.silhouette_null);
         assert!(c.silhouette_null.p_two_sided < 0.05 && c.nn_agreement_null.p_two_sided < 0.05);
         // Labels that ignore the groups: inside the null.
         let mixed: Vec<usize> = (0..12).map(|i| (i / 3) % 3).collect();

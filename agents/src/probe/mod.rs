@@ -2,8 +2,9 @@
 //!
 //! Pure `f64` functions on arrays (row-major [`Matrix`]), with faer doing the dense linear
 //! algebra inside (thin SVD, QR, self-adjoint and general eigendecompositions). Nothing here
-//! touches environments, files or the command line: the `engram probe ...` commands and the
-//! studies feed recorded hidden states in and serialize the reports that come out.
+//! touches environments, run directories, files or the command line: [`crate::inspect`]
+//! (the probes applied to runs) and the studies feed recorded hidden states in and serialize
+//! the reports that come out.
 //!
 //! - [`matrix`]: the [`Matrix`] newtype (row-major, shapes `[rows, cols]`) and faer conversion;
 //! - [`linalg`]: centring, PCA, least squares, pseudo-inverse, orthonormalization, principal

@@ -29,7 +29,8 @@ use crate::stats::{
 };
 
 /// Version of the [`PrepShiftReport`] JSON layout. 2: `mean_ci` is a Student-t interval over
-/// seeds (was a percentile bootstrap) and the config has no `n_bootstrap`.
+/// the seeds where the statistic is defined (was a percentile bootstrap over all seeds, `NaN`
+/// if one was undefined), `n_seeds` counts them, and the config has no `n_bootstrap`.
 pub const PREP_SHIFT_SCHEMA_VERSION: u32 = 2;
 
 /// Below this norm the centroid shift outside the force subspace is taken as exactly zero and
@@ -375,7 +376,9 @@ pub struct StatisticSummary {
     /// The value per seed, in seed order.
     #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub per_seed: Vec<f64>,
-    /// Mean across seeds with its Student-t CI (undefined with one seed).
+    /// Seeds where the statistic is defined (finite); the summary and the null use these.
+    pub n_seeds: usize,
+    /// Mean across those seeds with its Student-t CI (undefined with fewer than two).
     pub mean_ci: Ci,
     /// Null of the across-seed mean under shuffled checkpoints.
     pub null: NullSummary,
@@ -411,12 +414,19 @@ pub fn report<R: Rng>(
     let mut statistics = Vec::with_capacity(SCALAR_NAMES.len());
     for (k, name) in SCALAR_NAMES.iter().enumerate() {
         let values: Vec<f64> = per_seed.iter().map(|s| s.scalars()[k]).collect();
-        let mean_ci = t_interval(&values, config.level)?;
-        let null_means: Vec<f64> =
-            (0..config.n_shuffles).map(|d| mean(&nulls.iter().map(|seed| seed[d][k]).collect::<Vec<_>>())).collect();
+        // Seeds where the statistic is undefined (e.g. no TOST without near and far targets)
+        // are left out of the summary and of its null, and counted in `n_seeds`.
+        let defined: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_finite()).collect();
+        let observed: Vec<f64> = defined.iter().map(|&i| values[i]).collect();
+        let mean_ci =
+            if observed.is_empty() { Ci::undefined(config.level) } else { t_interval(&observed, config.level)? };
+        let null_means: Vec<f64> = (0..config.n_shuffles)
+            .map(|d| mean(&defined.iter().map(|&i| nulls[i][d][k]).collect::<Vec<_>>()))
+            .collect();
         statistics.push(StatisticSummary {
             name: (*name).to_string(),
             null: NullSummary::new(mean_ci.estimate, &null_means),
+            n_seeds: observed.len(),
             per_seed: values,
             mean_ci,
         });

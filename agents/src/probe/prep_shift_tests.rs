@@ -165,6 +165,7 @@ fn report_finds_planted_shift_beyond_null_and_no_shift_at_null() {
     assert_eq!(back.seeds, r.seeds);
     assert!(back.per_seed[0].checkpoints[0].angle_to_learning_deg.is_nan());
     assert_eq!(back.statistics[0].per_seed, r.statistics[0].per_seed);
+    assert!(r.statistics.iter().all(|s| s.n_seeds <= seeds.len()));
 
     let flat: Vec<_> = seeds.iter().map(|&s| (s, planted(200 + s, |_| 0.0, 0.0).input)).collect();
     let r0 = report(&flat, &config, &mut ChaCha8Rng::seed_from_u64(7)).unwrap();

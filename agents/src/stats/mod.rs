@@ -13,8 +13,10 @@
 //!   the resamples take too few distinct values for the percentiles to mean anything, and the
 //!   functions refuse with [`AgentError::TooFew`].
 //! - **Permutation p-values carry the +1 correction**: `p = (1 + #{null ≥ observed}) /
-//!   (1 + n_perm)` ([`permutation_p`], [`NullSummary`]); when the relabellings are few they are
-//!   all enumerated and the p-value is exact ([`permutation_test`]).
+//!   (1 + n_perm)` ([`permutation_p`], [`NullSummary::new`]); when the relabellings are few
+//!   they are all enumerated and the p-value is exact, `#{null ≥ observed} / n` with the
+//!   observed labelling among the `n` ([`permutation_test`], [`enumerate_relabellings`],
+//!   [`NullSummary::exact`]; 9 items in 3 unnamed groups of 3: 280 partitions).
 //! - **"No difference" is an equivalence test** with a stated margin: Welch's two one-sided
 //!   tests ([`tost_welch`]), never `p > 0.05`.
 //! - **Each report's family of tests is corrected** with Holm's step-down method ([`holm`]);
@@ -62,7 +64,8 @@ pub use equivalence::{tost_welch, Tost};
 pub use interval::{paired_diff, summarize, t_interval, welch_diff, Ci, Summary, WelchDiff};
 pub use multiple::holm;
 pub use permutation::{
-    permutation_p, permutation_test, relabelling_count, shuffled_null, NullSummary, PermutationTest,
+    enumerate_relabellings, group_sizes, partition_count, permutation_p, permutation_test, relabelling_count,
+    shuffled_null, NullSummary, PermutationTest,
 };
 pub use regression::{linear_regression, SlopeFit};
 pub use student_t::{student_t_cdf, student_t_quantile};

@@ -61,6 +61,10 @@ pub struct NullSummary {
     pub p_two_sided: f64,
     /// Number of (finite) null draws.
     pub n: usize,
+    /// Whether the null is every relabelling (exact p-values `#{≥ observed} / n`, the observed
+    /// labelling among the `n`) rather than `n` random draws (written only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
 }
 
 impl NullSummary {
@@ -78,6 +82,29 @@ impl NullSummary {
             p_upper: (1 + ge) as f64 / (1 + n) as f64,
             p_two_sided: (1 + far) as f64 / (1 + n) as f64,
             n,
+            exact: false,
+        }
+    }
+
+    /// Summarizes the complete null of every relabelling (the observed one included, e.g.
+    /// from [`enumerate_relabellings`]) against `observed`: exact p-values `#{≥ observed} / n`,
+    /// a relabelled value within [`TIE_TOLERANCE`] of the observed one counting as a tie
+    /// (non-finite values are dropped).
+    pub fn exact(observed: f64, null: &[f64]) -> Self {
+        let s = sorted(null.iter().copied().filter(|v| v.is_finite()).collect());
+        let n = s.len();
+        let m = mean(&s);
+        let ge = s.iter().filter(|&&v| v >= observed - tie_slack(observed)).count();
+        let dist = (observed - m).abs();
+        let far = s.iter().filter(|&&v| (v - m).abs() >= dist - tie_slack(dist)).count();
+        Self {
+            mean: m,
+            lo: quantile_sorted(&s, (1.0 - DEFAULT_LEVEL) / 2.0),
+            hi: quantile_sorted(&s, (1.0 + DEFAULT_LEVEL) / 2.0),
+            p_upper: ge as f64 / n as f64,
+            p_two_sided: far as f64 / n as f64,
+            n,
+            exact: true,
         }
     }
 
@@ -102,6 +129,56 @@ pub fn relabelling_count(sizes: &[usize]) -> Option<u128> {
         }
     }
     Some(count)
+}
+
+/// Distinct partitions of items into unnamed groups of the given sizes: the multinomial
+/// [`relabelling_count`] divided by `m!` for every `m` groups of equal size (9 items in 3
+/// groups of 3: 280). `None` on overflow.
+pub fn partition_count(sizes: &[usize]) -> Option<u128> {
+    let mut count = relabelling_count(sizes)?;
+    let mut by_size = std::collections::BTreeMap::<usize, u128>::new();
+    for &k in sizes {
+        let m = by_size.entry(k).or_insert(0);
+        *m += 1;
+        count /= *m;
+    }
+    Some(count)
+}
+
+/// Group sizes of `labels` (group ids `0..k`).
+pub fn group_sizes(labels: &[usize]) -> Vec<usize> {
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    (0..k).map(|g| labels.iter().filter(|&&l| l == g).count()).collect()
+}
+
+/// Calls `visit` on every distinct relabelling of `labels` (group ids `0..k`), in
+/// lexicographic order, the observed labelling among them. With `unnamed_groups` (for a
+/// statistic that ignores group names, such as a silhouette) only one labelling per partition
+/// is visited ([`partition_count`] of them): groups of equal size first appear in id order.
+pub fn enumerate_relabellings(labels: &[usize], unnamed_groups: bool, mut visit: impl FnMut(&[usize])) {
+    let sizes = group_sizes(labels);
+    let mut perm = labels.to_vec();
+    perm.sort_unstable();
+    let mut first = vec![usize::MAX; sizes.len()];
+    loop {
+        let canonical = !unnamed_groups || {
+            first.iter_mut().for_each(|f| *f = usize::MAX);
+            for (i, &g) in perm.iter().enumerate().rev() {
+                first[g] = i;
+            }
+            (0..sizes.len()).all(|g| (g + 1..sizes.len()).all(|h| sizes[g] != sizes[h] || first[g] < first[h]))
+        };
+        if canonical {
+            visit(&perm);
+        }
+        if !next_permutation(&mut perm) {
+            break;
+        }
+    }
+}
+
+fn tie_slack(v: f64) -> f64 {
+    TIE_TOLERANCE * v.abs().max(1.0)
 }
 
 /// Result of [`permutation_test`].
@@ -144,7 +221,7 @@ pub fn permutation_test<R: Rng>(
     if !observed.is_finite() {
         return Err(AgentError::NonFinite { context: "permutation_test observed statistic", index: 0 });
     }
-    let threshold = observed - TIE_TOLERANCE * observed.abs().max(1.0);
+    let threshold = observed - tie_slack(observed);
     let mut counts = (0usize, 0usize);
     let mut tally = |v: f64| {
         if v.is_finite() {
@@ -152,19 +229,11 @@ pub fn permutation_test<R: Rng>(
             counts.1 += usize::from(v >= threshold);
         }
     };
-    let n_groups = labels.iter().max().map_or(0, |m| m + 1);
-    let sizes: Vec<usize> = (0..n_groups).map(|g| labels.iter().filter(|&&l| l == g).count()).collect();
-    let exact = relabelling_count(&sizes).is_some_and(|c| c <= max_relabellings as u128);
-    let mut perm = labels.to_vec();
+    let exact = relabelling_count(&group_sizes(labels)).is_some_and(|c| c <= max_relabellings as u128);
     if exact {
-        perm.sort_unstable();
-        loop {
-            tally(stat(&perm));
-            if !next_permutation(&mut perm) {
-                break;
-            }
-        }
+        enumerate_relabellings(labels, false, |p| tally(stat(p)));
     } else {
+        let mut perm = labels.to_vec();
         for _ in 0..max_relabellings {
             perm.shuffle(rng);
             tally(stat(&perm));
@@ -210,6 +279,35 @@ mod tests {
         assert_eq!(relabelling_count(&[5, 5]), Some(252));
         assert_eq!(relabelling_count(&[]), Some(1));
         assert_eq!(relabelling_count(&[100, 100]), None);
+    }
+
+    #[test]
+    fn partitions_of_unnamed_groups() {
+        assert_eq!(partition_count(&[3, 3, 3]), Some(280));
+        assert_eq!(partition_count(&[2, 1]), Some(3));
+        assert_eq!(partition_count(&[2, 2, 1]), Some(15));
+        for sizes in [vec![3, 3, 3], vec![2, 2, 1], vec![4, 2]] {
+            let labels: Vec<usize> = sizes.iter().enumerate().flat_map(|(g, &k)| vec![g; k]).collect();
+            let mut seen = std::collections::BTreeSet::new();
+            enumerate_relabellings(&labels, true, |p| {
+                // One labelling per partition: the partition as a set of item sets.
+                let mut blocks: Vec<Vec<usize>> =
+                    (0..sizes.len()).map(|g| (0..p.len()).filter(|&i| p[i] == g).collect()).collect();
+                blocks.sort();
+                assert!(seen.insert(blocks));
+            });
+            assert_eq!(seen.len() as u128, partition_count(&sizes).unwrap());
+        }
+    }
+
+    #[test]
+    fn exact_null_counts_the_observed_labelling() {
+        let s = NullSummary::exact(3.0, &[1.0, 2.0, 3.0, 3.0 + 1e-15]);
+        assert!(s.exact && s.n == 4);
+        assert_eq!(s.p_upper, 0.5);
+        let json = serde_json::to_string(&NullSummary::new(3.0, &[1.0])).unwrap();
+        assert!(!json.contains("exact"), "{json}");
+        assert!(serde_json::to_string(&s).unwrap().contains("\"exact\":true"));
     }
 
     #[test]

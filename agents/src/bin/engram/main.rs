@@ -8,7 +8,6 @@ mod common;
 mod envs_cmd;
 mod eval;
 mod probe;
-mod probe_sysid;
 mod render;
 mod replay;
 mod rollout;

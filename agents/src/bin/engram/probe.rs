@@ -1,19 +1,21 @@
-//! `engram probe ...`: the dynamical-systems probes of trained runs (fixed points, Lyapunov
-//! spectra, similarity across agents). Each subcommand records (or reuses) the runs'
-//! rollouts, runs its analysis from `engram_agents::analysis`, and writes `report.json`,
-//! `report.md`, `.npy` arrays and figures.
+//! `engram probe ...`: the probes of trained runs (fixed points, Lyapunov spectra, similarity
+//! across agents, system identification, the curl-field preparatory shift). Each subcommand
+//! parses its flags and calls `engram_agents::inspect`, which records (or reuses) the runs'
+//! rollouts, runs the probe and writes `report.json`, `report.md`, `.npy` arrays and figures.
 //!
 //! Adding a probe: write its args struct with `impl ProbeCommand`, then add one line to
 //! `probe_commands!` below.
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use engram_agents::analysis::agent::ProbedAgent;
-use engram_agents::analysis::fixed_points::{probe_fixed_points, FixedPointProbeConfig, ProbeInput};
-use engram_agents::analysis::lyapunov::{probe_lyapunov, LyapunovProbeConfig};
-use engram_agents::analysis::rollouts::Rollouts;
-use engram_agents::analysis::similarity::{probe_similarity, SimilarityConfig};
+use engram_agents::inspect::agent::ProbedAgent;
+use engram_agents::inspect::fixed_points_report::{probe_fixed_points, FixedPointProbeConfig, ProbeInput};
+use engram_agents::inspect::lyapunov_report::{probe_lyapunov, LyapunovProbeConfig};
+use engram_agents::inspect::rollouts::Rollouts;
+use engram_agents::inspect::similarity_report::{probe_similarity, SimilarityConfig};
+use engram_agents::inspect::sysid_report::{self, SysidProbeConfig};
 use engram_agents::probe::dynamics::FixedPointMethod;
+use engram_agents::study::{Plan, PLAN_FILE};
 use std::path::{Path, PathBuf};
 
 /// A probe subcommand.
@@ -50,7 +52,7 @@ probe_commands! {
     Similarity(SimilarityArgs),
     /// Implicit system identification: decode the dynamics parameters (or CurlReach's field
     /// strength b) from the policy's memory at t = 5 … 250 control steps, against baselines.
-    Sysid(crate::probe_sysid::SysidArgs),
+    Sysid(SysidArgs),
     /// The curl-field study's report from its recordings: behaviour across phases and the
     /// preparatory-subspace shift analysis (report.json, report.md, figures).
     PrepShift(PrepShiftArgs),
@@ -75,9 +77,64 @@ impl ProbeCommand for PrepShiftArgs {
     }
 }
 
-impl ProbeCommand for crate::probe_sysid::SysidArgs {
+/// Arguments of `engram probe sysid`.
+#[derive(Args, Debug)]
+pub struct SysidArgs {
+    /// A run directory (one agent) or a study directory holding plan.json (every job).
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Env of the held-out episodes (default: PlanarBipedDR-v0 for a walker, the run's own
+    /// CurlReach env with a random curl strength per episode for a reaching run).
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Held-out episodes (default 128).
+    #[arg(long)]
+    pub episodes: Option<usize>,
+    /// Probe settings (TOML of `SysidProbeConfig`); --episodes overrides its `episodes`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Recompute a study's probes even where sysid.json exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl ProbeCommand for SysidArgs {
     fn run(self) -> Result<()> {
-        crate::probe_sysid::run(self)
+        if !self.run.is_dir() {
+            bail!("--run {}: no such run or study directory", self.run.display());
+        }
+        let mut cfg = match &self.config {
+            Some(p) => SysidProbeConfig::from_toml_file(p)?,
+            None => SysidProbeConfig::default(),
+        };
+        if let Some(n) = self.episodes {
+            cfg.episodes = n;
+        }
+        let env = self.env.as_deref();
+        if !self.run.join(PLAN_FILE).exists() {
+            let report = sysid_report::probe_and_write(&self.run, env, &cfg)
+                .with_context(|| format!("probing {}", self.run.display()))?;
+            print!("{}", report.summary(&self.run));
+            println!("{}", self.run.join(sysid_report::SYSID_FILE).display());
+            return Ok(());
+        }
+        let (plan, dir) = Plan::load(&self.run)?;
+        let mut done = 0;
+        for job in &plan.jobs {
+            let jd = dir.join(&job.out_dir);
+            if engram_agents::checkpoint::resolve(&jd).is_err() {
+                eprintln!("{}: no checkpoint yet, skipped", job.id);
+                continue;
+            }
+            let report =
+                sysid_report::probe_or_reuse(&jd, env, &cfg, self.force).with_context(|| format!("job {}", job.id))?;
+            print!("{}", report.summary(&jd));
+            done += 1;
+        }
+        if done == 0 {
+            bail!("{}: no job of the study has a checkpoint yet", dir.display());
+        }
+        Ok(())
     }
 }
 
@@ -110,7 +167,7 @@ pub struct SingleRunArgs {
     /// Seed of the probe's own randomness (initial states or frames).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output directory [default: <run>/probe/<probe name>].
+    /// Output directory [default: `<run>/probe/<probe name>`].
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]

@@ -4,7 +4,7 @@
 use super::{Sim2RealJob, DR_ENV, EVAL_FILE, EVAL_SEED_OFFSET, HELD_OUT};
 use crate::checkpoint::{self, LoadedPolicy};
 use crate::error::AgentError;
-use crate::experiment::sysid_probe;
+use crate::inspect::sysid_report as sysid_probe;
 use crate::policy::{ActMode, ActorCritic, Policy};
 use crate::rollout::{run_policy, EpisodeSpec, StepView};
 use crate::run::{train_to_end, Progress};

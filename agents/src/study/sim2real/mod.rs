@@ -2,7 +2,7 @@
 //! recurrent policies, trained with and without dynamics randomization, evaluated on the
 //! training sim, on fixed parameter sets inside the training range, and on the held-out
 //! robots R1–R4 and all of them together; then the implicit system-identification probe
-//! ([`crate::experiment::sysid_probe`]) on each trained policy.
+//! ([`crate::inspect::sysid_report`]) on each trained policy.
 //!
 //! One policy × randomization × seed is one job of the study's plan. A job trains (resumable
 //! from its last checkpoint), evaluates (`eval.json`, skipped when present) and probes
@@ -16,7 +16,7 @@ pub use report::write_report;
 
 use super::{Plan, Progress, Study};
 use crate::error::AgentError;
-use crate::experiment::sysid_probe::SysidProbeConfig;
+use crate::inspect::sysid_report::SysidProbeConfig;
 use crate::policy::{ActorCritic, PolicyConfig, PolicyKind};
 use crate::ppo::TrainConfig;
 use crate::study::{config_hash, Job, JobKind};

@@ -5,7 +5,7 @@
 
 use super::{dr_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT};
 use crate::error::{AgentError, Context};
-use crate::experiment::sysid_probe::{read_report, SysidReport};
+use crate::inspect::sysid_report::{read_report, SysidReport};
 use crate::policy::PolicyKind;
 use crate::render::chart::{png_and_svg, Drawn};
 use crate::render::{register_font, COLOURS};

@@ -11,18 +11,17 @@
 //! One agent is one job ([`JobKind::Universality`]); it is resumable (training resumes from
 //! its last checkpoint, the probes are recomputed).
 
-use crate::analysis::agent::ProbedAgent;
-use crate::analysis::fixed_points::{probe_fixed_points, FixedPointProbeConfig, ProbeInput};
-use crate::analysis::lyapunov::{probe_lyapunov, LyapunovProbeConfig};
-use crate::analysis::rollouts::Rollouts;
-use crate::analysis::similarity::SimilarityConfig;
-use crate::analysis::AnalysisError;
 use crate::error::AgentError;
 mod report;
 
 pub use report::write_report;
 
 use super::{Plan, Progress, Study};
+use crate::inspect::agent::ProbedAgent;
+use crate::inspect::fixed_points_report::{probe_fixed_points, FixedPointProbeConfig, ProbeInput};
+use crate::inspect::lyapunov_report::{probe_lyapunov, LyapunovProbeConfig};
+use crate::inspect::rollouts::Rollouts;
+use crate::inspect::similarity_report::SimilarityConfig;
 use crate::policy::PolicyKind;
 use crate::ppo::TrainConfig;
 use crate::study::{config_hash, Job, JobKind};
@@ -141,10 +140,7 @@ impl UniversalityConfig {
             return bad("envs, widths and architectures must each name at least one entry".into());
         }
         if let Some(k) = self.architectures.iter().find(|k| k.cell().is_none()) {
-            return bad(format!(
-                "architectures contains {} (only rnn, gru, lstm have dynamics to probe)",
-                k.as_str()
-            ));
+            return bad(format!("architectures contains {} (only rnn, gru, lstm have dynamics to probe)", k.as_str()));
         }
         let mut names: Vec<&str> = self.envs.iter().map(|e| e.name.as_str()).collect();
         names.sort_unstable();
@@ -212,34 +208,26 @@ impl UniversalityConfig {
     }
 }
 
-fn probe_err(e: AnalysisError) -> AgentError {
-    match e {
-        AnalysisError::Agent(a) => a,
-        other => AgentError::Config(format!("probe: {other}")),
-    }
-}
-
 /// Runs (or resumes) one job: trains the agent (as a training job does), then records its
 /// rollouts and writes `probe/fixed-points/` and `probe/lyapunov/` in the job directory.
 pub fn run_universality_job(job: &Job, dir: &Path, progress: Progress) -> Result<serde_json::Value, AgentError> {
     let spec: UniversalityJob =
         toml::from_str(&job.config).map_err(|e| AgentError::Config(format!("job {}: {e}", job.id)))?;
     let mut summary = super::sweep::train_job(&spec.train, dir, progress)?;
-    let agent = ProbedAgent::load(dir).map_err(probe_err)?;
+    let agent = ProbedAgent::load(dir)?;
     let probe = dir.join("probe");
-    let rollouts = Rollouts::record_or_reuse(&agent, &probe.join("rollouts"), spec.episodes, spec.episode_seed)
-        .map_err(probe_err)?;
+    let rollouts = Rollouts::record_or_reuse(&agent, &probe.join("rollouts"), spec.episodes, spec.episode_seed)?;
     let fp = match probe_fixed_points(&agent, &rollouts, &spec.fixed_points) {
-        Err(AnalysisError::Unsupported(_)) if spec.fixed_points.input == ProbeInput::Prep => {
+        Err(AgentError::Probe(_)) if spec.fixed_points.input == ProbeInput::Prep => {
             let cfg = FixedPointProbeConfig { input: ProbeInput::Mean, ..spec.fixed_points.clone() };
             probe_fixed_points(&agent, &rollouts, &cfg)
         }
         r => r,
     };
-    let (fp, states) = fp.map_err(probe_err)?;
-    fp.write(&states, &probe.join("fixed-points")).map_err(probe_err)?;
-    let ly = probe_lyapunov(&agent, &rollouts, &spec.lyapunov).map_err(probe_err)?;
-    ly.write(&probe.join("lyapunov")).map_err(probe_err)?;
+    let (fp, states) = fp?;
+    fp.write(&states, &probe.join("fixed-points"))?;
+    let ly = probe_lyapunov(&agent, &rollouts, &spec.lyapunov)?;
+    ly.write(&probe.join("lyapunov"))?;
     summary["study_env"] = spec.env.into();
     summary["architecture"] = spec.architecture.as_str().into();
     summary["width"] = spec.width.into();
@@ -270,7 +258,7 @@ impl Study for Universality {
         run_universality_job(job, dir, progress)
     }
     fn report(&self, plan: &Plan, dir: &Path, _jobs: &[(&Job, serde_json::Value)]) -> Result<PathBuf, AgentError> {
-        write_report(plan, dir).map_err(|e| AgentError::Data(e.to_string()))
+        write_report(plan, dir)
     }
 }
 

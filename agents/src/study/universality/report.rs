@@ -5,15 +5,16 @@
 //! label-permutation nulls).
 
 use super::UniversalityJob;
-use crate::analysis::agent::ProbedAgent;
-use crate::analysis::fixed_points::{FixedPointReport, N_LEADING};
-use crate::analysis::lyapunov::LyapunovReport;
-use crate::analysis::rollouts::Rollouts;
-use crate::analysis::similarity::{probe_similarity, DistanceAnalysis, SimilarityReport};
-use crate::analysis::{figures, io_err, output, AnalysisError, AnalysisResult};
+use crate::error::AgentError;
+use crate::inspect::agent::ProbedAgent;
+use crate::inspect::fixed_points_report::{FixedPointReport, N_LEADING};
+use crate::inspect::lyapunov_report::LyapunovReport;
+use crate::inspect::rollouts::Rollouts;
+use crate::inspect::similarity_report::{probe_similarity, DistanceAnalysis, SimilarityReport};
+use crate::inspect::{figures, io_err, output};
 use crate::probe::mds::euclidean_distances;
-use crate::probe::stats::{mean, std_dev};
 use crate::probe::Matrix;
+use crate::stats::{mean, std_dev};
 use crate::study::{Markers, Plan};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 /// Schema tag of the report.
 pub const UNIVERSALITY_REPORT_SCHEMA: &str = "engram.report.universality/1";
 
-/// Names of the topology features ([`crate::analysis::fixed_points::TopologySummary::features`]).
+/// Names of the topology features ([`crate::inspect::fixed_points_report::TopologySummary::features`]).
 pub fn topology_feature_names() -> Vec<String> {
     let mut v = vec!["ln(1 + fixed points)".into(), "stable fraction".into(), "mean unstable modes".into()];
     v.extend((1..=N_LEADING).map(|i| format!("|λ{i}| at operating point")));
@@ -125,7 +126,7 @@ fn z_scored_distances(f: &Matrix) -> Matrix {
     euclidean_distances(&z)
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> AnalysisResult<T> {
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, AgentError> {
     let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
     serde_json::from_str(&text).map_err(|e| io_err(path, e))
 }
@@ -147,7 +148,7 @@ fn conclusion(geometry: Option<bool>, topology: Option<bool>) -> String {
     .into()
 }
 
-fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> AnalysisResult<EnvSection> {
+fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> Result<EnvSection, AgentError> {
     let mut agents = vec![];
     let mut rollouts = vec![];
     let mut rows = vec![];
@@ -184,7 +185,7 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> AnalysisResul
         sim_cfg.get_or_insert(spec.similarity.clone());
         feats.push(fp.topology.features());
     }
-    let sim_cfg = sim_cfg.ok_or_else(|| AnalysisError::Unsupported(format!("no jobs for env {name}")))?;
+    let sim_cfg = sim_cfg.ok_or_else(|| AgentError::Probe(format!("no jobs for env {name}")))?;
     let sim: SimilarityReport = probe_similarity(&agents, &rollouts, &sim_cfg)?;
     sim.write(&out.join("similarity"))?;
     let labels: Vec<String> = rows.iter().map(|r| r.architecture.clone()).collect();
@@ -228,7 +229,7 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> AnalysisResul
 
 /// Writes `report.json`, `report.md` and per-env figures (`<env>/similarity/`,
 /// `<env>/topology_mds.png`, ...) into the study directory `dir`; returns the Markdown path.
-pub fn write_report(plan: &Plan, dir: &Path) -> AnalysisResult<PathBuf> {
+pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
     let mut names: Vec<String> = vec![];
     let mut notes: Vec<String> = vec![];
     for j in &plan.jobs {

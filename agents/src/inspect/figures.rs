@@ -2,7 +2,8 @@
 //! fixed points over the PCA of recorded states, a distance-matrix heat map, a 2-D embedding
 //! coloured by architecture, and a Lyapunov spectrum with error bars.
 
-use super::{io_err, AnalysisResult};
+use super::io_err;
+use crate::error::AgentError;
 use crate::probe::Matrix;
 use crate::render::chart::{bounds, xy_chart};
 use crate::render::paths::COLOURS;
@@ -74,7 +75,7 @@ pub fn fixed_points(
     points: &Matrix,
     unstable: &[usize],
     title: &str,
-) -> AnalysisResult<()> {
+) -> Result<(), AgentError> {
     both!(stem, draw_fixed_points, states, points, unstable, title)
 }
 
@@ -113,7 +114,7 @@ where
 }
 
 /// Heat map of a distance matrix `d` `[n, n]` (row 0 at the top).
-pub fn heatmap(stem: &Path, d: &Matrix, names: &[String], title: &str) -> AnalysisResult<()> {
+pub fn heatmap(stem: &Path, d: &Matrix, names: &[String], title: &str) -> Result<(), AgentError> {
     both!(stem, draw_heatmap, d, names, title)
 }
 
@@ -144,7 +145,7 @@ where
 }
 
 /// A 2-D embedding `coords` `[n, 2]`, one colour per distinct label.
-pub fn embedding(stem: &Path, coords: &Matrix, labels: &[String], title: &str) -> AnalysisResult<()> {
+pub fn embedding(stem: &Path, coords: &Matrix, labels: &[String], title: &str) -> Result<(), AgentError> {
     both!(stem, draw_embedding, coords, labels, title)
 }
 
@@ -175,6 +176,6 @@ where
 }
 
 /// A Lyapunov spectrum: mean ± std per exponent index.
-pub fn spectrum(stem: &Path, mean: &[f64], std: &[f64], title: &str) -> AnalysisResult<()> {
+pub fn spectrum(stem: &Path, mean: &[f64], std: &[f64], title: &str) -> Result<(), AgentError> {
     both!(stem, draw_spectrum, mean, std, title)
 }

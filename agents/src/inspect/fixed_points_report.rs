@@ -8,7 +8,8 @@
 
 use super::agent::ProbedAgent;
 use super::rollouts::{driven_states, Rollouts};
-use super::{output, AnalysisError, AnalysisResult, REPORT_SCHEMA_VERSION};
+use super::{fs_err, output, REPORT_SCHEMA_VERSION};
+use crate::error::AgentError;
 use crate::probe::dynamics::{find_fixed_points, FixedPointConfig, FixedPointSet};
 use crate::probe::linalg::{column_means, Pca};
 use crate::probe::Matrix;
@@ -101,10 +102,10 @@ pub struct TopologySummary {
     /// recorded state; `None` when there are no points.
     pub operating_point: Option<usize>,
     /// The `N_LEADING` largest `|λ|` at the operating point (NaN-padded).
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub leading_moduli: Vec<f64>,
     /// Distance of the operating point from the mean recorded state.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub operating_distance: f64,
 }
 
@@ -167,7 +168,7 @@ pub struct FixedPointReport {
     /// Recorded states (rows of `states.npy`).
     pub n_states: usize,
     /// Mean return of the recorded episodes.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub rollout_return_mean: f64,
     /// Unit of the time constants (`s` when the env's step is known, else `steps`).
     pub time_constant_unit: String,
@@ -178,19 +179,17 @@ pub struct FixedPointReport {
 }
 
 /// The input vector for `choice` from the recorded cell inputs `x` `[N, in]`.
-fn input_vector(choice: ProbeInput, x: &Matrix, rollouts: &Rollouts) -> AnalysisResult<Vec<f64>> {
+fn input_vector(choice: ProbeInput, x: &Matrix, rollouts: &Rollouts) -> Result<Vec<f64>, AgentError> {
     Ok(match choice {
         ProbeInput::Zero => vec![0.0; x.cols()],
         ProbeInput::Mean => column_means(x),
         ProbeInput::Prep => {
             let phase = rollouts.info_column("phase").ok_or_else(|| {
-                AnalysisError::Unsupported(
-                    "--input prep needs a reaching env (info key `phase`); use zero or mean".into(),
-                )
+                AgentError::Probe("--input prep needs a reaching env (info key `phase`); use zero or mean".into())
             })?;
             let rows: Vec<usize> = (0..x.rows()).filter(|&i| phase[i] == PREP_PHASE).collect();
             if rows.is_empty() {
-                return Err(AnalysisError::Unsupported("no preparatory-period steps in the recording".into()));
+                return Err(AgentError::Probe("no preparatory-period steps in the recording".into()));
             }
             column_means(&x.select_rows(&rows))
         }
@@ -203,9 +202,9 @@ pub fn probe_fixed_points(
     agent: &ProbedAgent,
     rollouts: &Rollouts,
     cfg: &FixedPointProbeConfig,
-) -> AnalysisResult<(FixedPointReport, Matrix)> {
+) -> Result<(FixedPointReport, Matrix), AgentError> {
     if cfg.n_initial == 0 {
-        return Err(AnalysisError::Unsupported("n_initial = 0: draw at least one initial state".into()));
+        return Err(AgentError::Probe("n_initial = 0: draw at least one initial state".into()));
     }
     let ranges = rollouts.episode_ranges();
     let states = driven_states(agent, &rollouts.obs, rollouts.obs_dim, &ranges);
@@ -221,7 +220,7 @@ pub fn probe_fixed_points(
     } else {
         (0..cfg.n_initial).map(|i| i % n).collect()
     };
-    let noise = Normal::new(0.0, cfg.init_noise_std.max(0.0)).map_err(|e| AnalysisError::Unsupported(e.to_string()))?;
+    let noise = Normal::new(0.0, cfg.init_noise_std.max(0.0)).map_err(|e| AgentError::Probe(e.to_string()))?;
     let inits = Matrix::from_fn(picks.len(), states.cols(), |i, j| states.get(picks[i], j) + noise.sample(&mut rng));
     let dt = agent.dt_s();
     let search = FixedPointConfig { dt: dt.unwrap_or(1.0), ..cfg.search.clone() };
@@ -309,8 +308,8 @@ impl FixedPointReport {
 
     /// Writes `report.json`, `report.md`, `fixed_points.npy`, `states.npy` and the figure
     /// into `out`.
-    pub fn write(&self, states: &Matrix, out: &Path) -> AnalysisResult<()> {
-        std::fs::create_dir_all(out).map_err(|e| super::io_err(out, e))?;
+    pub fn write(&self, states: &Matrix, out: &Path) -> Result<(), AgentError> {
+        std::fs::create_dir_all(out).map_err(|e| fs_err(out, e))?;
         output::write_json(&out.join("report.json"), self)?;
         output::write_text(&out.join("report.md"), &self.to_markdown())?;
         let pts = Matrix::from_fn(self.result.points.len(), self.state_dim, |i, j| self.result.points[i].state[j]);
@@ -318,7 +317,7 @@ impl FixedPointReport {
         output::write_matrix(&out.join("states.npy"), states)?;
         let pca = Pca::fit(states)?;
         let k = pca.components.cols().min(2);
-        let project = |m: &Matrix| -> AnalysisResult<Matrix> {
+        let project = |m: &Matrix| -> Result<Matrix, AgentError> {
             let s = pca.transform(m, k)?;
             Ok(Matrix::from_fn(m.rows(), 2, |i, j| if j < k { s.get(i, j) } else { 0.0 }))
         };

@@ -10,7 +10,8 @@
 
 use super::agent::ProbedAgent;
 use super::rollouts::{driven_states, Rollouts};
-use super::{output, AnalysisError, AnalysisResult, REPORT_SCHEMA_VERSION};
+use super::{fs_err, output, REPORT_SCHEMA_VERSION};
+use crate::error::AgentError;
 use crate::policy::Policy;
 use crate::probe::mds::{classical_mds, clustering, Clustering, Embedding};
 use crate::probe::similarity::{cca, shape_distance, svcca};
@@ -34,7 +35,8 @@ pub struct SimilarityConfig {
     pub shape_alpha: f64,
     /// Row shuffles per pair for the baseline.
     pub n_shuffles: usize,
-    /// Label permutations for the clustering nulls.
+    /// Label permutations for the clustering nulls; when the partitions of the agents by
+    /// architecture are at most this many, all of them are enumerated instead (exact p).
     pub n_permutations: usize,
     /// Seed of the shuffles and permutations.
     pub seed: u64,
@@ -94,7 +96,7 @@ pub fn score_infos(cfg: &SimilarityConfig) -> Vec<ScoreInfo> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreValue {
     /// The score.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub value: f64,
     /// The same score with one agent's rows shuffled.
     pub shuffled: NullSummary,
@@ -123,7 +125,7 @@ pub struct AgentInfo {
     /// Hidden width.
     pub hidden: usize,
     /// Mean return of its recorded episodes.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub return_mean: f64,
 }
 
@@ -143,7 +145,7 @@ pub struct DistanceAnalysis {
 
 impl DistanceAnalysis {
     /// MDS and clustering of the distance matrix `d` with architecture `labels`.
-    pub fn new(distance: &str, d: Matrix, labels: &[String], n_perm: usize, seed: u64) -> AnalysisResult<Self> {
+    pub fn new(distance: &str, d: Matrix, labels: &[String], n_perm: usize, seed: u64) -> Result<Self, AgentError> {
         let mds = classical_mds(&d, 2)?;
         let ids = label_ids(labels);
         let distinct = ids.iter().max().map_or(0, |m| m + 1);
@@ -229,7 +231,7 @@ fn pool(rollouts: &[Rollouts]) -> (Vec<f32>, Vec<Range<usize>>) {
     (obs, ranges)
 }
 
-fn scores(x: &Matrix, y: &Matrix, cfg: &SimilarityConfig) -> AnalysisResult<[f64; 4]> {
+fn scores(x: &Matrix, y: &Matrix, cfg: &SimilarityConfig) -> Result<[f64; 4], AgentError> {
     Ok([
         cca(x, y)?.mean(),
         svcca(x, y, cfg.svcca_k)?.mean(),
@@ -243,11 +245,11 @@ pub fn matched_states(
     agents: &[ProbedAgent],
     rollouts: &[Rollouts],
     max_samples: usize,
-) -> AnalysisResult<Vec<Matrix>> {
-    let first = agents.first().ok_or_else(|| AnalysisError::Unsupported("no runs given".into()))?;
+) -> Result<Vec<Matrix>, AgentError> {
+    let first = agents.first().ok_or_else(|| AgentError::Probe("no runs given".into()))?;
     for a in agents {
         if a.env() != first.env() || a.policy.net.obs_dim() != first.policy.net.obs_dim() {
-            return Err(AnalysisError::Unsupported(format!(
+            return Err(AgentError::Probe(format!(
                 "{} is trained on {} and {} on {}: similarity needs identical inputs (one env)",
                 first.run.display(),
                 first.env(),
@@ -275,9 +277,9 @@ pub fn probe_similarity(
     agents: &[ProbedAgent],
     rollouts: &[Rollouts],
     cfg: &SimilarityConfig,
-) -> AnalysisResult<SimilarityReport> {
+) -> Result<SimilarityReport, AgentError> {
     if agents.len() < 2 || agents.len() != rollouts.len() {
-        return Err(AnalysisError::Unsupported(format!("similarity needs two or more runs, got {}", agents.len())));
+        return Err(AgentError::Probe(format!("similarity needs two or more runs, got {}", agents.len())));
     }
     let states = matched_states(agents, rollouts, cfg.max_samples)?;
     let n_samples = states[0].rows();
@@ -385,8 +387,8 @@ impl SimilarityReport {
     }
 
     /// Writes `report.json`, `report.md`, the matrices and the figures into `out`.
-    pub fn write(&self, out: &Path) -> AnalysisResult<()> {
-        std::fs::create_dir_all(out).map_err(|e| super::io_err(out, e))?;
+    pub fn write(&self, out: &Path) -> Result<(), AgentError> {
+        std::fs::create_dir_all(out).map_err(|e| fs_err(out, e))?;
         output::write_json(&out.join("report.json"), self)?;
         output::write_text(&out.join("report.md"), &self.to_markdown())?;
         output::write_matrix(&out.join("distance_procrustes.npy"), &self.procrustes.matrix)?;

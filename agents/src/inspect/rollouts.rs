@@ -4,7 +4,8 @@
 
 use super::agent::ProbedAgent;
 use super::output::read_npy;
-use super::{io_err, AnalysisError, AnalysisResult};
+use super::{fs_err, io_err};
+use crate::error::AgentError;
 use crate::policy::ActMode;
 use crate::probe::Matrix;
 use std::ops::Range;
@@ -41,9 +42,9 @@ fn manifest_matches(dir: &Path, checkpoint: &Path, episodes: usize, seed: u64) -
 impl Rollouts {
     /// The recording in `dir` if it was made from `agent`'s checkpoint with `episodes`
     /// deterministic episodes from `seed`; otherwise records it there first.
-    pub fn record_or_reuse(agent: &ProbedAgent, dir: &Path, episodes: usize, seed: u64) -> AnalysisResult<Self> {
+    pub fn record_or_reuse(agent: &ProbedAgent, dir: &Path, episodes: usize, seed: u64) -> Result<Self, AgentError> {
         if episodes == 0 {
-            return Err(AnalysisError::Unsupported("episodes = 0: record at least one episode".into()));
+            return Err(AgentError::Probe("episodes = 0: record at least one episode".into()));
         }
         if !manifest_matches(dir, &agent.policy.dir, episodes, seed) {
             crate::run::record::record(&agent.policy, episodes, seed, ActMode::Deterministic, dir)?;
@@ -52,9 +53,9 @@ impl Rollouts {
     }
 
     /// Reads a recording written by `engram record`.
-    pub fn load(dir: &Path) -> AnalysisResult<Self> {
+    pub fn load(dir: &Path) -> Result<Self, AgentError> {
         let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| fs_err(&path, e))?;
         let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
         let (shape, obs) = read_npy::<f32>(&dir.join("obs.npy"))?;
         let (_, episode) = read_npy::<u64>(&dir.join("episode.npy"))?;

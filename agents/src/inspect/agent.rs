@@ -1,8 +1,8 @@
 //! A trained run seen by the probes: its loaded policy and the actor's recurrent layer as an
 //! `f64` map.
 
-use super::{AnalysisError, AnalysisResult};
 use crate::checkpoint::{load_policy, LoadedPolicy};
+use crate::error::AgentError;
 use crate::policy::Policy;
 use crate::probe::recurrent::RecurrentMap;
 use crate::probe::Matrix;
@@ -25,33 +25,33 @@ pub struct ProbedAgent {
 impl ProbedAgent {
     /// Loads the latest checkpoint of `run`. Errors name the run when it is missing, when
     /// its policy is an MLP, or when it has more than one recurrent layer.
-    pub fn load(run: &Path) -> AnalysisResult<Self> {
+    pub fn load(run: &Path) -> Result<Self, AgentError> {
         if !run.exists() {
-            return Err(AnalysisError::MissingRun(run.display().to_string()));
+            return Err(AgentError::MissingRun(run.display().to_string()));
         }
         let policy = load_policy(run)?;
         let cfg = &policy.config.policy;
         let Some(kind) = cfg.kind.cell() else {
-            return Err(AnalysisError::NotRecurrent {
+            return Err(AgentError::NotRecurrent {
                 run: run.display().to_string(),
                 kind: format!("{:?}", cfg.kind).to_lowercase(),
             });
         };
         if cfg.rnn_layers != 1 {
-            return Err(AnalysisError::Unsupported(format!(
+            return Err(AgentError::Probe(format!(
                 "{}: policy.rnn_layers = {}; the probes handle one recurrent layer",
                 run.display(),
                 cfg.rnn_layers
             )));
         }
         let items = policy.net.params().items();
-        let get = |suffix: &str| -> AnalysisResult<Vec<f32>> {
+        let get = |suffix: &str| -> Result<Vec<f32>, AgentError> {
             let name = format!("{PROBED_LAYER}.{suffix}");
             items
                 .iter()
                 .find(|p| p.name == name)
                 .map(|p| p.values())
-                .ok_or_else(|| AnalysisError::Unsupported(format!("{}: parameter {name} not found", run.display())))
+                .ok_or_else(|| AgentError::Probe(format!("{}: parameter {name} not found", run.display())))
         };
         let gru = kind == crate::nn::cells::CellKind::Gru;
         let (b_ih, b_hh) = if gru { (get("bias_ih")?, Some(get("bias_hh")?)) } else { (get("bias")?, None) };

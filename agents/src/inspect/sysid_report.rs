@@ -1,5 +1,7 @@
-//! The implicit system-identification probe on a trained run (design/probes.md): does the
-//! policy's memory hold the dynamics parameters of the episode?
+//! The implicit system-identification probe applied to a trained run (design/probes.md):
+//! does the policy's memory hold the dynamics parameters of the episode? The decoders are
+//! in [`crate::probe::sysid`] and [`crate::probe::mlp_decoder`]; this file runs the episodes,
+//! gathers the features and writes `sysid.json`.
 //!
 //! Held-out episodes with known parameters are run with the trained policy (deterministic
 //! actions); at control steps `t ∈ times` (from the episode start on the biped, from the go
@@ -17,6 +19,7 @@
 //! Decoders: cross-validated ridge ([`crate::probe::sysid::ridge_cv`], with a shuffled-label
 //! baseline on `policy`) and the small MLP decoder ([`crate::probe::mlp_decoder`]).
 
+use super::{fs_err, io_err};
 use crate::checkpoint::{self, LoadedPolicy};
 use crate::error::AgentError;
 use crate::policy::{ActMode, ActOutput, ActorCritic, HiddenState, Policy};
@@ -62,6 +65,14 @@ pub struct SysidProbeConfig {
     pub mlp: MlpDecoderConfig,
 }
 
+impl SysidProbeConfig {
+    /// Reads the settings from a TOML file (fields left out keep their defaults).
+    pub fn from_toml_file(path: &Path) -> Result<Self, AgentError> {
+        let text = std::fs::read_to_string(path).map_err(|e| fs_err(path, e))?;
+        toml::from_str(&text).map_err(|e| AgentError::Config(format!("sysid probe config {}: {e}", path.display())))
+    }
+}
+
 impl Default for SysidProbeConfig {
     fn default() -> Self {
         Self {
@@ -87,13 +98,13 @@ pub struct TimeResult {
     /// Episodes alive at `t` (samples).
     pub n_episodes: usize,
     /// Ridge R² per target (NaN → null when too few episodes).
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub ridge_r2: Vec<f64>,
     /// Ridge R² per target with shuffled labels (only for `policy`).
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub shuffled_r2: Vec<f64>,
     /// MLP-decoder R² per target (empty when skipped).
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub mlp_r2: Vec<f64>,
 }
 
@@ -127,10 +138,42 @@ pub struct SysidReport {
     pub features: Vec<FeatureResult>,
 }
 
+/// Feature sets in the order of the terminal summary: the policy's memory first, then the
+/// baselines it must beat.
+const SUMMARY_ORDER: [&str; 4] = ["policy", "observation", "window", "untrained"];
+
 impl SysidReport {
     /// The result of feature set `name`.
     pub fn feature(&self, name: &str) -> Option<&FeatureResult> {
         self.features.iter().find(|f| f.name == name)
+    }
+
+    /// The best ridge R² over the probe times per target of feature set `feature`, as
+    /// `target R², ...` text (empty for an unknown feature set).
+    pub fn best_r2_text(&self, feature: &str) -> String {
+        let Some(f) = self.feature(feature) else { return String::new() };
+        let mut parts = vec![];
+        for (k, name) in self.targets.iter().enumerate() {
+            let best = f.times.iter().map(|t| t.ridge_r2.get(k).copied().unwrap_or(f64::NAN)).fold(f64::NAN, f64::max);
+            parts.push(format!("{name} {best:.2}"));
+        }
+        parts.join(", ")
+    }
+
+    /// The terminal summary of the report on the run in `dir`: a header line, then the best
+    /// ridge R² over time of every feature set, one line each (newline-terminated).
+    pub fn summary(&self, dir: &Path) -> String {
+        let mut text = format!(
+            "{} ({} trained on {}, episodes on {}): best ridge R² over t\n",
+            dir.display(),
+            self.policy,
+            self.train_env,
+            self.env
+        );
+        for f in SUMMARY_ORDER {
+            text.push_str(&format!("  {f:<12} {}\n", self.best_r2_text(f)));
+        }
+        text
     }
 }
 
@@ -143,7 +186,7 @@ pub fn probe_env(train_env: &str, asked: Option<&str>) -> Result<String, AgentEr
     } else if is_reach(train_env) {
         train_env.to_string()
     } else {
-        return Err(AgentError::Config(format!(
+        return Err(AgentError::Probe(format!(
             "the sysid probe needs a run trained on a PlanarBiped or CurlReach env; this run trained on {train_env}"
         )));
     };
@@ -151,8 +194,8 @@ pub fn probe_env(train_env: &str, asked: Option<&str>) -> Result<String, AgentEr
         None => Ok(default),
         Some(e) if is_biped(train_env) && e == biped::DR_ID => Ok(e.into()),
         Some(e) if is_reach(train_env) && is_reach(e) => Ok(e.into()),
-        Some(e) => Err(AgentError::Config(format!(
-            "--env {e} does not fit a run trained on {train_env}: use {default} (episodes with known, varying dynamics)"
+        Some(e) => Err(AgentError::Probe(format!(
+            "sysid env {e} does not fit a run trained on {train_env}: use {default} (episodes with known, varying dynamics)"
         ))),
     }
 }
@@ -290,7 +333,7 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
         untrained.act(v.obs, &mut u_states[i], ActMode::Deterministic, &mut u_rng, &mut out);
     })?;
     if let Some(k) = missing_key {
-        return Err(AgentError::Config(format!("sysid probe: {env} does not report `{k}` in info")));
+        return Err(AgentError::Probe(format!("sysid: {env} does not report `{k}` in info")));
     }
     let mut features: Vec<FeatureResult> =
         FEATURES.iter().map(|f| FeatureResult { name: f.to_string(), dim: 0, times: vec![] }).collect();
@@ -344,9 +387,24 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
 /// Runs the probe and writes [`SYSID_FILE`] into the run directory; returns the report.
 pub fn probe_and_write(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> Result<SysidReport, AgentError> {
     let report = probe_run(run_dir, env, cfg)?;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| AgentError::Config(e.to_string()))?;
-    checkpoint::write_atomic(&run_dir.join(SYSID_FILE), json.as_bytes())?;
+    let path = run_dir.join(SYSID_FILE);
+    let json = serde_json::to_string_pretty(&report).map_err(|e| io_err(&path, e))?;
+    checkpoint::write_atomic(&path, json.as_bytes())?;
     Ok(report)
+}
+
+/// The run's [`SYSID_FILE`] if present, unless `force` or an explicit `env` asks for a new
+/// probe; otherwise runs [`probe_and_write`].
+pub fn probe_or_reuse(
+    run_dir: &Path,
+    env: Option<&str>,
+    cfg: &SysidProbeConfig,
+    force: bool,
+) -> Result<SysidReport, AgentError> {
+    match read_report(run_dir) {
+        Some(r) if !force && env.is_none() => Ok(r),
+        _ => probe_and_write(run_dir, env, cfg),
+    }
 }
 
 /// Reads a run's [`SYSID_FILE`], if any.

@@ -9,7 +9,8 @@
 
 use super::agent::ProbedAgent;
 use super::rollouts::Rollouts;
-use super::{output, AnalysisError, AnalysisResult, REPORT_SCHEMA_VERSION};
+use super::{fs_err, output, REPORT_SCHEMA_VERSION};
+use crate::error::AgentError;
 use crate::probe::lyapunov::{lyapunov_spectrum, trajectory_jacobians, LyapunovSpectrum};
 use crate::probe::Matrix;
 use crate::stats::{mean, std_dev};
@@ -57,16 +58,16 @@ pub struct LyapunovReport {
     /// Spectrum of every episode long enough (natural log per step, decreasing).
     pub per_episode: Vec<LyapunovSpectrum>,
     /// Mean over episodes, per step.
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub mean_per_step: Vec<f64>,
     /// Standard deviation over episodes, per step.
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub std_per_step: Vec<f64>,
     /// Mean over episodes, per second (empty when `dt_s` is unknown).
-    #[serde(with = "crate::probe::json::vec_f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::vec_f64_or_null")]
     pub mean_per_second: Vec<f64>,
     /// Mean Kaplan–Yorke dimension over episodes.
-    #[serde(with = "crate::probe::json::f64_or_null")]
+    #[serde(with = "engram_envs::serde_nan::f64_or_null")]
     pub kaplan_yorke_dimension: f64,
 }
 
@@ -75,7 +76,7 @@ pub fn probe_lyapunov(
     agent: &ProbedAgent,
     rollouts: &Rollouts,
     cfg: &LyapunovProbeConfig,
-) -> AnalysisResult<LyapunovReport> {
+) -> Result<LyapunovReport, AgentError> {
     let s = agent.map.state_dim();
     let k = if cfg.n_exponents == 0 { s } else { cfg.n_exponents.min(s) };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -95,7 +96,7 @@ pub fn probe_lyapunov(
         per_episode.push(lyapunov_spectrum(jacs, k, cfg.warmup, &mut rng)?);
     }
     if per_episode.is_empty() {
-        return Err(AnalysisError::Unsupported(format!(
+        return Err(AgentError::Probe(format!(
             "no recorded episode is longer than the warm-up ({} steps)",
             cfg.warmup
         )));
@@ -163,8 +164,8 @@ impl LyapunovReport {
     }
 
     /// Writes `report.json`, `report.md`, `exponents.npy` and the figure into `out`.
-    pub fn write(&self, out: &Path) -> AnalysisResult<()> {
-        std::fs::create_dir_all(out).map_err(|e| super::io_err(out, e))?;
+    pub fn write(&self, out: &Path) -> Result<(), AgentError> {
+        std::fs::create_dir_all(out).map_err(|e| fs_err(out, e))?;
         output::write_json(&out.join("report.json"), self)?;
         output::write_text(&out.join("report.md"), &self.to_markdown())?;
         let k = self.mean_per_step.len();
