@@ -109,7 +109,9 @@ pub enum EnvError {
         operation: String,
     },
     /// A size would need more memory than the machine has (see [`crate::limits`]).
-    #[error("{env}: `{field}` = {value} would need {bytes} bytes, more than the bound of {bound} bytes ({bound_source})")]
+    #[error(
+        "{env}: `{field}` = {value} would need {bytes} bytes, more than the bound of {bound} bytes ({bound_source})"
+    )]
     ResourceLimit {
         /// Env id (or `VectorEnv`).
         env: String,

@@ -37,8 +37,8 @@ pub use env::{Env, EpisodeStatus, ResetOptions, Reward, Step, StepOutcome};
 pub use error::{EnvError, EnvResult};
 pub use info::Info;
 pub use registry::{make, make_with, BoxEnv};
-pub use space::Space;
 pub use rng::episode_seed;
+pub use space::Space;
 pub use vector::{Autoreset, EnvCursor, Execution, Seeding, VectorEnv};
 
 /// The names most users need.

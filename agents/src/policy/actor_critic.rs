@@ -27,7 +27,7 @@ use super::state::{HiddenState, StateSlot};
 use super::{ActMode, ActOutput, Policy};
 use crate::nn::bptt::{self, BackwardOut, BpttScratch, CellGrads, CellWeights, LayerTrace, SeqLayout};
 use crate::nn::cells::Cell;
-use crate::nn::{Dev, Linear, ParamId, Params, T2, T2T, Tp};
+use crate::nn::{Dev, Linear, ParamId, Params, Tp, T2, T2T};
 use dfdx::prelude::*;
 use rand::{RngCore, SeedableRng};
 

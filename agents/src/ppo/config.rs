@@ -194,7 +194,12 @@ impl TrainConfig {
 
     /// Refuses a config whose rollout buffers ([`TrainConfig::rollout_bytes`]) would not fit
     /// under the machine's memory bound ([`engram_envs::limits::memory_bound`]).
-    pub fn check_rollout_memory(&self, obs_dim: usize, action_len: usize, state_width: usize) -> Result<(), AgentError> {
+    pub fn check_rollout_memory(
+        &self,
+        obs_dim: usize,
+        action_len: usize,
+        state_width: usize,
+    ) -> Result<(), AgentError> {
         let bytes = self.rollout_bytes(obs_dim, action_len, state_width);
         engram_envs::limits::check_memory(bytes).map_err(|(bound, bound_source)| AgentError::ResourceLimit {
             field: "ppo.n_envs".into(),

@@ -100,7 +100,13 @@ fn ppo_loss(dev: &Dev, ev: ActionEval, li: &LossInput, n: usize) -> (Tensor<(), 
     let stats_ent = entropy.retaped::<NoneTape>().array();
     let loss = pg_loss - entropy * li.ent_coef + v_loss * li.vf_coef;
     let loss_val = loss.retaped::<NoneTape>().array();
-    let stats =
-        LossStats { loss: loss_val, pg_loss: stats_pg, v_loss: stats_v, entropy: stats_ent, approx_kl: 0.0, clip_frac: 0.0 };
+    let stats = LossStats {
+        loss: loss_val,
+        pg_loss: stats_pg,
+        v_loss: stats_v,
+        entropy: stats_ent,
+        approx_kl: 0.0,
+        clip_frac: 0.0,
+    };
     (loss, (stats, lr_vals))
 }

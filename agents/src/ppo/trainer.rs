@@ -7,9 +7,9 @@
 use super::adam::{clip_grad_norm, Adam};
 use super::config::TrainConfig;
 use super::gae::{bootstrap_truncated, gae};
+use super::loss::{loss_and_grads, LossInput, LossStats};
 use super::normalize::{RewardScaler, RunningMeanStd};
 use crate::error::AgentError;
-use super::loss::{loss_and_grads, LossInput, LossStats};
 use crate::policy::actor_critic::SeqInput;
 use crate::policy::{ActMode, ActOutput, ActorCritic, HiddenState, Policy};
 use engram_envs::{make_with, Autoreset, BoxEnv, EnvCursor, Execution, Seeding, VectorEnv};
@@ -544,7 +544,8 @@ impl Trainer {
         cfg.env_config = env_config;
         cfg.total_timesteps = total_timesteps;
         cfg.validate()?;
-        let cursors: Vec<EnvCursor> = self.envs.cursors().into_iter().map(|c| EnvCursor::start(c.episode + 1)).collect();
+        let cursors: Vec<EnvCursor> =
+            self.envs.cursors().into_iter().map(|c| EnvCursor::start(c.episode + 1)).collect();
         let envs = train_envs(&cfg, Some(&cursors))?;
         if envs.obs_dim() != self.envs.obs_dim() || envs.single_action_space() != self.envs.single_action_space() {
             return Err(AgentError::Config(format!(

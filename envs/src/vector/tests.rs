@@ -54,7 +54,8 @@ fn each_episode_starts_like_a_single_env_reset_with_its_episode_seed() {
     let mut v = training("CartPole-v1", Execution::Sequential, None);
     let obs = v.reset(None).unwrap().to_vec();
     for i in 0..N {
-        let (o, _) = make("CartPole-v1").unwrap().reset(Some(episode_seed(SEED, i, 0)), &ResetOptions::default()).unwrap();
+        let (o, _) =
+            make("CartPole-v1").unwrap().reset(Some(episode_seed(SEED, i, 0)), &ResetOptions::default()).unwrap();
         assert_eq!(&obs[i * 4..(i + 1) * 4], &o[..], "env {i} episode 0");
         assert!(v.at_start(i));
     }

@@ -97,8 +97,9 @@ impl RapierArm {
         let upper = world.insert_body(link(&p.upper));
         let fore = world.insert_body(link(&p.fore));
         let shoulder = RevoluteJointBuilder::new().local_anchor1(Vector::ZERO).local_anchor2(Vector::ZERO);
-        let elbow =
-            RevoluteJointBuilder::new().local_anchor1(Vector::new(p.upper.length_m as Real, 0.0)).local_anchor2(Vector::ZERO);
+        let elbow = RevoluteJointBuilder::new()
+            .local_anchor1(Vector::new(p.upper.length_m as Real, 0.0))
+            .local_anchor2(Vector::ZERO);
         world.multibody_joints.insert(root, upper, shoulder, true).expect("shoulder joint");
         let joint = world.multibody_joints.insert(upper, fore, elbow, true).expect("elbow joint");
         let (mb, _) = world.multibody_joints.get_mut(joint).expect("multibody");
