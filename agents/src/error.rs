@@ -163,21 +163,8 @@ pub enum AgentError {
     // --- Training core (ppo, policy, checkpoint): resource limits. ---
     /// A size whose buffers would not fit in memory (the bound is the machine's
     /// `MemAvailable`, or a fixed ceiling where that is unknown; see `engram_envs::limits`).
-    #[error("invalid config: `{field}` = {value} would need {bytes} bytes of {what}, more than the bound of {bound} bytes ({bound_source})")]
-    ResourceLimit {
-        /// The config field, for example `ppo.n_envs`.
-        field: String,
-        /// Its value.
-        value: String,
-        /// What the bytes are for (for example "rollout buffers").
-        what: &'static str,
-        /// Bytes it would need.
-        bytes: u128,
-        /// The bound.
-        bound: u64,
-        /// Where the bound comes from.
-        bound_source: &'static str,
-    },
+    #[error("invalid config: {0}")]
+    ResourceLimit(Box<engram_envs::limits::MemoryLimit>),
 }
 
 impl AgentError {

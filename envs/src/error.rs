@@ -109,23 +109,8 @@ pub enum EnvError {
         operation: String,
     },
     /// A size would need more memory than the machine has (see [`crate::limits`]).
-    #[error(
-        "{env}: `{field}` = {value} would need {bytes} bytes, more than the bound of {bound} bytes ({bound_source})"
-    )]
-    ResourceLimit {
-        /// Env id (or `VectorEnv`).
-        env: String,
-        /// The size field, for example `n_envs`.
-        field: String,
-        /// Its value.
-        value: String,
-        /// Bytes it would need.
-        bytes: u128,
-        /// The bound.
-        bound: u64,
-        /// Where the bound comes from (`MemAvailable` of /proc/meminfo or the fixed ceiling).
-        bound_source: &'static str,
-    },
+    #[error("{0}")]
+    ResourceLimit(Box<crate::limits::MemoryLimit>),
 }
 
 /// Shorthand for results of the environment API.

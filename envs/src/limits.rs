@@ -29,6 +29,47 @@ fn parse_mem_available(text: &str) -> Option<u64> {
     }
 }
 
+/// A size refused because its buffers would not fit in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryLimit {
+    /// What would hold the buffers (an env id, `VectorEnv<…>`, "rollout buffers").
+    pub what: String,
+    /// The size field, for example `n_envs`.
+    pub field: String,
+    /// Its value.
+    pub value: String,
+    /// Bytes it would need.
+    pub bytes: u128,
+    /// The bound.
+    pub bound: u64,
+    /// Where the bound comes from ([`SOURCE_MEMINFO`] or [`SOURCE_FALLBACK`]).
+    pub bound_source: &'static str,
+}
+
+impl std::fmt::Display for MemoryLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: `{}` = {} would need {} bytes, more than the bound of {} bytes ({})",
+            self.what, self.field, self.value, self.bytes, self.bound, self.bound_source
+        )
+    }
+}
+
+/// Refuses `bytes` above [`memory_bound`], naming `what`, `field` and `value` in the error.
+pub fn require_memory(what: &str, field: &str, value: &str, bytes: u128) -> Result<(), Box<MemoryLimit>> {
+    check_memory(bytes).map_err(|(bound, bound_source)| {
+        Box::new(MemoryLimit {
+            what: what.into(),
+            field: field.into(),
+            value: value.into(),
+            bytes,
+            bound,
+            bound_source,
+        })
+    })
+}
+
 /// `Ok(())` when `bytes` fit under [`memory_bound`], else the bound and its source.
 pub fn check_memory(bytes: u128) -> Result<(), (u64, &'static str)> {
     let (bound, source) = memory_bound();

@@ -22,6 +22,8 @@ pub type T2 = Tensor<(usize, usize), f32, Dev>;
 pub type T2T<T> = Tensor<(usize, usize), f32, Dev, T>;
 /// The recording tape.
 pub type Tp = OwnedTape<f32, Dev>;
+/// A scalar on the recording tape (a loss).
+pub type Scalar = Tensor<(), f32, Dev, Tp>;
 
 pub use linear::Linear;
 pub use params::{Param, ParamId, Params};

@@ -27,7 +27,7 @@ use super::state::{HiddenState, StateSlot};
 use super::{ActMode, ActOutput, Policy};
 use crate::nn::bptt::{self, BackwardOut, BpttScratch, CellGrads, CellWeights, LayerTrace, SeqLayout};
 use crate::nn::cells::Cell;
-use crate::nn::{Dev, Linear, ParamId, Params, Tp, T2, T2T};
+use crate::nn::{Dev, Linear, ParamId, Params, Scalar, Tp, T2, T2T};
 use dfdx::prelude::*;
 use rand::{RngCore, SeedableRng};
 
@@ -110,7 +110,7 @@ pub struct ActionEval {
     /// `log π(a | s)` of each given action, `[N]`.
     pub log_prob: Tensor<(usize,), f32, Dev, Tp>,
     /// Mean entropy of the action distributions over the batch (scalar).
-    pub entropy: Tensor<(), f32, Dev, Tp>,
+    pub entropy: Scalar,
     /// Value estimates, `[N, 1]` (reshape where the loss uses them: a reshape is a tape
     /// operation, and the loss's order of operations fixes the gradients' rounding).
     pub values: T2T<Tp>,
@@ -424,7 +424,7 @@ impl ActorCritic {
         &self,
         s: &SeqInput,
         actions: &[f32],
-        loss: impl FnOnce(ActionEval) -> (Tensor<(), f32, Dev, Tp>, S),
+        loss: impl FnOnce(ActionEval) -> (Scalar, S),
     ) -> (Vec<Vec<f32>>, S) {
         self.work.with(|ws| self.grads_with(s, actions, loss, ws))
     }
@@ -467,7 +467,7 @@ impl ActorCritic {
         &self,
         s: &SeqInput,
         actions: &[f32],
-        loss: impl FnOnce(ActionEval) -> (Tensor<(), f32, Dev, Tp>, S),
+        loss: impl FnOnce(ActionEval) -> (Scalar, S),
         ws: &mut Workspace,
     ) -> (Vec<Vec<f32>>, S) {
         let n = s.time * s.batch;

@@ -201,14 +201,9 @@ impl TrainConfig {
         state_width: usize,
     ) -> Result<(), AgentError> {
         let bytes = self.rollout_bytes(obs_dim, action_len, state_width);
-        engram_envs::limits::check_memory(bytes).map_err(|(bound, bound_source)| AgentError::ResourceLimit {
-            field: "ppo.n_envs".into(),
-            value: format!("{} (with ppo.n_steps = {})", self.ppo.n_envs, self.ppo.n_steps),
-            what: "rollout buffers",
-            bytes,
-            bound,
-            bound_source,
-        })
+        let value = format!("{} (with ppo.n_steps = {})", self.ppo.n_envs, self.ppo.n_steps);
+        engram_envs::limits::require_memory("rollout buffers", "ppo.n_envs", &value, bytes)
+            .map_err(AgentError::ResourceLimit)
     }
 
     /// Env config as the registry takes it.
@@ -251,10 +246,10 @@ mod tests {
         // `engram train --set ppo.n_envs=100000000` used to abort on an allocation failure.
         let err = TrainConfig::from_toml_with("", &["ppo.n_envs=100000000".into()]).unwrap_err();
         match &err {
-            AgentError::ResourceLimit { field, value, bytes, bound, .. } => {
-                assert_eq!(field, "ppo.n_envs");
-                assert!(value.starts_with("100000000"), "{value}");
-                assert!(*bytes > *bound as u128, "{err}");
+            AgentError::ResourceLimit(m) => {
+                assert_eq!(m.field, "ppo.n_envs");
+                assert!(m.value.starts_with("100000000"), "{}", m.value);
+                assert!(m.bytes > m.bound as u128, "{err}");
             }
             other => panic!("expected a resource limit, got {other}"),
         }

@@ -7,7 +7,7 @@
 //! approximate KL `(r − 1) − ln r`, Schulman's "k3" estimator). The policy evaluates the
 //! actions and back-propagates ([`ActorCritic::grads_of`]); this module only builds the loss.
 
-use crate::nn::{Dev, Tp};
+use crate::nn::{Dev, Scalar, Tp};
 use crate::policy::actor_critic::{ActionEval, SeqInput};
 use crate::policy::ActorCritic;
 use dfdx::prelude::*;
@@ -74,7 +74,7 @@ pub fn loss_and_grads(policy: &ActorCritic, li: &LossInput) -> (Vec<Vec<f32>>, L
 }
 
 /// The scalar loss on the tape, its terms, and the log-ratios `ln r` (for the diagnostics).
-fn ppo_loss(dev: &Dev, ev: ActionEval, li: &LossInput, n: usize) -> (Tensor<(), f32, Dev, Tp>, (LossStats, Vec<f32>)) {
+fn ppo_loss(dev: &Dev, ev: ActionEval, li: &LossInput, n: usize) -> (Scalar, (LossStats, Vec<f32>)) {
     let vec1 = |x: &[f32]| dev.tensor_from_vec(x.to_vec(), (n,));
     let ActionEval { log_prob, entropy, values: v } = ev;
     let logratio = log_prob - vec1(li.old_log_probs);

@@ -1,6 +1,6 @@
 //! Running observation and reward normalization (SB3's `VecNormalize`), saved with the
-//! checkpoint. The running statistics are the envs crate's
-//! [`RunningMeanStd`](engram_envs::wrappers::RunningMeanStd), updated batch-wise.
+//! checkpoint. The running statistics are the envs crate's [`RunningMeanStd`], updated
+//! batch-wise.
 
 pub use engram_envs::wrappers::RunningMeanStd;
 use serde::{Deserialize, Serialize};

@@ -438,14 +438,8 @@ fn check_buffers<E>(id: &str, n: usize, obs_dim: usize) -> EnvResult<()> {
         + std::mem::size_of::<Option<EnvError>>()
         + 2 * obs_dim * std::mem::size_of::<f32>();
     let bytes = n as u128 * per_env as u128;
-    crate::limits::check_memory(bytes).map_err(|(bound, bound_source)| EnvError::ResourceLimit {
-        env: format!("VectorEnv<{id}>"),
-        field: "n_envs".into(),
-        value: n.to_string(),
-        bytes,
-        bound,
-        bound_source,
-    })
+    crate::limits::require_memory(&format!("VectorEnv<{id}>"), "n_envs", &n.to_string(), bytes)
+        .map_err(EnvError::ResourceLimit)
 }
 
 #[inline]

@@ -1,12 +1,17 @@
 //! The same arm in rapier2d: a multibody chain, for users who want an engine-backed plant
 //! (and as an independent check of the closed-form model).
+//!
+//! Precision: rapier runs in `f32` here, the same build of rapier2d as the biped (the workspace
+//! compiles rapier once). The plant's interface stays `f64`; values are rounded to `f32` on the
+//! way in (torques, forces, state) and widened on the way out. Against the closed-form arm the
+//! `f32` rounding is far below rapier's first-order integration error (see the tests).
 
 use super::activation::Activation;
 use super::model::{Trig, TwoLinkModel};
 use super::params::{ActuatorParams, ArmParams};
 use super::plant::{limit_torque, Plant, PlantState};
 use crate::field::ForceField;
-use rapier2d_f64::prelude::*;
+use rapier2d::prelude::*;
 
 /// Default number of physics substeps per 10 ms control step (1 ms each). The hand force of a
 /// velocity-dependent field is refreshed every substep; holding it for a whole control step
@@ -76,28 +81,29 @@ impl RapierArm {
     fn build(p: &ArmParams, h: f64) -> (PhysicsWorld, [RigidBodyHandle; 2], MultibodyJointHandle) {
         let mut world = PhysicsWorld::new();
         world.gravity = Vector::ZERO;
-        world.integration_parameters.dt = h;
+        world.integration_parameters.dt = h as Real;
         // Multibody joints are reduced coordinates: there are no constraints to iterate on, and
         // more solver iterations measured no gain in accuracy, only cost.
         world.integration_parameters.num_solver_iterations = 1;
         world.integration_parameters.max_ccd_substeps = 0;
         let link = |l: &super::params::LinkParams| {
             RigidBodyBuilder::dynamic().can_sleep(false).additional_mass_properties(MassProperties::new(
-                Vector::new(l.com_m, 0.0),
-                l.mass_kg,
-                l.inertia_kg_m2,
+                Vector::new(l.com_m as Real, 0.0),
+                l.mass_kg as Real,
+                l.inertia_kg_m2 as Real,
             ))
         };
         let root = world.insert_body(RigidBodyBuilder::fixed());
         let upper = world.insert_body(link(&p.upper));
         let fore = world.insert_body(link(&p.fore));
         let shoulder = RevoluteJointBuilder::new().local_anchor1(Vector::ZERO).local_anchor2(Vector::ZERO);
-        let elbow =
-            RevoluteJointBuilder::new().local_anchor1(Vector::new(p.upper.length_m, 0.0)).local_anchor2(Vector::ZERO);
+        let elbow = RevoluteJointBuilder::new()
+            .local_anchor1(Vector::new(p.upper.length_m as Real, 0.0))
+            .local_anchor2(Vector::ZERO);
         world.multibody_joints.insert(root, upper, shoulder, true).expect("shoulder joint");
         let joint = world.multibody_joints.insert(upper, fore, elbow, true).expect("elbow joint");
         let (mb, _) = world.multibody_joints.get_mut(joint).expect("multibody");
-        mb.damping_mut().fill(p.joint_viscosity_nms_rad);
+        mb.damping_mut().fill(p.joint_viscosity_nms_rad as Real);
         (world, [upper, fore], joint)
     }
 
@@ -112,7 +118,7 @@ impl RapierArm {
         let q1 = mb.link(1).expect("upper link").joint().coords()[2];
         let q2 = mb.link(2).expect("fore link").joint().coords()[2];
         let v = mb.generalized_velocity();
-        ([q1, q2], [v[0], v[1]])
+        ([q1 as f64, q2 as f64], [v[0] as f64, v[1] as f64])
     }
 }
 
@@ -139,8 +145,8 @@ impl Plant for RapierArm {
         let (mb, _) = multibody_joints.get_mut(joint).expect("multibody");
         // Settle the root as a fixed joint (0 dofs) before addressing the two joint dofs.
         mb.forward_kinematics(bodies, true);
-        mb.apply_displacements(&state.q);
-        mb.generalized_velocity_mut().copy_from_slice(&state.qd);
+        mb.apply_displacements(&state.q.map(|x| x as Real));
+        mb.generalized_velocity_mut().copy_from_slice(&state.qd.map(|x| x as Real));
         mb.forward_kinematics(bodies, true);
         mb.update_rigid_bodies(bodies, true);
         self.activation = state.activation;
@@ -167,12 +173,13 @@ impl Plant for RapierArm {
             let b = &mut self.world.bodies;
             b[upper].reset_forces(false);
             b[upper].reset_torques(false);
-            b[upper].add_torque(tau[0] - tau[1], false);
+            b[upper].add_torque((tau[0] - tau[1]) as Real, false);
             b[fore].reset_forces(false);
             b[fore].reset_torques(false);
-            b[fore].add_torque(tau[1], false);
+            b[fore].add_torque(tau[1] as Real, false);
             if f != [0.0, 0.0] {
-                b[fore].add_force_at_point(Vector::new(f[0], f[1]), Vector::new(p[0], p[1]), false);
+                let (force, at) = (Vector::new(f[0] as Real, f[1] as Real), Vector::new(p[0] as Real, p[1] as Real));
+                b[fore].add_force_at_point(force, at, false);
             }
             self.world.step();
         }
@@ -199,8 +206,12 @@ mod tests {
     /// Joint-angle agreement with the analytic plant after 1 s of a fixed torque sequence
     /// (with a curl field), rad. Rapier integrates multibodies semi-implicitly (first order),
     /// so this is a statement of rapier's accuracy at 1 ms substeps, not of the model
-    /// (measured: 2.7e-3 rad for this sequence; 5.5e-3 at 5 substeps, 1.4e-2 at 2).
+    /// (measured: 2.73e-3 rad for this sequence in f32, 2.7e-3 in the former f64 build; 5.5e-3
+    /// at 5 substeps, 1.4e-2 at 2).
     const RAPIER_VS_ANALYTIC_TOL_RAD: f64 = 0.01;
+    /// A state written and read back through rapier's `f32`: one rounding of an angle of order
+    /// 1 rad or a velocity of order 0.1 rad/s (f32 epsilon 1.2e-7, with margin).
+    const F32_ROUND_TRIP_TOL: f64 = 1e-6;
 
     fn start() -> [f64; 2] {
         [60f64.to_radians(), 90f64.to_radians()]
@@ -211,8 +222,9 @@ mod tests {
         let mut arm = RapierArm::new(ArmParams::default(), ActuatorParams::default(), 0.01, DEFAULT_SUBSTEPS);
         arm.reset(start(), [0.1, -0.2]);
         let s = arm.state();
-        assert!((s.q[0] - start()[0]).abs() < 1e-12 && (s.q[1] - start()[1]).abs() < 1e-12, "{s:?}");
-        assert_eq!(s.qd, [0.1, -0.2]);
+        let close = |a: f64, b: f64| (a - b).abs() < F32_ROUND_TRIP_TOL;
+        assert!(close(s.q[0], start()[0]) && close(s.q[1], start()[1]), "{s:?}");
+        assert!(close(s.qd[0], 0.1) && close(s.qd[1], -0.2), "{s:?}");
         let p = arm.hand_position();
         assert!((p[0] + 0.134).abs() < 1e-3 && (p[1] - 0.434).abs() < 1e-3);
     }

@@ -109,6 +109,8 @@ struct Trial {
 ///
 /// ## Version history
 /// - v0: first version (analytic, rapier2d and point-mass plants).
+///   The rapier2d plant (`CurlReach-rapier`) now runs rapier in f32 (it was f64): its
+///   trajectories differ in the last digits; the analytic and point-mass plants are unchanged.
 #[derive(Debug)]
 pub struct CurlReach {
     id: &'static str,
