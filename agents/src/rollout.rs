@@ -249,7 +249,7 @@ pub fn run<E: Env + ?Sized>(
             observer.reset(ep, &obs[row], &infos[l], &envs[l]);
         }
         actor.begin(w);
-        let mut active = vec![true; w];
+        let mut active = vec![spec.max_steps != Some(0); w];
         while active.iter().any(|&a| a) {
             prev_state.clear();
             prev_state.extend_from_slice(actor.state());

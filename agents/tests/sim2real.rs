@@ -112,7 +112,7 @@ fn tiny_study_runs_end_to_end_and_resumes() {
     assert!(text.contains("policy") && text.contains("norm_mass_torso"), "{text}");
     ok(&["probe", "sysid", "--run", o]);
     let err = fails(&["probe", "sysid", "--run", d.join("missing").to_str().unwrap()]);
-    assert!(err.contains("no such run"), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
     let err = fails(&["probe", "sysid", "--run", j, "--env", "CurlReach-v0"]);
     assert!(err.contains("does not fit a run trained on PlanarBipedDR-v0"), "{err}");
     // A plan whose widths violate the 10 % matching is refused before anything runs.

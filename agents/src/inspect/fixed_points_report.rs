@@ -25,7 +25,7 @@ const PREP_PHASE: f64 = 1.0;
 pub const N_LEADING: usize = 5;
 
 /// The constant input at which the fixed points are sought.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeInput {
     /// A zero cell input: the normalized observation 0, i.e. the training runs' mean

@@ -411,3 +411,40 @@ pub fn probe_or_reuse(
 pub fn read_report(run_dir: &Path) -> Option<SysidReport> {
     serde_json::from_str(&std::fs::read_to_string(run_dir.join(SYSID_FILE)).ok()?).ok()
 }
+
+/// `engram probe sysid --run PATH`: probes one run (writing its `sysid.json`), or every job of
+/// the study whose directory (or `plan.json`) `PATH` is (reusing reports already written
+/// unless `force`); returns the text to print.
+pub fn probe_run_or_study(
+    path: &Path,
+    env: Option<&str>,
+    cfg: &SysidProbeConfig,
+    force: bool,
+) -> Result<String, AgentError> {
+    use crate::study::{Plan, PLAN_FILE};
+    if !path.is_dir() && !path.ends_with(PLAN_FILE) {
+        return Err(AgentError::MissingRun(path.display().to_string()));
+    }
+    if !path.join(PLAN_FILE).exists() && !path.ends_with(PLAN_FILE) {
+        let report = probe_and_write(path, env, cfg)?;
+        return Ok(format!("{}{}\n", report.summary(path), path.join(SYSID_FILE).display()));
+    }
+    let (plan, dir) = Plan::load(path)?;
+    let mut text = String::new();
+    let mut done = 0;
+    for job in &plan.jobs {
+        let jd = dir.join(&job.out_dir);
+        if crate::checkpoint::resolve(&jd).is_err() {
+            text.push_str(&format!("{}: no checkpoint yet, skipped\n", job.id));
+            continue;
+        }
+        let report =
+            probe_or_reuse(&jd, env, cfg, force).map_err(|e| AgentError::Probe(format!("job {}: {e}", job.id)))?;
+        text.push_str(&report.summary(&jd));
+        done += 1;
+    }
+    if done == 0 {
+        return Err(AgentError::Study(format!("{}: no job of the study has a checkpoint yet", dir.display())));
+    }
+    Ok(text)
+}

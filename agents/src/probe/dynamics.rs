@@ -24,10 +24,11 @@ use super::Matrix;
 use crate::error::AgentError;
 
 /// The optimizer of the fixed-point search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum FixedPointMethod {
     /// Levenberg–Marquardt on the residual `F(h) − h` (default).
+    #[value(name = "lm")]
     LevenbergMarquardt,
     /// Adam on `q(h)` (FixedPointFinder's method): the learning rate grows by
     /// [`ADAM_RATE_UP`] after a step that lowered `q` and halves after one that did not.

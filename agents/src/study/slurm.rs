@@ -14,22 +14,29 @@ pub const SLURM_DIR: &str = "slurm";
 /// One JSON line per submission: `{"job_id": "...", "indices": [...]}`.
 pub const SUBMISSIONS_FILE: &str = "submissions.jsonl";
 
-/// `sbatch` options of a submission.
-#[derive(Debug, Clone, Default)]
+/// `sbatch` options of a submission (also `engram submit`'s flags).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct SbatchOptions {
-    /// `--job-name`.
+    /// `--job-name` (set from the plan's study).
+    #[arg(skip)]
     pub job_name: String,
     /// `--partition`.
+    #[arg(long)]
     pub partition: Option<String>,
-    /// `--time` (e.g. `02:00:00`).
+    /// `--time` limit per job (e.g. `02:00:00`).
+    #[arg(long)]
     pub time: Option<String>,
     /// `--cpus-per-task`.
+    #[arg(long)]
     pub cpus_per_task: Option<usize>,
-    /// `--mem` (e.g. `4G`).
+    /// `--mem` per job (e.g. `4G`).
+    #[arg(long)]
     pub mem: Option<String>,
     /// Most array tasks running at once (`%K`).
+    #[arg(long)]
     pub max_parallel: Option<usize>,
-    /// Extra `#SBATCH` arguments, verbatim (e.g. `--account=lab`).
+    /// Extra `#SBATCH` argument, verbatim (repeatable), e.g. `--sbatch-arg=--account=lab`.
+    #[arg(long = "sbatch-arg", allow_hyphen_values = true)]
     pub extra: Vec<String>,
 }
 

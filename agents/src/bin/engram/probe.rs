@@ -6,7 +6,7 @@
 //! Adding a probe: write its args struct with `impl ProbeCommand`, then add one line to
 //! `probe_commands!` below.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use engram_agents::inspect::agent::ProbedAgent;
 use engram_agents::inspect::fixed_points_report::{probe_fixed_points, FixedPointProbeConfig, ProbeInput};
@@ -15,7 +15,6 @@ use engram_agents::inspect::rollouts::Rollouts;
 use engram_agents::inspect::similarity_report::{probe_similarity, SimilarityConfig};
 use engram_agents::inspect::sysid_report::{self, SysidProbeConfig};
 use engram_agents::probe::dynamics::FixedPointMethod;
-use engram_agents::study::{Plan, PLAN_FILE};
 use std::path::{Path, PathBuf};
 
 /// A probe subcommand.
@@ -100,9 +99,6 @@ pub struct SysidArgs {
 
 impl ProbeCommand for SysidArgs {
     fn run(self) -> Result<()> {
-        if !self.run.is_dir() {
-            bail!("--run {}: no such run or study directory", self.run.display());
-        }
         let mut cfg = match &self.config {
             Some(p) => SysidProbeConfig::from_toml_file(p)?,
             None => SysidProbeConfig::default(),
@@ -110,30 +106,7 @@ impl ProbeCommand for SysidArgs {
         if let Some(n) = self.episodes {
             cfg.episodes = n;
         }
-        let env = self.env.as_deref();
-        if !self.run.join(PLAN_FILE).exists() {
-            let report = sysid_report::probe_and_write(&self.run, env, &cfg)
-                .with_context(|| format!("probing {}", self.run.display()))?;
-            print!("{}", report.summary(&self.run));
-            println!("{}", self.run.join(sysid_report::SYSID_FILE).display());
-            return Ok(());
-        }
-        let (plan, dir) = Plan::load(&self.run)?;
-        let mut done = 0;
-        for job in &plan.jobs {
-            let jd = dir.join(&job.out_dir);
-            if engram_agents::checkpoint::resolve(&jd).is_err() {
-                eprintln!("{}: no checkpoint yet, skipped", job.id);
-                continue;
-            }
-            let report =
-                sysid_report::probe_or_reuse(&jd, env, &cfg, self.force).with_context(|| format!("job {}", job.id))?;
-            print!("{}", report.summary(&jd));
-            done += 1;
-        }
-        if done == 0 {
-            bail!("{}: no job of the study has a checkpoint yet", dir.display());
-        }
+        print!("{}", sysid_report::probe_run_or_study(&self.run, self.env.as_deref(), &cfg, self.force)?);
         Ok(())
     }
 }
@@ -190,8 +163,8 @@ pub struct FixedPointsArgs {
     target: SingleRunArgs,
     /// Constant input: zero (normalized observation 0), mean (mean recorded input) or prep
     /// (mean input of CurlReach's delay period).
-    #[arg(long, default_value = "zero")]
-    input: String,
+    #[arg(long, value_enum, default_value = "zero")]
+    input: ProbeInput,
     /// Initial states drawn from the recorded states.
     #[arg(long, default_value_t = 64)]
     n_initial: usize,
@@ -199,20 +172,13 @@ pub struct FixedPointsArgs {
     #[arg(long, default_value_t = 0.05)]
     noise: f64,
     /// Optimizer: lm (Levenberg–Marquardt) or adam (FixedPointFinder's).
-    #[arg(long, default_value = "lm")]
-    method: String,
+    #[arg(long, value_enum, default_value = "lm")]
+    method: FixedPointMethod,
 }
 
 impl ProbeCommand for FixedPointsArgs {
     fn run(self) -> Result<()> {
-        let Some(input) = ProbeInput::parse(&self.input) else {
-            bail!("--input {}: expected zero, mean or prep", self.input);
-        };
-        let method = match self.method.as_str() {
-            "lm" => FixedPointMethod::LevenbergMarquardt,
-            "adam" => FixedPointMethod::Adam,
-            m => bail!("--method {m}: expected lm or adam"),
-        };
+        let (input, method) = (self.input, self.method);
         let (agent, rollouts, out) = self.target.load("fixed-points")?;
         let mut cfg = FixedPointProbeConfig {
             input,

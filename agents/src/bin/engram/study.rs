@@ -196,24 +196,8 @@ pub struct SubmitArgs {
     /// Only the jobs that failed or were lost (not done, not running, not pending).
     #[arg(long)]
     only_failed: bool,
-    /// `--partition`.
-    #[arg(long)]
-    partition: Option<String>,
-    /// `--time` limit per job (e.g. 02:00:00).
-    #[arg(long)]
-    time: Option<String>,
-    /// `--cpus-per-task`.
-    #[arg(long)]
-    cpus_per_task: Option<usize>,
-    /// `--mem` per job (e.g. 4G).
-    #[arg(long)]
-    mem: Option<String>,
-    /// Most array tasks running at once.
-    #[arg(long)]
-    max_parallel: Option<usize>,
-    /// Extra sbatch argument, verbatim (repeatable), e.g. `--sbatch-arg=--account=lab`.
-    #[arg(long = "sbatch-arg", allow_hyphen_values = true)]
-    sbatch_arg: Vec<String>,
+    #[command(flatten)]
+    sbatch: SbatchOptions,
     /// Write the script but do not call sbatch.
     #[arg(long)]
     dry_run: bool,
@@ -221,16 +205,7 @@ pub struct SubmitArgs {
 
 /// Writes the sbatch script and submits it.
 pub fn submit(a: SubmitArgs) -> Result<()> {
-    let opts = SbatchOptions {
-        job_name: String::new(),
-        partition: a.partition,
-        time: a.time,
-        cpus_per_task: a.cpus_per_task,
-        mem: a.mem,
-        max_parallel: a.max_parallel,
-        extra: a.sbatch_arg,
-    };
-    match slurm::submit_plan(&std::env::current_exe()?, &a.plan, a.only_failed, opts, a.dry_run)? {
+    match slurm::submit_plan(&std::env::current_exe()?, &a.plan, a.only_failed, a.sbatch, a.dry_run)? {
         Submitted::Nothing => {
             println!("nothing to submit: {}", if a.only_failed { "no job failed" } else { "every job is done" })
         }
