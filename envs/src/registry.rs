@@ -79,3 +79,48 @@ pub fn make_from_json(id: &str, json_text: &str) -> EnvResult<BoxEnv> {
         .map_err(|e| EnvError::ConfigParse { env: id.into(), message: e.to_string() })?;
     make_with(id, &value)
 }
+
+/// One registered env as `engram envs` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EnvRow {
+    /// Versioned id.
+    pub id: &'static str,
+    /// Observation space.
+    pub observation_space: String,
+    /// Action space.
+    pub action_space: String,
+    /// Registered time limit.
+    pub max_episode_steps: Option<usize>,
+    /// One line on what it is.
+    pub description: &'static str,
+}
+
+/// Every registered env with its default spaces (each is built once).
+pub fn rows() -> EnvResult<Vec<EnvRow>> {
+    specs()
+        .iter()
+        .map(|spec| {
+            let env = make(spec.id)?;
+            Ok(EnvRow {
+                id: spec.id,
+                observation_space: env.observation_space().to_string(),
+                action_space: env.action_space().to_string(),
+                max_episode_steps: spec.max_episode_steps,
+                description: spec.description,
+            })
+        })
+        .collect()
+}
+
+/// [`rows`] as an aligned text table.
+pub fn table(rows: &[EnvRow]) -> String {
+    let mut s = format!("{:<26} {:<22} {:<22} {:>6}  description\n", "id", "observation", "action", "limit");
+    for r in rows {
+        let limit = r.max_episode_steps.map_or("-".to_string(), |v| v.to_string());
+        s.push_str(&format!(
+            "{:<26} {:<22} {:<22} {:>6}  {}\n",
+            r.id, r.observation_space, r.action_space, limit, r.description
+        ));
+    }
+    s
+}

@@ -115,3 +115,14 @@ impl EnvBench {
         Ok(rates)
     }
 }
+
+/// The rows as the aligned table `engram bench env` prints.
+pub fn table(env: &str, repeats: usize, steps: usize, rows: &[EnvBenchRow]) -> String {
+    let mut s = format!("{env} — env steps/s, median of {repeats} runs of {steps} steps\n");
+    s.push_str(&format!("{:<32} {:>14} {:>14} {:>14}\n", "configuration", "median", "min", "max"));
+    for r in rows {
+        let (min, max) = r.runs.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        s.push_str(&format!("{:<32} {:>14.0} {:>14.0} {:>14.0}\n", r.configuration, r.median_steps_per_s, min, max));
+    }
+    s
+}

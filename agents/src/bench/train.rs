@@ -114,3 +114,29 @@ pub fn measure(name: &str, cfg: TrainConfig, updates: usize) -> Result<TrainBenc
         params: t.policy.params().num_scalars(),
     })
 }
+
+/// The header `engram bench train` prints above its rows.
+pub fn header(env: &str, bptt_len: usize) -> String {
+    let bptt = if bptt_len == 0 { "128 (whole sequence)".to_string() } else { bptt_len.to_string() };
+    format!(
+        "engram bench train: {env} | 8 envs x 128 steps, 10 epochs, minibatch 64 (mlp) / 128 (recurrent), bptt_len {bptt} | policy on 1 thread\n{:<6} {:>12} {:>16} {:>12} {:>12} {:>14} {:>16} {:>10}",
+        "policy", "env steps/s", "env steps/CPU-s", "rollout s", "update s", "update GFLOP/s", "GFLOP/CPU-s", "params"
+    )
+}
+
+impl TrainBenchRow {
+    /// The row as a line of the table under [`header`].
+    pub fn line(&self) -> String {
+        format!(
+            "{:<6} {:>12.0} {:>16.0} {:>12.3} {:>12.3} {:>14.2} {:>16.2} {:>10}",
+            self.policy,
+            self.steps_per_s,
+            self.steps_per_cpu_s,
+            self.rollout_s,
+            self.update_s,
+            self.update_gflops,
+            self.update_gflops_cpu,
+            self.params
+        )
+    }
+}

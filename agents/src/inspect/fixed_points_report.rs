@@ -247,6 +247,21 @@ pub fn probe_fixed_points(
 }
 
 impl FixedPointReport {
+    /// One line for the terminal: counts, unstable modes and where the report is.
+    pub fn summary(&self, out: &Path) -> String {
+        let t = &self.topology;
+        let modes: Vec<String> = t.unstable_modes.iter().map(|m| m.to_string()).collect();
+        format!(
+            "{} {}: {} fixed points ({} stable), unstable modes [{}]; {}",
+            self.env,
+            self.architecture,
+            t.n_points,
+            t.n_stable,
+            modes.join(", "),
+            out.join("report.md").display()
+        )
+    }
+
     /// The Markdown summary.
     pub fn to_markdown(&self) -> String {
         let t = &self.topology;

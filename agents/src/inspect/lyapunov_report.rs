@@ -126,6 +126,19 @@ pub fn probe_lyapunov(
 }
 
 impl LyapunovReport {
+    /// One line for the terminal: the largest exponent and where the report is.
+    pub fn summary(&self, out: &Path) -> String {
+        format!(
+            "{} {}: largest exponent {:.4} ± {:.4} per step over {} episodes; {}",
+            self.env,
+            self.architecture,
+            self.mean_per_step[0],
+            self.std_per_step[0],
+            self.per_episode.len(),
+            out.join("report.md").display()
+        )
+    }
+
     /// The Markdown summary.
     pub fn to_markdown(&self) -> String {
         let lead = |i: usize| {

@@ -339,6 +339,17 @@ pub fn probe_similarity(
 }
 
 impl SimilarityReport {
+    /// One line for the terminal: the agents, the Procrustes verdict and where the report is.
+    pub fn summary(&self, out: &Path) -> String {
+        format!(
+            "{} agents on {}: Procrustes {}; {}",
+            self.agents.len(),
+            self.env,
+            self.procrustes.verdict(),
+            out.join("report.md").display()
+        )
+    }
+
     /// The Markdown summary.
     pub fn to_markdown(&self) -> String {
         let mut md = format!(

@@ -89,3 +89,9 @@ mod tests {
         assert_eq!(finite(&[1.0, f64::NAN, f64::INFINITY, 2.0]), vec![1.0, 2.0]);
     }
 }
+
+/// Mean, minimum and maximum (NaN, +inf, -inf for an empty slice).
+pub fn mean_min_max(x: &[f64]) -> (f64, f64, f64) {
+    let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    (mean(x), lo, hi)
+}

@@ -59,7 +59,7 @@ pub mod regression;
 pub mod student_t;
 
 pub use bootstrap::{bootstrap_ci, bootstrap_diff_ci, MIN_BOOTSTRAP_UNITS};
-pub use descriptive::{coefficient_of_variation, finite, mean, quantile_sorted, r_squared, std_dev};
+pub use descriptive::{coefficient_of_variation, finite, mean, mean_min_max, quantile_sorted, r_squared, std_dev};
 pub use equivalence::{tost_welch, Tost};
 pub use interval::{paired_diff, summarize, t_interval, welch_diff, Ci, Summary, WelchDiff};
 pub use multiple::holm;

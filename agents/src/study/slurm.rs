@@ -283,6 +283,35 @@ pub fn record_submission(plan_dir: &Path, sub: &Submission) -> std::io::Result<(
     writeln!(f, "{}", serde_json::to_string(sub).expect("serializes"))
 }
 
+/// `engram status`: one line per job (index, state, id, detail) and a count by state.
+pub fn status_text(plan: &Plan, states: &[(JobState, String)]) -> String {
+    let mut s = String::new();
+    for (j, (st, why)) in plan.jobs.iter().zip(states) {
+        s.push_str(&format!("{:>5}  {:<8} {}  {}\n", j.index, st.as_str(), j.id, why));
+    }
+    let count = |x: JobState| states.iter().filter(|(y, _)| *y == x).count();
+    s.push_str(&format!(
+        "{} jobs: {} done, {} running, {} failed, {} pending\n",
+        plan.jobs.len(),
+        count(JobState::Done),
+        count(JobState::Running),
+        count(JobState::Failed),
+        count(JobState::Pending)
+    ));
+    s
+}
+
+/// `engram status --json`: the same as a JSON document.
+pub fn status_json(plan: &Plan, dir: &Path, states: &[(JobState, String)]) -> serde_json::Value {
+    let rows: Vec<_> = plan
+        .jobs
+        .iter()
+        .zip(states)
+        .map(|(j, (s, why))| serde_json::json!({"index": j.index, "id": j.id, "state": s, "detail": why}))
+        .collect();
+    serde_json::json!({"plan": dir.display().to_string(), "jobs": rows})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 use crate::common::env_config;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use engram_agents::bench::env::EnvBench;
-use engram_agents::bench::train::{measure, sb3_config};
+use engram_agents::bench::env::{table, EnvBench};
+use engram_agents::bench::train::{header, measure, sb3_config};
 use engram_agents::io::write_json;
 use engram_agents::policy::PolicyKind;
 use std::path::PathBuf;
@@ -79,12 +79,7 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
         repeats: a.repeats,
     };
     let rows = b.run()?;
-    println!("{} — env steps/s, median of {} runs of {} steps", a.env, a.repeats, a.steps);
-    println!("{:<32} {:>14} {:>14} {:>14}", "configuration", "median", "min", "max");
-    for r in &rows {
-        let (min, max) = r.runs.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-        println!("{:<32} {:>14.0} {:>14.0} {:>14.0}", r.configuration, r.median_steps_per_s, min, max);
-    }
+    print!("{}", table(&a.env, a.repeats, a.steps, &rows));
     let out = serde_json::json!({
         "schema": "engram.bench.env/1",
         "engram_version": env!("CARGO_PKG_VERSION"),
@@ -98,29 +93,10 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
 }
 
 fn bench_train(a: BenchTrainArgs) -> Result<()> {
-    let bptt = if a.bptt_len == 0 { "128 (whole sequence)".to_string() } else { a.bptt_len.to_string() };
-    println!(
-        "engram bench train: {} | 8 envs x 128 steps, 10 epochs, minibatch 64 (mlp) / 128 (recurrent), bptt_len {bptt} | policy on 1 thread",
-        a.env
-    );
-    println!(
-        "{:<6} {:>12} {:>16} {:>12} {:>12} {:>14} {:>16} {:>10}",
-        "policy", "env steps/s", "env steps/CPU-s", "rollout s", "update s", "update GFLOP/s", "GFLOP/CPU-s", "params"
-    );
+    println!("{}", header(&a.env, a.bptt_len));
     for name in a.policies.split(',').map(str::trim) {
         let kind = PolicyKind::parse(name).with_context(|| format!("--policies: unknown policy {name}"))?;
-        let r = measure(name, sb3_config(&a.env, kind, a.bptt_len, &a.set)?, a.updates)?;
-        println!(
-            "{:<6} {:>12.0} {:>16.0} {:>12.3} {:>12.3} {:>14.2} {:>16.2} {:>10}",
-            r.policy,
-            r.steps_per_s,
-            r.steps_per_cpu_s,
-            r.rollout_s,
-            r.update_s,
-            r.update_gflops,
-            r.update_gflops_cpu,
-            r.params
-        );
+        println!("{}", measure(name, sb3_config(&a.env, kind, a.bptt_len, &a.set)?, a.updates)?.line());
     }
     Ok(())
 }

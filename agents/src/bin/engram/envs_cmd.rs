@@ -1,7 +1,7 @@
 //! `engram envs` and `engram check-env`.
 
 use crate::common::make_env;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use engram_envs::checker::{check_env, CheckOptions};
 use engram_envs::registry;
@@ -17,32 +17,11 @@ pub struct EnvsArgs {
 
 /// Prints the registry.
 pub fn envs(a: EnvsArgs) -> Result<()> {
-    let mut rows = vec![];
-    for spec in registry::specs() {
-        let env = registry::make(spec.id).with_context(|| format!("building {}", spec.id))?;
-        rows.push(serde_json::json!({
-            "id": spec.id,
-            "observation_space": env.observation_space().to_string(),
-            "action_space": env.action_space().to_string(),
-            "max_episode_steps": spec.max_episode_steps,
-            "description": spec.description,
-        }));
-    }
+    let rows = registry::rows()?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
-        return Ok(());
-    }
-    println!("{:<26} {:<22} {:<22} {:>6}  description", "id", "observation", "action", "limit");
-    for r in rows {
-        let limit = r["max_episode_steps"].as_u64().map_or("-".to_string(), |v| v.to_string());
-        println!(
-            "{:<26} {:<22} {:<22} {:>6}  {}",
-            r["id"].as_str().unwrap_or_default(),
-            r["observation_space"].as_str().unwrap_or_default(),
-            r["action_space"].as_str().unwrap_or_default(),
-            limit,
-            r["description"].as_str().unwrap_or_default()
-        );
+    } else {
+        print!("{}", registry::table(&rows));
     }
     Ok(())
 }

@@ -190,16 +190,7 @@ impl ProbeCommand for FixedPointsArgs {
         cfg.search.method = method;
         let (report, states) = probe_fixed_points(&agent, &rollouts, &cfg)?;
         report.write(&states, &out)?;
-        let t = &report.topology;
-        println!(
-            "{} {}: {} fixed points ({} stable), unstable modes {:?}; {}",
-            report.env,
-            report.architecture,
-            t.n_points,
-            t.n_stable,
-            t.unstable_modes,
-            out.join("report.md").display()
-        );
+        println!("{}", report.summary(&out));
         Ok(())
     }
 }
@@ -223,15 +214,7 @@ impl ProbeCommand for LyapunovArgs {
         let cfg = LyapunovProbeConfig { n_exponents: self.n_exponents, warmup: self.warmup, seed: self.target.seed };
         let report = probe_lyapunov(&agent, &rollouts, &cfg)?;
         report.write(&out)?;
-        println!(
-            "{} {}: largest exponent {:.4} ± {:.4} per step over {} episodes; {}",
-            report.env,
-            report.architecture,
-            report.mean_per_step[0],
-            report.std_per_step[0],
-            report.per_episode.len(),
-            out.join("report.md").display()
-        );
+        println!("{}", report.summary(&out));
         Ok(())
     }
 }
@@ -275,13 +258,7 @@ impl ProbeCommand for SimilarityArgs {
         };
         let report = probe_similarity(&agents, &rollouts, &cfg)?;
         report.write(&self.out)?;
-        println!(
-            "{} agents on {}: Procrustes {}; {}",
-            report.agents.len(),
-            report.env,
-            report.procrustes.verdict(),
-            self.out.join("report.md").display()
-        );
+        println!("{}", report.summary(&self.out));
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use engram_agents::controller::{Controller, RandomController, ZeroController};
 use engram_agents::rollout::{self, ControllerActor, EpisodeSpec, StepView};
+use engram_agents::stats::mean_min_max;
 use engram_envs::Env;
 use std::path::PathBuf;
 
@@ -59,13 +60,7 @@ pub fn run(a: RolloutArgs) -> Result<()> {
         dyn Env,
     >| {})?;
     let lengths: Vec<f64> = r.lengths.iter().map(|&l| l as f64).collect();
-    let stats = |v: &[f64]| {
-        let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (v.iter().sum::<f64>() / v.len() as f64, min, max)
-    };
-    let (rm, rmin, rmax) = stats(&r.returns);
-    let (lm, lmin, lmax) = stats(&lengths);
+    let ((rm, rmin, rmax), (lm, lmin, lmax)) = (mean_min_max(&r.returns), mean_min_max(&lengths));
     if a.json {
         let out = serde_json::json!({
             "env": a.env, "episodes": a.episodes, "seed": a.seed,

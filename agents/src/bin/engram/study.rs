@@ -7,7 +7,7 @@ use clap::Args;
 use engram_agents::study::exec::{self, Outcome};
 use engram_agents::study::slurm::{self, SbatchOptions, Submitted};
 use engram_agents::study::sweep::SweepConfig;
-use engram_agents::study::{self as lib, local, JobState, Plan, STUDIES};
+use engram_agents::study::{self as lib, local, Plan, STUDIES};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
@@ -239,28 +239,10 @@ pub fn status(a: StatusArgs) -> Result<()> {
     let (plan, dir) = Plan::load(&a.plan)?;
     let states = slurm::job_states(&plan, &dir);
     if a.json {
-        let rows: Vec<_> = plan
-            .jobs
-            .iter()
-            .zip(&states)
-            .map(|(j, (s, why))| serde_json::json!({"index": j.index, "id": j.id, "state": s, "detail": why}))
-            .collect();
-        let out = serde_json::json!({"plan": dir.display().to_string(), "jobs": rows});
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        println!("{}", serde_json::to_string_pretty(&slurm::status_json(&plan, &dir, &states))?);
+    } else {
+        print!("{}", slurm::status_text(&plan, &states));
     }
-    for (j, (s, why)) in plan.jobs.iter().zip(&states) {
-        println!("{:>5}  {:<8} {}  {}", j.index, s.as_str(), j.id, why);
-    }
-    let count = |s: JobState| states.iter().filter(|(x, _)| *x == s).count();
-    println!(
-        "{} jobs: {} done, {} running, {} failed, {} pending",
-        plan.jobs.len(),
-        count(JobState::Done),
-        count(JobState::Running),
-        count(JobState::Failed),
-        count(JobState::Pending)
-    );
     Ok(())
 }
 
