@@ -52,11 +52,24 @@ pub(crate) fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
+/// Mean, minimum and maximum (NaN, +inf, -inf for an empty slice).
+pub fn mean_min_max(x: &[f64]) -> (f64, f64, f64) {
+    let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    (mean(x), lo, hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const TOL: f64 = 1e-12;
+
+    #[test]
+    fn mean_min_max_of_returns() {
+        assert_eq!(mean_min_max(&[2.0, -1.0, 5.0]), (2.0, -1.0, 5.0));
+        let (m, lo, hi) = mean_min_max(&[]);
+        assert!(m.is_nan() && lo == f64::INFINITY && hi == f64::NEG_INFINITY);
+    }
 
     #[test]
     fn mean_and_sample_std_match_numpy() {
@@ -88,10 +101,4 @@ mod tests {
         assert!((coefficient_of_variation(&[1.0, 3.0]) - 2f64.sqrt() / 2.0).abs() < TOL);
         assert_eq!(finite(&[1.0, f64::NAN, f64::INFINITY, 2.0]), vec![1.0, 2.0]);
     }
-}
-
-/// Mean, minimum and maximum (NaN, +inf, -inf for an empty slice).
-pub fn mean_min_max(x: &[f64]) -> (f64, f64, f64) {
-    let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    (mean(x), lo, hi)
 }
