@@ -1,23 +1,31 @@
 //! engram-agents: dfdx policies (MLP, RNN, GRU, LSTM actor-critics) and PPO with
-//! truncated backpropagation through time, checkpoints, run directories, study plans, and
-//! the `engram` command-line program built on them.
+//! truncated backpropagation through time, the rollout engine, run directories, the probes,
+//! the statistics module, the studies, and the `engram` command-line program built on them.
 //!
 //! The backend (dfdx 0.13) stays inside [`nn`] and [`policy::actor_critic`]; the rest of the
 //! crate and its users see the [`policy::Policy`] trait and `f32` slices.
 //!
-//! - [`policy`]: [`policy::Policy`], [`policy::ActorCritic`], [`policy::HiddenState`];
-//! - [`ppo`]: [`ppo::TrainConfig`], [`ppo::Trainer`], GAE, Adam, normalizers;
-//! - [`checkpoint`]: save / resume / [`checkpoint::load_policy`];
-//! - [`run`]: run directories, metrics files, learning curves, evaluation and recording;
-//! - [`probe`]: the probes' mathematics on plain arrays (fixed points, Lyapunov spectra,
-//!   CCA and shape distances, MDS, decoders, the preparatory-shift analysis);
-//! - [`inspect`]: the probes applied to runs (fixed points, Lyapunov, similarity across
-//!   agents, system identification) with their reports;
-//! - [`plan`]: studies as job plans for the local executor and Slurm job arrays;
-//! - [`stats`]: the one statistics module (Student-t intervals over seeds, permutation
-//!   p-values, Holm, TOST, OLS), with its conventions;
-//! - [`render`]: figures of trajectories (centre-out hand paths);
-//! - [`io`]: atomic file writes.
+//! Modules, from the bottom layer up (a module imports only modules of its own or a lower
+//! layer; there are no import cycles):
+//!
+//! - base: [`error`] (the crate's one error type, [`AgentError`]), [`io`] (atomic writes),
+//!   [`stats`] (the one statistics module and its interval convention), [`nn`] (cells, the
+//!   hand-written BPTT, GEMMs);
+//! - networks: [`policy`] ([`policy::Policy`], [`policy::ActorCritic`], which evaluates
+//!   actions and loads its own weights; [`policy::HiddenState`]);
+//! - training: [`ppo`] ([`ppo::TrainConfig`], [`ppo::Trainer`], the PPO loss, GAE, Adam,
+//!   normalizers), [`checkpoint`] (save / resume / [`checkpoint::load_policy`]),
+//!   [`controller`] (scripted, zero, random and policy controllers);
+//! - runs: [`rollout`] (the one rollout engine: evaluation, recording, figures, preparatory
+//!   recording and `engram rollout` all run on it), [`run`] (run directories, metrics files,
+//!   the training loop, learning curves, `.npy` recordings), [`render`] (hand paths, walker
+//!   stick figures, shared chart pieces), [`replay`] (action sequences through an env);
+//! - probes: [`probe`] (the mathematics on plain arrays: fixed points, Lyapunov spectra, CCA
+//!   and shape distances, MDS, decoders, the preparatory-shift analysis) and [`inspect`]
+//!   (the probes applied to runs, with their reports);
+//! - studies: [`study`] (the [`study::Study`] trait, the [`study::STUDIES`] table, plans,
+//!   the job executor, the local and Slurm executors, and one folder per study), [`mod@bench`]
+//!   (throughput measurements behind `engram bench`).
 
 pub mod bench;
 pub mod checkpoint;

@@ -1,4 +1,4 @@
-//! Throughput measurements behind `engram bench`: env steps/s ([`env`]) and training
+//! Throughput measurements behind `engram bench`: env steps/s ([`mod@env`]) and training
 //! throughput with the update's FLOP rate ([`train`]). Timings are measured here and printed
 //! by the binary; no test asserts a timing.
 

@@ -1,5 +1,7 @@
 //! Learning-curve figures (`curves.png`, `curves.svg`) from `metrics.jsonl`.
 
+use crate::error::AgentError;
+use crate::render::chart::{png_and_svg, xy_chart, Drawn};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -13,44 +15,25 @@ pub fn read_curve(run_dir: &Path) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn draw<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    title: &str,
-    pts: &[(f64, f64)],
-) -> Result<(), String>
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, title: &str, pts: &[(f64, f64)]) -> Drawn
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
     let xmax = pts.iter().map(|p| p.0).fold(1.0, f64::max);
     let (mut ymin, mut ymax) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| (a.0.min(p.1), a.1.max(p.1)));
     if !ymin.is_finite() {
         (ymin, ymax) = (0.0, 1.0);
     }
     let pad = ((ymax - ymin) * 0.05).max(1e-3);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..xmax, (ymin - pad)..(ymax + pad))
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("env steps")
-        .y_desc("mean return (last 100 episodes)")
-        .draw()
-        .map_err(|e| e.to_string())?;
-    chart.draw_series(LineSeries::new(pts.iter().copied(), &BLUE)).map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    let y = ((ymin - pad), (ymax + pad));
+    let mut chart = xy_chart(&root, title, (0.0, xmax), y, ("env steps", "mean return (last 100 episodes)"))?;
+    chart.draw_series(LineSeries::new(pts.iter().copied(), &BLUE))?;
+    root.present()?;
+    Ok(())
 }
 
 /// Writes `curves.png` and `curves.svg` into `run_dir` (labels in the embedded font).
-pub fn write_curves(run_dir: &Path, title: &str) -> Result<(), String> {
-    crate::render::register_font();
+pub fn write_curves(run_dir: &Path, title: &str) -> Result<(), AgentError> {
     let pts = read_curve(run_dir);
-    let png = run_dir.join("curves.png");
-    draw(BitMapBackend::new(&png, (800, 500)).into_drawing_area(), title, &pts)?;
-    let svg = run_dir.join("curves.svg");
-    draw(SVGBackend::new(&svg, (800, 500)).into_drawing_area(), title, &pts)
+    png_and_svg!(&run_dir.join("curves"), (800, 500), draw(title, &pts))
 }

@@ -140,7 +140,7 @@ pub struct SingleRunArgs {
     /// Seed of the probe's own randomness (initial states or frames).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output directory [default: `<run>/probe/<probe name>`].
+    /// Output directory (default: `<run>/probe/<probe name>`).
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]

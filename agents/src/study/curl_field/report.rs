@@ -472,7 +472,8 @@ fn prep_shift_section(
             untestable.push(st.name.clone());
             continue;
         }
-        let per: Vec<String> = st.per_seed.iter().map(|x| format!("{x:.3}")).collect();
+        let per: Vec<String> =
+            st.per_seed.iter().map(|x| if x.is_finite() { format!("{x:.3}") } else { "n/a".into() }).collect();
         md.push_str(&format!(
             "| {} | {:.3} [{:.3}, {:.3}] | {:.3} [{:.3}, {:.3}] | {:.3} | {} |\n",
             st.name,

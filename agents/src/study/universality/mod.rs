@@ -1,6 +1,6 @@
 //! The universality study: vanilla RNN, GRU and LSTM agents × seeds × widths on a few envs,
 //! each trained with PPO and then probed (fixed points at a constant input, Lyapunov
-//! spectrum); the report ([`report`]) puts representational geometry
+//! spectrum); the report (`report.rs`) puts representational geometry
 //! (CCA / Procrustes distances under identical inputs) beside dynamical topology (fixed-point
 //! count, stability pattern, leading eigenvalues) and asks in which of the two the agents
 //! cluster by architecture.
