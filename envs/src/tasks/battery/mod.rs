@@ -106,43 +106,55 @@ impl TaskBatch {
     }
 
     /// Masked mean squared error of `outputs [B, T, O]` and the masked variance of the
-    /// targets (about their masked mean per channel): `(mse, variance)`. Their ratio is the
-    /// normalized MSE of the training criterion.
+    /// targets: see [`masked_mse_and_variance`].
     pub fn mse_and_variance(&self, outputs: &[f32]) -> (f64, f64) {
-        assert_eq!(outputs.len(), self.targets.len(), "outputs length");
-        let o = self.n_out.max(1);
-        let (mut se, mut n) = (0.0f64, 0.0f64);
-        let (mut sum, mut cnt) = (vec![0.0f64; o], vec![0.0f64; o]);
-        for (k, ((&y, &m), &p)) in self.targets.iter().zip(&self.mask).zip(outputs).enumerate() {
-            let d = (p - y) as f64;
-            se += m as f64 * d * d;
-            n += m as f64;
-            sum[k % o] += m as f64 * y as f64;
-            cnt[k % o] += m as f64;
-        }
-        let mean: Vec<f64> = sum.iter().zip(&cnt).map(|(s, c)| if *c > 0.0 { s / c } else { 0.0 }).collect();
-        let mut var = 0.0f64;
-        for (k, (&y, &m)) in self.targets.iter().zip(&self.mask).enumerate() {
-            let d = y as f64 - mean[k % o];
-            var += m as f64 * d * d;
-        }
-        if n == 0.0 {
-            return (0.0, 0.0);
-        }
-        (se / n, var / n)
+        masked_mse_and_variance(outputs, &self.targets, &self.mask, self.n_out)
     }
 
-    /// Masked MSE divided by the masked target variance (∞ when the targets are constant and
-    /// the error is not zero).
+    /// Normalized MSE of `outputs [B, T, O]`: see [`masked_nmse`].
     pub fn normalized_mse(&self, outputs: &[f32]) -> f64 {
-        let (mse, var) = self.mse_and_variance(outputs);
-        if var > 0.0 {
-            mse / var
-        } else if mse == 0.0 {
-            0.0
-        } else {
-            f64::INFINITY
-        }
+        masked_nmse(outputs, &self.targets, &self.mask, self.n_out)
+    }
+}
+
+/// Masked mean squared error of `outputs` against `targets` and the masked variance of the
+/// targets about their masked mean per channel: `(mse, variance)`. The buffers hold rows of
+/// `n_out` channels in any order of trials and steps (the same in all three).
+pub fn masked_mse_and_variance(outputs: &[f32], targets: &[f32], mask: &[f32], n_out: usize) -> (f64, f64) {
+    assert_eq!(outputs.len(), targets.len(), "outputs length");
+    assert_eq!(mask.len(), targets.len(), "mask length");
+    let o = n_out.max(1);
+    let (mut se, mut n) = (0.0f64, 0.0f64);
+    let (mut sum, mut cnt) = (vec![0.0f64; o], vec![0.0f64; o]);
+    for (k, ((&y, &m), &p)) in targets.iter().zip(mask).zip(outputs).enumerate() {
+        let d = (p - y) as f64;
+        se += m as f64 * d * d;
+        n += m as f64;
+        sum[k % o] += m as f64 * y as f64;
+        cnt[k % o] += m as f64;
+    }
+    if n == 0.0 {
+        return (0.0, 0.0);
+    }
+    let mean: Vec<f64> = sum.iter().zip(&cnt).map(|(s, c)| if *c > 0.0 { s / c } else { 0.0 }).collect();
+    let mut var = 0.0f64;
+    for (k, (&y, &m)) in targets.iter().zip(mask).enumerate() {
+        let d = y as f64 - mean[k % o];
+        var += m as f64 * d * d;
+    }
+    (se / n, var / n)
+}
+
+/// Masked MSE divided by the masked target variance, the training criterion's measure
+/// (0 for a perfect output; ∞ when the targets are constant and the error is not zero).
+pub fn masked_nmse(outputs: &[f32], targets: &[f32], mask: &[f32], n_out: usize) -> f64 {
+    let (mse, var) = masked_mse_and_variance(outputs, targets, mask, n_out);
+    if var > 0.0 {
+        mse / var
+    } else if mse == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
     }
 }
 
