@@ -20,12 +20,14 @@
 //! checkpoint is kept.
 
 pub mod cells;
+mod cli;
 pub mod net;
 mod store;
 
 use crate::error::AgentError;
 use crate::ppo::adam::{clip_grad_norm, Adam};
 use engram_envs::tasks::battery::{make_task, masked_nmse, Task, TaskBatch};
+pub use cli::{run_cli, FitArgs};
 pub use net::{Arch, LossParts, Net, Workspace};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -444,3 +446,6 @@ fn run(
     crate::io::write_json(&dir.join("result.json"), &result)?;
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests;
