@@ -26,8 +26,8 @@ mod store;
 
 use crate::error::AgentError;
 use crate::ppo::adam::{clip_grad_norm, Adam};
-use engram_envs::tasks::battery::{make_task, masked_nmse, Task, TaskBatch};
 pub use cli::{run_cli, FitArgs};
+use engram_envs::tasks::battery::{make_task, masked_nmse, Task, TaskBatch};
 pub use net::{Arch, LossParts, Net, Workspace};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -162,9 +162,17 @@ impl FitConfig {
             return Err(bad("net.n_in", i, &format!("the task's input channels ({} for {})", task.n_in(), task.id())));
         }
         if let Some(o) = n.n_out.filter(|&o| o != task.n_out()) {
-            return Err(bad("net.n_out", o, &format!("the task's output channels ({} for {})", task.n_out(), task.id())));
+            return Err(bad(
+                "net.n_out",
+                o,
+                &format!("the task's output channels ({} for {})", task.n_out(), task.id()),
+            ));
         }
-        for (field, v) in [("train.steps", t.steps), ("train.eval_every", t.eval_every), ("train.checkpoint_every", t.checkpoint_every)] {
+        for (field, v) in [
+            ("train.steps", t.steps),
+            ("train.eval_every", t.eval_every),
+            ("train.checkpoint_every", t.checkpoint_every),
+        ] {
             if v == 0 {
                 return Err(bad(field, v, "≥ 1"));
             }
@@ -259,7 +267,8 @@ impl Fitter {
         let sizes: Vec<usize> = net.params.iter().map(Vec::len).collect();
         let adam = Adam::new(&sizes, cfg.train.adam_eps);
         let mut eval = TimeMajor::default();
-        let held_out = TaskBatch::generate(task.as_ref(), cfg.seed.wrapping_add(EVAL_SEED_OFFSET), 0, cfg.train.eval_batch);
+        let held_out =
+            TaskBatch::generate(task.as_ref(), cfg.seed.wrapping_add(EVAL_SEED_OFFSET), 0, cfg.train.eval_batch);
         eval.load(&held_out);
         Ok(Self {
             cfg,
@@ -285,7 +294,8 @@ impl Fitter {
         self.tm.load(&self.batch);
         self.net.forward(&self.tm.x, t, b, &mut self.ws);
         let reg = (self.cfg.train.l2_weight, self.cfg.train.l2_activity);
-        let loss = self.net.loss_and_grads(&self.tm.x, &self.tm.y, &self.tm.m, t, b, reg, &mut self.ws, Some(&mut self.grads));
+        let loss =
+            self.net.loss_and_grads(&self.tm.x, &self.tm.y, &self.tm.m, t, b, reg, &mut self.ws, Some(&mut self.grads));
         if !loss.total().is_finite() {
             return Err(AgentError::Data(format!(
                 "fit diverged at step {}: the loss is {} (mse {}, activity {}, weight {})",
@@ -298,7 +308,10 @@ impl Fitter {
         }
         let grad_norm = clip_grad_norm(&mut self.grads, self.cfg.train.clip);
         if !grad_norm.is_finite() {
-            return Err(AgentError::Data(format!("fit diverged at step {}: the gradient norm is {grad_norm}", self.step + 1)));
+            return Err(AgentError::Data(format!(
+                "fit diverged at step {}: the gradient norm is {grad_norm}",
+                self.step + 1
+            )));
         }
         self.adam.update(&mut self.net.params, &self.grads, self.cfg.train.lr);
         self.step += 1;
@@ -377,7 +390,12 @@ pub fn fit_resume(dir: &Path, progress: Progress, max_steps: Option<u64>) -> Res
 }
 
 /// [`fit_new`] that stops after `max_steps` steps of this call, with a checkpoint.
-pub fn fit_new_partial(cfg: FitConfig, dir: &Path, progress: Progress, max_steps: u64) -> Result<FitResult, AgentError> {
+pub fn fit_new_partial(
+    cfg: FitConfig,
+    dir: &Path,
+    progress: Progress,
+    max_steps: u64,
+) -> Result<FitResult, AgentError> {
     let fitter = Fitter::new(cfg)?;
     std::fs::create_dir_all(dir).map_err(|source| AgentError::Io { path: dir.display().to_string(), source })?;
     let text = toml::to_string(&fitter.cfg).map_err(|e| AgentError::Config(format!("serializing the config: {e}")))?;
@@ -406,7 +424,7 @@ fn run(
             }
         };
         let (every, ck) = (f.cfg.train.eval_every, f.cfg.train.checkpoint_every);
-        if f.step % every == 0 || f.step == f.cfg.train.steps {
+        if f.step.is_multiple_of(every) || f.step == f.cfg.train.steps {
             let nmse = f.evaluate();
             let row = MetricsRow {
                 step: f.step,
@@ -421,7 +439,7 @@ fn run(
             log.write(&row)?;
             progress(&row);
         }
-        if f.step % ck == 0 || f.done() {
+        if f.step.is_multiple_of(ck) || f.done() {
             save_checkpoint(&f, dir)?;
         }
     }

@@ -177,6 +177,7 @@ impl Net {
         Self { arch, n_in, hidden, n_out, params }
     }
 
+    #[allow(clippy::type_complexity)]
     fn layer(&self) -> (&[f32], &[f32], &[f32], Option<&[f32]>) {
         let p = &self.params;
         (&p[0], &p[1], &p[2], (self.arch == Arch::Gru).then(|| &p[3][..]))
@@ -321,9 +322,9 @@ impl Net {
             }
         }
         if l2_weight != 0.0 {
-            for i in 0..self.params.len() {
+            for (i, (g, p)) in grads.iter_mut().zip(&self.params).enumerate() {
                 if self.is_weight(i) {
-                    for (g, &p) in grads[i].iter_mut().zip(&self.params[i]) {
+                    for (g, &p) in g.iter_mut().zip(p) {
                         *g += 2.0 * l2_weight * p;
                     }
                 }

@@ -211,11 +211,15 @@ fn read_tensors(path: &Path, keys: &[String], shapes: &[Vec<usize>]) -> Result<V
 /// Rebuilds the [`Fitter`] of the run in `dir` (a run directory) from its latest checkpoint.
 pub fn load_checkpoint(dir: &Path) -> Result<Fitter, AgentError> {
     let ck = latest(dir).ok_or_else(|| {
-        AgentError::Checkpoint(format!("{}: no checkpoints/latest.json (not a fit run, or no checkpoint yet)", dir.display()))
+        AgentError::Checkpoint(format!(
+            "{}: no checkpoints/latest.json (not a fit run, or no checkpoint yet)",
+            dir.display()
+        ))
     })?;
     let mp = ck.join("meta.json");
     let text = std::fs::read_to_string(&mp).map_err(io(&mp))?;
-    let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| AgentError::Checkpoint(format!("{}: {e}", mp.display())))?;
+    let raw: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| AgentError::Checkpoint(format!("{}: {e}", mp.display())))?;
     let meta: FitMeta =
         serde_json::from_value(raw.clone()).map_err(|e| AgentError::Checkpoint(format!("{}: {e}", mp.display())))?;
     if meta.schema_version != FIT_SCHEMA_VERSION {

@@ -71,7 +71,11 @@ fn fitting_is_deterministic_and_resume_is_bit_identical() {
     assert_eq!(fa.net.params, fb.net.params, "weights bit-identical after resume");
     assert_eq!(fa.adam.m, fb.adam.m);
     let strip = |p: &std::path::Path| -> Vec<String> {
-        std::fs::read_to_string(p.join("metrics.csv")).unwrap().lines().map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect()
+        std::fs::read_to_string(p.join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect()
     };
     assert_eq!(strip(&a), strip(&b), "metrics equal apart from the throughput column");
     assert!(fit_new(cfg(Arch::Gru, 8, 60), &a, &mut |_| {}).is_err(), "refuses to overwrite a run");

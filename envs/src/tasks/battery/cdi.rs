@@ -116,7 +116,8 @@ impl Task for ContextIntegration {
 
     fn trial(&self, rng: &mut TrialRng, inputs: &mut [f32], targets: &mut [f32], mask: &mut [f32]) {
         let c = &self.cfg;
-        let coh = [c.coherences[rng.gen_range(0..c.coherences.len())], c.coherences[rng.gen_range(0..c.coherences.len())]];
+        let coh =
+            [c.coherences[rng.gen_range(0..c.coherences.len())], c.coherences[rng.gen_range(0..c.coherences.len())]];
         let ctx = usize::from(rng.gen::<bool>());
         let (f, s) = (c.fixation_steps, c.stimulus_steps);
         inputs.fill(0.0);

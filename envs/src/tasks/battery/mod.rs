@@ -243,7 +243,13 @@ impl<T: Task> Env for TaskEnv<T> {
         &self.act_space
     }
 
-    fn reset_into(&mut self, seed: Option<u64>, options: &ResetOptions, obs: &mut [f32], info: &mut Info) -> EnvResult<()> {
+    fn reset_into(
+        &mut self,
+        seed: Option<u64>,
+        options: &ResetOptions,
+        obs: &mut [f32],
+        info: &mut Info,
+    ) -> EnvResult<()> {
         options.check(self.task.id(), &[])?;
         if let Some(s) = seed {
             self.rng = ChaCha8Rng::seed_from_u64(s);
