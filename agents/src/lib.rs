@@ -31,6 +31,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod controller;
 pub mod error;
+pub mod fit;
 pub mod inspect;
 pub mod io;
 pub mod nn;

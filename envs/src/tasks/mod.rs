@@ -1,5 +1,7 @@
-//! The tasks: classic reference envs (calibrated against Gymnasium) and the physics tasks.
+//! The tasks: classic reference envs (calibrated against Gymnasium), the physics tasks and
+//! the neuroscience task battery.
 
+pub mod battery;
 pub mod biped;
 pub mod cartpole;
 pub mod pendulum;
@@ -113,4 +115,7 @@ pub(crate) static SPECS: &[EnvSpec] = &[
     biped::SPECS[4],
     biped::SPECS[5],
     biped::SPECS[6],
+    battery::SPECS[0],
+    battery::SPECS[1],
+    battery::SPECS[2],
 ];

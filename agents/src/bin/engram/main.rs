@@ -36,6 +36,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Train a policy with PPO into a run directory (or resume one).
     Train(train::TrainArgs),
+    /// Train a recurrent network on a battery task by supervised BPTT (or resume a run).
+    Fit(engram_agents::fit::FitArgs),
     /// Evaluate a checkpoint: mean return ± 95% CI over seeded episodes.
     Eval(eval::EvalArgs),
     /// Record rollouts of a checkpoint (observations, actions, rewards, values, hidden states,
@@ -77,6 +79,7 @@ fn main() {
         Command::Rollout(a) => rollout::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Train(a) => train::run(a),
+        Command::Fit(a) => engram_agents::fit::run_cli(a).map(drop).map_err(Into::into),
         Command::Eval(a) => eval::run_eval(a),
         Command::Record(a) => eval::run_record(a),
         Command::Render(a) => render::run(a),
