@@ -74,14 +74,16 @@ fn dense(p: &Params, lin: &Linear, x: &[f32], n: usize, out: &mut Vec<f32>, tanh
     grow(out, n * lin.out);
     gemm::nn(out, Acc::Set, x, p.values(lin.w), n, lin.inp, lin.out);
     let b = p.values(lin.b);
-    for row in out.chunks_exact_mut(lin.out) {
-        for (y, &bi) in row.iter_mut().zip(b) {
-            *y += bi;
-        }
-    }
-    if tanh {
-        act::tanh_in_place(out);
-    }
+    act::simd(
+        #[inline(always)]
+        || {
+            for row in out.chunks_exact_mut(lin.out) {
+                for (y, &bi) in row.iter_mut().zip(b) {
+                    *y = if tanh { act::tanh(*y + bi) } else { *y + bi };
+                }
+            }
+        },
+    );
 }
 
 fn trunk_forward<'w>(p: &Params, layers: &[Linear], x: &'w [f32], n: usize, acts: &'w mut Vec<Vec<f32>>) -> &'w [f32] {
@@ -167,12 +169,17 @@ impl MlpNet<'_> {
         let p = self.params;
         gemm::tn(&mut grads[lin.w], Acc::Set, x, dy, lin.inp, n, lin.out);
         let gb = &mut grads[lin.b];
-        gb.iter_mut().for_each(|g| *g = 0.0);
-        for row in dy.chunks_exact(lin.out) {
-            for (g, &d) in gb.iter_mut().zip(row) {
-                *g += d;
-            }
-        }
+        act::simd(
+            #[inline(always)]
+            || {
+                gb.iter_mut().for_each(|g| *g = 0.0);
+                for row in dy.chunks_exact(lin.out) {
+                    for (g, &d) in gb.iter_mut().zip(row) {
+                        *g += d;
+                    }
+                }
+            },
+        );
         if let Some((dx, acc)) = dx {
             if acc == Acc::Set {
                 grow(dx, n * lin.inp);
@@ -194,9 +201,14 @@ impl MlpNet<'_> {
     ) {
         for (k, lin) in layers.iter().enumerate().rev() {
             // Through the tanh: dz = dy (1 − y²).
-            for (d, &y) in d_a.iter_mut().zip(&acts[k]) {
-                *d *= 1.0 - y * y;
-            }
+            act::simd(
+                #[inline(always)]
+                || {
+                    for (d, &y) in d_a.iter_mut().zip(&acts[k]) {
+                        *d *= 1.0 - y * y;
+                    }
+                },
+            );
             let x = if k == 0 { obs } else { &acts[k - 1][..] };
             let dx = (k > 0).then_some((&mut *d_b, Acc::Set));
             self.dense_backward(lin, x, &d_a[..n * lin.out], n, grads, dx);
