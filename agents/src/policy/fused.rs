@@ -156,7 +156,6 @@ impl MlpNet<'_> {
 
     /// Gradients of a dense layer from `dy [n, out]`: weight `xᵀ dy`, bias the column sums;
     /// `dx = dy Wᵀ` into `dx` when given (`acc` decides whether it adds).
-    #[allow(clippy::too_many_arguments)]
     fn dense_backward(
         &self,
         lin: &Linear,
@@ -196,8 +195,7 @@ impl MlpNet<'_> {
         obs: &[f32],
         n: usize,
         grads: &mut [Vec<f32>],
-        d_a: &mut Vec<f32>,
-        d_b: &mut Vec<f32>,
+        (d_a, d_b): (&mut Vec<f32>, &mut Vec<f32>),
     ) {
         for (k, lin) in layers.iter().enumerate().rev() {
             // Through the tanh: dz = dy (1 − y²).
@@ -227,15 +225,15 @@ impl MlpNet<'_> {
             None => {
                 let v_dx = (nl_a > 0).then_some((&mut *d_a, Acc::Add));
                 self.dense_backward(&self.v, feat_a, d_value, n, grads, v_dx);
-                self.trunk_backward(self.actor, actor, obs, n, grads, d_a, d_b);
+                self.trunk_backward(self.actor, actor, obs, n, grads, (d_a, d_b));
             }
             Some(c) => {
-                self.trunk_backward(self.actor, actor, obs, n, grads, d_a, d_b);
+                self.trunk_backward(self.actor, actor, obs, n, grads, (d_a, d_b));
                 let nl_c = c.len();
                 let feat_c: &[f32] = if nl_c == 0 { obs } else { &critic[nl_c - 1] };
                 let v_dx = (nl_c > 0).then_some((&mut *d_a, Acc::Set));
                 self.dense_backward(&self.v, feat_c, d_value, n, grads, v_dx);
-                self.trunk_backward(c, critic, obs, n, grads, d_a, d_b);
+                self.trunk_backward(c, critic, obs, n, grads, (d_a, d_b));
             }
         }
     }
