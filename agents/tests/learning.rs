@@ -59,3 +59,23 @@ fn mlp_ppo_learns_the_delayed_reach_of_curlreach() {
     eprintln!("CurlReach: success {:.0} %, mean return {:.2} after {} steps", 100.0 * success, r.mean, t.global_step);
     assert!(success >= REACH_SUCCESS, "success {success} < {REACH_SUCCESS} after {} steps", t.global_step);
 }
+
+/// The fused MLP engine (`policy.engine = "fused"`) must learn what the dfdx engine learns:
+/// CartPole with the same config, seed and budget as above.
+#[test]
+fn fused_mlp_ppo_learns_cartpole_within_60k_steps() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/configs/cartpole_mlp.toml")).unwrap();
+    let sets = ["total_timesteps=60000".into(), "seed=3".into(), "policy.engine=\"fused\"".into()];
+    let cfg = TrainConfig::from_toml_with(&text, &sets).unwrap();
+    let mut t = Trainer::new(cfg).unwrap();
+    let mut best = f64::NEG_INFINITY;
+    while !t.finished() && best < SOLVED {
+        let m = t.train_update().unwrap();
+        if m.return_mean.is_finite() {
+            best = best.max(m.return_mean);
+        }
+    }
+    eprintln!("CartPole (fused): rolling mean return {best:.1} after {} steps", t.global_step);
+    assert!(best >= SOLVED, "best rolling mean return {best} < {SOLVED} after {} steps", t.global_step);
+}

@@ -33,6 +33,20 @@ pub fn exp(x: f32) -> f32 {
     y * f32::from_bits(bits)
 }
 
+/// Runs `f` compiled for AVX2 + FMA where the CPU has them (pulp's run-time dispatch; the
+/// baseline build otherwise).
+///
+/// Element-wise loops that run between faer products belong in here: faer's AVX-512
+/// kernels leave the upper register state dirty, and on a CPU with AVX-512 glibc's EVEX
+/// `memset` does not clear it, so [`crate::nn::gemm::clear_avx_state`] cannot help and
+/// baseline SSE code pays a merge per instruction (measured: the tanh and bias loops of
+/// the fused MLP took 65 % of a PPO update). VEX-encoded code pays nothing. Rust never
+/// contracts `a · b + c` into an FMA, so the results are the same bits on either path.
+#[inline(always)]
+pub fn simd<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(f)
+}
+
 /// `σ(x) = 1 / (1 + e^{−x})`.
 #[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {
@@ -47,16 +61,26 @@ pub fn tanh(x: f32) -> f32 {
 
 /// `σ` in place.
 pub fn sigmoid_in_place(xs: &mut [f32]) {
-    for v in xs {
-        *v = sigmoid(*v);
-    }
+    simd(
+        #[inline(always)]
+        || {
+            for v in xs {
+                *v = sigmoid(*v);
+            }
+        },
+    )
 }
 
 /// `tanh` in place.
 pub fn tanh_in_place(xs: &mut [f32]) {
-    for v in xs {
-        *v = tanh(*v);
-    }
+    simd(
+        #[inline(always)]
+        || {
+            for v in xs {
+                *v = tanh(*v);
+            }
+        },
+    )
 }
 
 #[cfg(test)]

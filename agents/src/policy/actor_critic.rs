@@ -21,8 +21,9 @@
 //! Initialization is the PPO recipe: orthogonal weights with gain √2 in the trunks, 0.01 on
 //! the policy head, 1 on the value head (and 1 in recurrent layers), zero biases.
 
-use super::config::PolicyConfig;
+use super::config::{Engine, PolicyConfig};
 use super::dist::{self, ActionDist, HALF_LN_2PI};
+use super::fused::{MlpNet, MlpWork};
 use super::state::{HiddenState, StateSlot};
 use super::{ActMode, ActOutput, Policy};
 use crate::nn::bptt::{self, BackwardOut, BpttScratch, CellGrads, CellWeights, LayerTrace, SeqLayout};
@@ -157,6 +158,7 @@ struct Workspace {
     actor: TrunkWork,
     critic: TrunkWork,
     scratch: BpttScratch,
+    mlp: MlpWork,
 }
 
 /// The workspace behind a lock, so `&self` methods can reuse it. A concurrent caller (the
@@ -402,6 +404,12 @@ impl ActorCritic {
     /// Head outputs and values of a sequence batch without gradients (tests, reference
     /// checks): `(head [N, head_width], values [N])`.
     pub(crate) fn evaluate(&self, s: &SeqInput, new_state: Option<&mut [f32]>) -> (Vec<f32>, Vec<f32>) {
+        if let Some(net) = self.fused_net() {
+            return self.work.with(|ws| {
+                net.forward(s.obs, s.time * s.batch, &mut ws.mlp);
+                (ws.mlp.head.clone(), ws.mlp.value.clone())
+            });
+        }
         let f = self.work.with(|ws| self.forward::<NoneTape>(s, new_state, ws));
         (f.head.as_vec(), f.value.as_vec())
     }
@@ -476,7 +484,7 @@ impl ActorCritic {
         let grads = loss.backward();
         // Recurrent layers: hand BPTT from the gradient at their last outputs.
         let mut g = vec![Vec::new(); self.params.items().len()];
-        let Workspace { actor, critic, scratch } = ws;
+        let Workspace { actor, critic, scratch, .. } = ws;
         if let Some(leaf) = &leaf_a {
             self.backward_cells(&self.actor, s, grads.get(leaf).as_vec(), actor, scratch, &mut g);
         }
@@ -490,6 +498,36 @@ impl ActorCritic {
             }
         }
         (g, out)
+    }
+
+    /// The fused engine's view of this network: `Some` for an MLP policy whose config asks
+    /// for [`Engine::Fused`].
+    fn fused_net(&self) -> Option<MlpNet<'_>> {
+        (self.cfg.engine == Engine::Fused && !self.is_recurrent() && self.actor.cells.is_empty()).then(|| MlpNet {
+            params: &self.params,
+            actor: &self.actor.mlp,
+            critic: self.critic.as_ref().map(|c| &c.mlp[..]),
+            pi: self.pi_head,
+            v: self.v_head,
+            log_std: self.log_std,
+            dist: self.dist,
+            obs_dim: self.obs_dim,
+        })
+    }
+
+    /// The fused engine's [`MlpNet::grads_of`] on `n` observations `obs` (an MLP batch),
+    /// with this network's workspace: the gradient of `loss` (which reads the outputs and
+    /// writes their gradients) for every parameter into `grads`. `None` when this policy does
+    /// not train on the fused engine (recurrent, or `engine = "dfdx"`).
+    pub fn fused_grads_of<S>(
+        &self,
+        obs: &[f32],
+        n: usize,
+        grads: &mut Vec<Vec<f32>>,
+        loss: impl FnOnce(super::fused::HeadGrads) -> S,
+    ) -> Option<S> {
+        let net = self.fused_net()?;
+        Some(self.work.with(|ws| net.grads_of(obs, n, grads, &mut ws.mlp, loss)))
     }
 
     /// Copies `weights` (in [`Params`] order) into the parameters, checking their count and
@@ -586,6 +624,7 @@ mod tests {
             rnn_layers: layers,
             shared_trunk: shared,
             log_std_init: -0.3,
+            engine: Engine::Dfdx,
         };
         ActorCritic::new(&cfg, 3, dist, 7)
     }

@@ -56,6 +56,26 @@ impl std::fmt::Display for PolicyKind {
     }
 }
 
+/// The engine that trains an MLP policy (recurrent policies always use the hand BPTT plus
+/// dfdx heads).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+#[value(rename_all = "lowercase")]
+pub enum Engine {
+    /// dfdx's autodiff graph (the reference; existing configs train bit-identically).
+    #[default]
+    Dfdx,
+    /// Hand-written forward and backward on plain buffers with faer GEMMs
+    /// ([`crate::policy::fused`]): same gradients up to rounding, several times faster.
+    Fused,
+}
+
+impl Engine {
+    fn is_dfdx(&self) -> bool {
+        *self == Engine::Dfdx
+    }
+}
+
 /// Architecture of an actor-critic. Sizes are read at run time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -74,6 +94,10 @@ pub struct PolicyConfig {
     pub shared_trunk: bool,
     /// Initial log standard deviation of the Gaussian head. Default 0.
     pub log_std_init: f32,
+    /// Training engine of an MLP policy, `dfdx` or `fused`. Default `dfdx` (omitted from
+    /// written configs when default, so existing configs and run directories are unchanged).
+    #[serde(skip_serializing_if = "Engine::is_dfdx")]
+    pub engine: Engine,
 }
 
 impl Default for PolicyConfig {
@@ -85,6 +109,7 @@ impl Default for PolicyConfig {
             rnn_layers: 1,
             shared_trunk: false,
             log_std_init: 0.0,
+            engine: Engine::Dfdx,
         }
     }
 }

@@ -4,10 +4,11 @@
 pub mod actor_critic;
 pub mod config;
 pub mod dist;
+pub mod fused;
 pub mod state;
 
 pub use actor_critic::ActorCritic;
-pub use config::{PolicyConfig, PolicyKind};
+pub use config::{Engine, PolicyConfig, PolicyKind};
 pub use state::{HiddenState, StateSlot};
 
 use rand::RngCore;

@@ -7,7 +7,7 @@
 use super::adam::{clip_grad_norm, Adam};
 use super::config::TrainConfig;
 use super::gae::{bootstrap_truncated, gae};
-use super::loss::{loss_and_grads, LossInput, LossStats};
+use super::loss::{loss_and_grads_into, LossInput, LossStats};
 use super::normalize::{RewardScaler, RunningMeanStd};
 use crate::error::AgentError;
 use crate::policy::actor_critic::SeqInput;
@@ -414,6 +414,7 @@ impl Trainer {
         let mut sum = LossStats::default();
         let (mut count, mut grad_norm_sum, mut epochs) = (0usize, 0.0f32, 0usize);
         let mut order = units.clone();
+        let mut grads = Vec::new();
         'epochs: for _ in 0..p.n_epochs {
             epochs += 1;
             order.shuffle(&mut self.rng);
@@ -466,7 +467,7 @@ impl Trainer {
                     ent_coef: p.ent_coef,
                     vf_coef: p.vf_coef,
                 };
-                let (mut grads, st) = loss_and_grads(&self.policy, &li);
+                let st = loss_and_grads_into(&self.policy, &li, &mut grads);
                 samples_trained += nn;
                 grad_norm_sum += clip_grad_norm(&mut grads, p.max_grad_norm);
                 self.adam.update(&mut flat, &grads, lr);

@@ -1,12 +1,11 @@
 //! `engram bench env|train`: flags in, `engram_agents::bench` out, a table printed.
 
 use crate::common::env_config;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use engram_agents::bench::env::{table, EnvBench};
-use engram_agents::bench::train::{header, measure, sb3_config};
+use engram_agents::bench::train::{bench_config, gemm_peak_gflops, header, measure, BenchSettings};
 use engram_agents::io::write_json;
-use engram_agents::policy::PolicyKind;
 use std::path::PathBuf;
 
 /// What to measure.
@@ -53,10 +52,12 @@ pub struct BenchTrainArgs {
     /// Updates to time per policy (after one warm-up update).
     #[arg(long, default_value_t = 3)]
     updates: usize,
-    /// BPTT chunk length for recurrent policies (0: whole 128-step sequences, as
-    /// RecurrentPPO's minibatch of 128 samples).
+    /// BPTT chunk length for recurrent policies (0: whole 128-step sequences).
     #[arg(long, default_value_t = 0)]
     bptt_len: usize,
+    /// PPO settings: SB3's defaults or PureJaxRL's (as ../shared/anchors/bench_purejaxrl.py).
+    #[arg(long, value_enum, default_value = "sb3")]
+    settings: BenchSettings,
     /// Extra `key=value` overrides applied to every policy.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -93,10 +94,11 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
 }
 
 fn bench_train(a: BenchTrainArgs) -> Result<()> {
-    println!("{}", header(&a.env, a.bptt_len));
+    let peak = gemm_peak_gflops();
+    println!("{}", header(&a.env, a.settings, a.bptt_len, peak));
     for name in a.policies.split(',').map(str::trim) {
-        let kind = PolicyKind::parse(name).with_context(|| format!("--policies: unknown policy {name}"))?;
-        println!("{}", measure(name, sb3_config(&a.env, kind, a.bptt_len, &a.set)?, a.updates)?.line());
+        let cfg = bench_config(a.settings, &a.env, name, a.bptt_len, &a.set)?;
+        println!("{}", measure(name, cfg, a.updates, peak)?.line());
     }
     Ok(())
 }
