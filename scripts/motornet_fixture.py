@@ -114,8 +114,15 @@ if __name__ == "__main__":
         "dt_s": DT,
         "cases": cases,
     }
+    def r(x):
+        if isinstance(x, list):
+            return [r(y) for y in x]
+        if isinstance(x, dict):
+            return {k: r(v) for k, v in x.items()}
+        return float(f"{x:.7g}") if isinstance(x, float) else x
+
     with open(path + ".tmp", "w") as f:
-        json.dump(doc, f)
+        json.dump(r(doc), f, separators=(",", ":"))
     import os
     os.replace(path + ".tmp", path)
     print("wrote", path)
