@@ -609,18 +609,15 @@ impl Env for CurlReach {
         self.status.check_step(self.id)?;
         let tr = self.trial;
         let after_go = self.t >= tr.go_step;
-        let (effort, jerk) = if self.muscle.is_some() {
-            if action.len() != 6 {
-                validate_action(self.id, &self.act_space, action)?;
-            }
-            self.field_now = if after_go && !tr.catch && tr.field_on { self.trial_field() } else { ForceField::Null };
-            let m = self.muscle.as_mut().expect("muscle part");
+        if self.muscle.is_none() || action.len() != 6 {
+            validate_action(self.id, &self.act_space, action)?;
+        }
+        self.field_now = if after_go && !tr.catch && tr.field_on { self.trial_field() } else { ForceField::Null };
+        let (effort, jerk) = if let Some(m) = self.muscle.as_mut() {
             let u = m.step(action, &self.field_now)?;
             m.effort_and_jerk(&u)
         } else {
-            validate_action(self.id, &self.act_space, action)?;
             let u = [action[0].clamp(-1.0, 1.0) as f64, action[1].clamp(-1.0, 1.0) as f64];
-            self.field_now = if after_go && !tr.catch && tr.field_on { self.trial_field() } else { ForceField::Null };
             self.plant.step(u, &self.field_now);
             let (du0, du1) = (u[0] - self.prev_action[0], u[1] - self.prev_action[1]);
             self.prev_action = u;
