@@ -60,6 +60,14 @@ pub enum EnvError {
         /// Comma-separated list of registered ids.
         known: String,
     },
+    /// An action component is not acceptable (named, e.g. the muscle whose excitation is NaN).
+    #[error("{env}: invalid action: {reason}")]
+    InvalidAction {
+        /// Env id.
+        env: String,
+        /// What is wrong, naming the component.
+        reason: String,
+    },
     /// A config value is outside its allowed range.
     #[error("{env}: invalid config: `{field}` = {value}, must be {bound}")]
     InvalidConfig {

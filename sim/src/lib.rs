@@ -8,6 +8,7 @@ pub mod arm;
 pub mod biped;
 pub mod delay;
 pub mod field;
+pub mod muscle;
 
 /// Everything most users of the crate need.
 pub mod prelude {

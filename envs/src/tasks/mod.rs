@@ -56,6 +56,10 @@ fn curl_reach_rapier(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
     curl_reach_with(CurlReach::RAPIER_ID, engram_sim::arm::PlantKind::Rapier, cfg)
 }
 
+fn curl_reach_muscle(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    Ok(Box::new(CurlReach::new_muscle(parse_config::<reach::MuscleReachConfig>(reach::MUSCLE_ID, cfg)?)?))
+}
+
 fn curl_reach_point_mass(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
     curl_reach_with(CurlReach::POINT_MASS_ID, engram_sim::arm::PlantKind::PointMass, cfg)
 }
@@ -107,6 +111,12 @@ pub(crate) static SPECS: &[EnvSpec] = &[
         description: "CurlReach-v0 with a 1 kg point mass (the RL curl-field study's plant)",
         max_episode_steps: Some(CURL_REACH_MAX_STEPS),
         build: curl_reach_point_mass,
+    },
+    EnvSpec {
+        id: reach::MUSCLE_ID,
+        description: "CurlReach-v0 on MotorNet's six-muscle arm (RigidTendonArm26): six excitations in [0, 1]",
+        max_episode_steps: Some(CURL_REACH_MAX_STEPS),
+        build: curl_reach_muscle,
     },
     biped::SPECS[0],
     biped::SPECS[1],

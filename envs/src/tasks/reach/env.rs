@@ -2,6 +2,7 @@
 
 use super::config::{CurlReachConfig, FieldKind};
 use super::info_keys::INFO_KEYS;
+use super::muscle::{MusclePart, MuscleReachConfig, MUSCLE_ID, MUSCLE_INFO_KEYS, PROPRIO_DIM};
 use crate::env::{validate_action, validate_state, Env, EpisodeStatus, ResetOptions, StepOutcome};
 use crate::error::{EnvError, EnvResult};
 use crate::info::Info;
@@ -137,6 +138,8 @@ pub struct CurlReach {
     /// Hand–target distance after the previous step, m (for the progress term).
     prev_distance: f64,
     field_now: ForceField,
+    /// The six-muscle arm (`CurlReachMuscle-v0`); `None` for the torque-driven plants.
+    muscle: Option<Box<MusclePart>>,
 }
 
 impl CurlReach {
@@ -148,6 +151,8 @@ impl CurlReach {
     pub const POINT_MASS_ID: &'static str = "CurlReachPointMass-v0";
     /// Length of the physical state.
     pub const STATE_DIM: usize = 6;
+    /// Length of the physical state of `CurlReachMuscle-v0`: `[q1, q2, q̇1, q̇2, a1..a6]`.
+    pub const MUSCLE_STATE_DIM: usize = 10;
     /// Scale of the optional field-strength input, N·s/m.
     pub const FIELD_INPUT_SCALE_NS_M: f64 = 10.0;
 
@@ -224,7 +229,75 @@ impl CurlReach {
             prev_distance: 0.0,
             field_now: ForceField::Null,
             cfg,
+            muscle: None,
         })
+    }
+
+    /// `CurlReachMuscle-v0`: the same task on MotorNet's six-muscle arm. Observation: target
+    /// (2), go (1), hand delayed (2), normalized fibre lengths and velocities delayed (12)
+    /// [+ previous excitations (6)] [+ field strength (1)]; action: six excitations in [0, 1].
+    pub fn new_muscle(mut mc: MuscleReachConfig) -> EnvResult<Self> {
+        mc.validate()?;
+        mc.task.plant = PlantKind::Analytic;
+        mc.task.arm = mc.arm.skeleton;
+        let mut env = Self::new(mc.task.clone())?;
+        let o = &mc.task.observation;
+        let mut dim = 5 + PROPRIO_DIM;
+        let prev = if o.previous_action { 6 } else { 0 };
+        dim += prev;
+        if o.field_strength_input {
+            dim += 1;
+        }
+        let mut low = vec![f32::NEG_INFINITY; dim];
+        let mut high = vec![f32::INFINITY; dim];
+        let d = mc.task.target_distance_m as f32;
+        low[..2].copy_from_slice(&[-d, -d]);
+        high[..2].copy_from_slice(&[d, d]);
+        (low[2], high[2]) = (0.0, 1.0);
+        for i in 0..prev {
+            (low[5 + PROPRIO_DIM + i], high[5 + PROPRIO_DIM + i]) = (0.0, 1.0);
+        }
+        if o.field_strength_input {
+            (low[dim - 1], high[dim - 1]) = (-2.0, 2.0);
+        }
+        env.id = MUSCLE_ID;
+        env.obs_space = Space::boxed(low, high);
+        env.act_space = Space::uniform_box(6, 0.0, 1.0);
+        env.muscle = Some(Box::new(MusclePart::new(&mc, mc.task.steps(o.joint_delay_s))));
+        Ok(env)
+    }
+
+    /// The muscle arm, for `CurlReachMuscle-v0`.
+    pub fn muscle_arm(&self) -> Option<&engram_sim::muscle::MuscleArm> {
+        self.muscle.as_ref().map(|m| &m.arm)
+    }
+
+    #[inline]
+    fn hand_position(&self) -> [f64; 2] {
+        match &self.muscle {
+            Some(m) => m.arm.hand_position(),
+            None => self.plant.hand_position(),
+        }
+    }
+
+    #[inline]
+    fn hand_velocity(&self) -> [f64; 2] {
+        match &self.muscle {
+            Some(m) => m.arm.hand_velocity(),
+            None => self.plant.hand_velocity(),
+        }
+    }
+
+    /// Joint angles and velocities (point mass: position and velocity).
+    #[inline]
+    fn joints(&self) -> ([f64; 2], [f64; 2]) {
+        match &self.muscle {
+            Some(m) => (m.arm.state().q, m.arm.state().qd),
+            None => {
+                let s = self.plant.state();
+                (s.q, s.qd)
+            }
+        }
     }
 
     /// The config.
@@ -277,6 +350,9 @@ impl CurlReach {
 
     /// Delayed, noisy sensor frames and the task inputs, into `obs`.
     fn write_obs(&mut self, obs: &mut [f32]) {
+        if self.muscle.is_some() {
+            return self.write_obs_muscle(obs);
+        }
         let s = self.plant.state();
         let h = self.plant.hand_position();
         let hand = [(h[0] - self.start_hand[0]) as f32, (h[1] - self.start_hand[1]) as f32];
@@ -304,6 +380,39 @@ impl CurlReach {
                 *x += (sd * z) as f32;
             }
         }
+        self.write_task_inputs(obs, 9);
+    }
+
+    /// The muscle task's sensor frames: hand (70 ms) and proprioception (20 ms), delayed.
+    fn write_obs_muscle(&mut self, obs: &mut [f32]) {
+        let h = self.hand_position();
+        let hand = [(h[0] - self.start_hand[0]) as f32, (h[1] - self.start_hand[1]) as f32];
+        self.hand_delay.push(&hand, &mut obs[3..5]);
+        let hand_sd = self.cfg.observation.hand_noise_m;
+        let Some(m) = self.muscle.as_mut() else { return };
+        let frame = m.frame();
+        m.delay.push(&frame, &mut obs[5..5 + PROPRIO_DIM]);
+        let (sd, prev) = (m.noise, m.prev);
+        for (i, x) in obs[3..5 + PROPRIO_DIM].iter_mut().enumerate() {
+            let s = if i < 2 { hand_sd } else { sd };
+            if s > 0.0 {
+                let z: f64 = self.rng.sample(StandardNormal);
+                *x += (s * z) as f32;
+            }
+        }
+        let mut i = 5 + PROPRIO_DIM;
+        if self.cfg.observation.previous_action {
+            for (o, p) in obs[i..i + 6].iter_mut().zip(&prev) {
+                *o = *p as f32;
+            }
+            i += 6;
+        }
+        self.write_task_inputs(obs, i);
+    }
+
+    /// Target, go cue, and (from index `i`) the optional previous action and field strength.
+    fn write_task_inputs(&self, obs: &mut [f32], mut i: usize) {
+        let o = &self.cfg.observation;
         let tr = self.trial;
         if self.t >= tr.onset_step {
             let p = self.targets[tr.target];
@@ -314,8 +423,7 @@ impl CurlReach {
             obs[1] = 0.0;
         }
         obs[2] = if !tr.catch && self.t >= tr.go_step { 1.0 } else { 0.0 };
-        let mut i = 9;
-        if o.previous_action {
+        if o.previous_action && self.muscle.is_none() {
             obs[9] = self.prev_action[0] as f32;
             obs[10] = self.prev_action[1] as f32;
             i = 11;
@@ -344,17 +452,18 @@ impl CurlReach {
     #[allow(clippy::too_many_arguments)]
     fn write_info(&self, info: &mut Info, terms: [f64; 8], in_target: bool, success: bool, early: bool) {
         let keys = info.keys();
+        let schema: &[&'static str] = if self.muscle.is_some() { &MUSCLE_INFO_KEYS } else { &INFO_KEYS };
         // The schema is written once; afterwards the values are overwritten in place.
-        let same = keys.len() == INFO_KEYS.len()
-            && keys.iter().zip(INFO_KEYS.iter()).all(|(a, b)| std::ptr::eq(a.as_ptr(), b.as_ptr()));
+        let same = keys.len() == schema.len()
+            && keys.iter().zip(schema.iter()).all(|(a, b)| std::ptr::eq(a.as_ptr(), b.as_ptr()));
         if !same {
             info.clear();
-            for k in INFO_KEYS {
+            for k in schema {
                 info.set(k, 0.0);
             }
         }
-        let s = self.plant.state();
-        let (p, v) = (self.plant.hand_position(), self.plant.hand_velocity());
+        let (q, qd) = self.joints();
+        let (p, v) = (self.hand_position(), self.hand_velocity());
         let f = self.field_now.force(p, v);
         let tr = &self.trial;
         let target = self.targets[tr.target];
@@ -381,16 +490,20 @@ impl CurlReach {
             f[0],
             f[1],
             self.field_now.channel_lateral_force(p, v),
-            s.q[0],
-            s.q[1],
-            s.qd[0],
-            s.qd[1],
+            q[0],
+            q[1],
+            qd[0],
+            qd[1],
             target[0],
             target[1],
             success as u8 as f64,
             early as u8 as f64,
         ];
-        info.values_mut().copy_from_slice(&values);
+        let out = info.values_mut();
+        out[..values.len()].copy_from_slice(&values);
+        if let Some(m) = &self.muscle {
+            out[values.len()..].copy_from_slice(&m.info_values());
+        }
     }
 }
 
@@ -474,6 +587,9 @@ impl Env for CurlReach {
         self.prev_action = [0.0; 2];
         self.field_now = ForceField::Null;
         self.plant.reset(self.start_q, [0.0; 2]);
+        if let Some(m) = self.muscle.as_mut() {
+            m.reset(self.start_q);
+        }
         self.prev_distance = self.cfg.target_distance_m;
         let q0 = if cfg.plant == PlantKind::PointMass {
             [0.0f32; 2]
@@ -491,20 +607,28 @@ impl Env for CurlReach {
     #[inline]
     fn step_into(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> EnvResult<StepOutcome> {
         self.status.check_step(self.id)?;
-        validate_action(self.id, &self.act_space, action)?;
-        let u = [action[0].clamp(-1.0, 1.0) as f64, action[1].clamp(-1.0, 1.0) as f64];
         let tr = self.trial;
         let after_go = self.t >= tr.go_step;
+        if self.muscle.is_none() || action.len() != 6 {
+            validate_action(self.id, &self.act_space, action)?;
+        }
         self.field_now = if after_go && !tr.catch && tr.field_on { self.trial_field() } else { ForceField::Null };
-        self.plant.step(u, &self.field_now);
+        let (effort, jerk) = if let Some(m) = self.muscle.as_mut() {
+            let u = m.step(action, &self.field_now)?;
+            m.effort_and_jerk(&u)
+        } else {
+            let u = [action[0].clamp(-1.0, 1.0) as f64, action[1].clamp(-1.0, 1.0) as f64];
+            self.plant.step(u, &self.field_now);
+            let (du0, du1) = (u[0] - self.prev_action[0], u[1] - self.prev_action[1]);
+            self.prev_action = u;
+            (u[0] * u[0] + u[1] * u[1], du0 * du0 + du1 * du1)
+        };
         self.t += 1;
 
         let r = &self.cfg.reward;
-        let p = self.plant.hand_position();
-        let effort = -r.effort_weight * (u[0] * u[0] + u[1] * u[1]);
-        let (du0, du1) = (u[0] - self.prev_action[0], u[1] - self.prev_action[1]);
-        let jerk = -r.jerk_weight * (du0 * du0 + du1 * du1);
-        self.prev_action = u;
+        let p = self.hand_position();
+        let effort = -r.effort_weight * effort;
+        let jerk = -r.jerk_weight * jerk;
         let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r, mut progress) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let target = self.targets[tr.target];
@@ -554,21 +678,32 @@ impl Env for CurlReach {
     }
 
     fn state(&self) -> Option<Vec<f64>> {
+        if let Some(m) = &self.muscle {
+            let s = m.arm.state();
+            let mut v = vec![s.q[0], s.q[1], s.qd[0], s.qd[1]];
+            v.extend(s.muscles.iter().map(|x| x.activation));
+            return Some(v);
+        }
         let s = self.plant.state();
         Some(vec![s.q[0], s.q[1], s.qd[0], s.qd[1], s.activation[0], s.activation[1]])
     }
 
     fn set_state(&mut self, state: &[f64]) -> EnvResult<()> {
-        validate_state(self.id, Self::STATE_DIM, state)?;
+        let dim = if self.muscle.is_some() { Self::MUSCLE_STATE_DIM } else { Self::STATE_DIM };
+        validate_state(self.id, dim, state)?;
         if self.status == EpisodeStatus::NeverReset {
             return Err(EnvError::InvalidState { env: self.id.into(), reason: "reset() before set_state()".into() });
+        }
+        if let Some(m) = self.muscle.as_mut() {
+            let a = std::array::from_fn(|i| state[4 + i]);
+            m.arm.set_state([state[0], state[1]], [state[2], state[3]], a);
         }
         self.plant.set_state(&PlantState {
             q: [state[0], state[1]],
             qd: [state[2], state[3]],
             activation: [state[4].clamp(-1.0, 1.0), state[5].clamp(-1.0, 1.0)],
         });
-        let (p, target) = (self.plant.hand_position(), self.targets[self.trial.target]);
+        let (p, target) = (self.hand_position(), self.targets[self.trial.target]);
         self.prev_distance = (p[0] - target[0]).hypot(p[1] - target[1]);
         self.status = EpisodeStatus::Running;
         Ok(())

@@ -4,6 +4,7 @@ pub mod config;
 pub mod env;
 pub mod info_keys;
 pub mod metrics;
+pub mod muscle;
 pub mod schedule;
 pub mod scripted;
 #[cfg(test)]
@@ -12,5 +13,6 @@ mod tests;
 pub use config::{CurlDirection, CurlReachConfig, FieldConfig, FieldKind};
 pub use env::CurlReach;
 pub use metrics::{TrialMetrics, TrialRecorder};
+pub use muscle::{MuscleReachConfig, MUSCLE_ID};
 pub use schedule::{FieldPhase, FieldSchedule};
 pub use scripted::{ScriptedGains, ScriptedReacher};
