@@ -277,9 +277,9 @@ impl PyVecEnv {
             copy_into(x.as_array().iter().copied(), out);
         } else if let Ok(x) = flat.extract::<PyReadonlyArray1<'_, f64>>() {
             copy_into(x.as_array().iter().map(|&v| v as f32), out);
-        } else if let Ok(x) = flat.extract::<PyReadonlyArray1<'_, i64>>() {
+        } else if let (true, Ok(x)) = (self.discrete, flat.extract::<PyReadonlyArray1<'_, i64>>()) {
             copy_into(x.as_array().iter().map(|&v| v as f32), out);
-        } else if let Ok(x) = flat.extract::<PyReadonlyArray1<'_, i32>>() {
+        } else if let (true, Ok(x)) = (self.discrete, flat.extract::<PyReadonlyArray1<'_, i32>>()) {
             copy_into(x.as_array().iter().map(|&v| v as f32), out);
         } else {
             return Err(PyTypeError::new_err(format!(
