@@ -79,7 +79,9 @@ pub(crate) fn action_into(env: &str, space: &Space, action: &Bound<'_, PyAny>, o
                 )));
             };
             if value < 0 || value as u64 >= *n as u64 {
-                return Err(PyValueError::new_err(format!("{env}: discrete action {value} is not an integer in [0, {n})")));
+                return Err(PyValueError::new_err(format!(
+                    "{env}: discrete action {value} is not an integer in [0, {n})"
+                )));
             }
             out[0] = value as f32;
             Ok(())

@@ -44,9 +44,8 @@ pub struct PyEnv {
 pub(crate) fn parse_json(id: &str, config_json: Option<&str>) -> PyResult<serde_json::Value> {
     match config_json {
         None => Ok(serde_json::Value::Object(Default::default())),
-        Some(text) => serde_json::from_str(text).map_err(|e| {
-            pyo3::exceptions::PyValueError::new_err(format!("{id}: cannot parse config: {e}"))
-        }),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{id}: cannot parse config: {e}"))),
     }
 }
 
@@ -78,7 +77,10 @@ impl PyEnv {
         let obs = vec![0.0; env.observation_space().flat_dim()];
         let action = vec![0.0; env.action_space().flat_dim()];
         let id = env.id().to_string();
-        Ok(Self { core: Mutex::new(EnvCore { env, obs, action, info: Info::new(), status: EpisodeStatus::default() }), id })
+        Ok(Self {
+            core: Mutex::new(EnvCore { env, obs, action, info: Info::new(), status: EpisodeStatus::default() }),
+            id,
+        })
     }
 
     /// The env's id.
@@ -144,7 +146,9 @@ impl PyEnv {
 
 impl PyEnv {
     fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, EnvCore>> {
-        self.core.lock().map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("{}: env lock poisoned", self.id)))
+        self.core
+            .lock()
+            .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("{}: env lock poisoned", self.id)))
     }
 }
 

@@ -102,7 +102,10 @@ impl PyPolicy {
         }
         let x: Vec<f32> = obs.as_array().iter().copied().collect();
         if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-            return Err(PyValueError::new_err(format!("policy: observation value {} at flat index {i} is not finite", x[i])));
+            return Err(PyValueError::new_err(format!(
+                "policy: observation value {} at flat index {i} is not finite",
+                x[i]
+            )));
         }
         let mut hidden: HiddenState = self.policy.initial_state(n);
         if let Some(s) = state {

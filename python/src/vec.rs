@@ -97,9 +97,7 @@ impl PyVecEnv {
         let mode = match autoreset {
             "next_step" | "NextStep" => Autoreset::NextStep,
             "same_step" | "SameStep" => Autoreset::SameStep,
-            other => {
-                return Err(bad(format!("{id}: autoreset = {other:?}, must be \"next_step\" or \"same_step\"")))
-            }
+            other => return Err(bad(format!("{id}: autoreset = {other:?}, must be \"next_step\" or \"same_step\""))),
         };
         if num_envs == 0 {
             return Err(bad(format!("{id}: num_envs = 0, must be >= 1")));
@@ -228,7 +226,8 @@ impl PyVecEnv {
 
 /// A 2-D view of a flat row-major buffer.
 fn view2<T>(data: &[T], rows: usize, cols: usize) -> PyResult<ArrayView2<'_, T>> {
-    ArrayView2::from_shape((rows, cols), data).map_err(|e| bad(format!("buffer of {} for [{rows}, {cols}]: {e}", data.len())))
+    ArrayView2::from_shape((rows, cols), data)
+        .map_err(|e| bad(format!("buffer of {} for [{rows}, {cols}]: {e}", data.len())))
 }
 
 /// The info keys of `id`: those set at reset and those set by a step, in that order.
@@ -265,7 +264,8 @@ impl PyVecEnv {
             ))
         })?;
         let shape = arr.shape().to_vec();
-        let ok_shape = if self.discrete { shape == [n] || shape == [n, 1] } else { shape == [n, a] || (a == 1 && shape == [n]) };
+        let ok_shape =
+            if self.discrete { shape == [n] || shape == [n, 1] } else { shape == [n, a] || (a == 1 && shape == [n]) };
         if !ok_shape {
             return Err(bad(format!(
                 "VectorEnv<{id}>: actions have shape {shape:?}, expected [{n}{}]",
