@@ -51,7 +51,9 @@ class EngramEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, id: str, render_mode: Optional[str] = None, **config: Any):
-        if render_mode is not None:
+        # Clients such as SB3's make_vec_env ask for "rgb_array" by default: accepted, and
+        # render() says what to use instead. Other modes are refused.
+        if render_mode not in (None, "rgb_array"):
             raise ValueError(
                 f"{id}: render_mode={render_mode!r} is not supported from Python; "
                 "render a run with `engram render`"
@@ -62,7 +64,7 @@ class EngramEnv(gym.Env):
         self.observation_space = space_from_dict(self._core.observation_space())
         self.action_space = space_from_dict(self._core.action_space())
         self.max_episode_steps = self._core.max_episode_steps()
-        self.render_mode = None
+        self.render_mode = render_mode
 
     def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
         super().reset(seed=seed)
@@ -72,6 +74,12 @@ class EngramEnv(gym.Env):
 
     def step(self, action):
         return self._core.step(action)
+
+    def render(self):
+        raise NotImplementedError(
+            f"{self.engram_id}: frames are not rendered from Python; `engram render --checkpoint RUN` "
+            "draws a run's hand paths or walker strip"
+        )
 
     def state(self) -> Optional[np.ndarray]:
         """The physical state (for CartPole ``[x, x_dot, theta, theta_dot]``), if exposed."""
