@@ -32,3 +32,12 @@ __all__ = [
 ]
 
 register_envs()
+
+
+def __getattr__(name):
+    # `engram.torch` (PyTorch helpers) is imported on first use: PyTorch is optional.
+    if name == "torch":
+        import importlib
+
+        return importlib.import_module("engram.torch")
+    raise AttributeError(f"module 'engram' has no attribute {name!r}")
