@@ -74,6 +74,28 @@ def main():
     for threads in (1, None):
         e = vector(engram.make_vec("PlanarBiped-v0", 64, threads=threads), nv)
         rows.append((f"PlanarBiped-v0, 64 envs, threads={threads or 'all'}", "SyncVectorEnv(engram.make)", g, e))
+    try:
+        import envpool
+    except ImportError:
+        envpool = None
+    if envpool is not None:
+        # EnvPool's synchronous mode (batch_size == num_envs) is the same contract as make_vec.
+        for n, threads in ((1, 1), (1024, 1), (1024, 2)):
+            ep = envpool.make("CartPole-v1", env_type="gymnasium", num_envs=n, batch_size=n, num_threads=threads, seed=0)
+            ep.reset()
+            steps = n1 // 4 if n == 1 else nv
+            acts = np.random.default_rng(0).integers(0, 2, (steps, n))
+
+            def run_ep():
+                t = time.perf_counter()
+                for a in acts:
+                    ep.step(a)
+                return steps * n / (time.perf_counter() - t)
+
+            e_ep = best_of(run_ep)
+            ours = engram.make_vec("CartPole-v1", n, threads=threads)
+            e = vector(ours, steps)
+            rows.append((f"CartPole-v1, {n:,} env{'s' if n > 1 else ''}, {threads} thread{'s' if threads > 1 else ''}", f"EnvPool {envpool.__version__}", e_ep, e))
     print("| case | baseline | baseline steps/s | engram steps/s | ratio |")
     print("| --- | --- | ---: | ---: | ---: |")
     for case, base, b, e in rows:
