@@ -120,8 +120,12 @@ impl PyPolicy {
         }
         let mode = if deterministic { ActMode::Deterministic } else { ActMode::Sample };
         let mut out = ActOutput::default();
-        let mut rng =
-            self.rng.lock().map_err(|_| pyo3::exceptions::PyRuntimeError::new_err("policy: rng lock poisoned"))?;
+        // try_lock: the lock is held while the GIL is released, so blocking here could deadlock.
+        let mut rng = self.rng.try_lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "policy: act() is running in another thread; give each thread its own Policy",
+            )
+        })?;
         let policy = &self.policy;
         let rng_ref: &mut rand_chacha::ChaCha8Rng = &mut rng;
         py.allow_threads(|| policy.act(&x, &mut hidden, mode, rng_ref, &mut out));

@@ -247,10 +247,18 @@ fn info_schema(id: &str, cfg: &serde_json::Value) -> Result<Vec<&'static str>, E
 }
 
 impl PyVecEnv {
+    /// The core, or an error when another thread is using it: `step` releases the GIL while
+    /// it holds the lock, so blocking here (with the GIL) could deadlock.
     fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, VecCore>> {
-        self.core
-            .lock()
-            .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("{}: vector env lock poisoned", self.id)))
+        self.core.try_lock().map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(match e {
+                std::sync::TryLockError::WouldBlock => format!(
+                    "VectorEnv<{}> is being stepped by another thread; give each thread its own vector env",
+                    self.id
+                ),
+                std::sync::TryLockError::Poisoned(_) => format!("VectorEnv<{}>: lock poisoned", self.id),
+            })
+        })
     }
 
     /// Copies a batch of actions into `out` (`[n, act_dim]`), checking shape and dtype.
