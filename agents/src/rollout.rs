@@ -219,6 +219,28 @@ pub struct EvalResult {
     pub success_rate: Option<f64>,
 }
 
+impl EvalResult {
+    /// The text `engram eval` prints for the episodes seeded `seed..`: mean return with its
+    /// interval, and the success rate where the env reports one.
+    pub fn summary(&self, what: &str, seed: u64) -> String {
+        let n = self.returns.len();
+        let mut s = format!(
+            "{what}: mean return {:.2} ± {:.2} (95% CI, {n} episodes, seeds {seed}..{})\n",
+            self.mean,
+            self.ci95,
+            seed + n as u64
+        );
+        if let Some(rate) = self.success_rate {
+            s.push_str(&format!(
+                "success rate {:.1} % ({} of {n} episodes)\n",
+                100.0 * rate,
+                (rate * n as f64).round()
+            ));
+        }
+        s
+    }
+}
+
 /// Runs the episodes of `spec` on `envs` (one env per lane; a wave uses the first `lanes` of
 /// them) with `actor`, reporting to `observer`; returns the episodes' returns and lengths.
 pub fn run<E: Env + ?Sized>(

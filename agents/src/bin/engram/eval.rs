@@ -35,24 +35,7 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
-        println!(
-            "{} {}: mean return {:.2} ± {:.2} (95% CI, {} episodes, seeds {}..{})",
-            p.config.env,
-            p.config.policy.kind.as_str(),
-            r.mean,
-            r.ci95,
-            a.episodes,
-            a.seed,
-            a.seed + a.episodes as u64
-        );
-        if let Some(s) = r.success_rate {
-            println!(
-                "success rate {:.1} % ({} of {} episodes)",
-                100.0 * s,
-                (s * a.episodes as f64).round(),
-                a.episodes
-            );
-        }
+        print!("{}", r.summary(&format!("{} {}", p.config.env, p.config.policy.kind.as_str()), a.seed));
     }
     Ok(())
 }
