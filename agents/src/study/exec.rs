@@ -2,9 +2,11 @@
 //! a finished plan into its study's report.
 
 use super::markers::Markers;
+use super::plan::PLAN_FILE;
 use super::plan::{Job, Plan};
 use super::{find, for_job, Progress, STUDIES};
 use crate::error::AgentError;
+use crate::inspect::sysid_report;
 use std::path::{Path, PathBuf};
 
 /// What running a job did.
@@ -85,4 +87,40 @@ pub fn collect(plan_path: &Path) -> Result<PathBuf, AgentError> {
     let rows = finished_jobs(&plan, &dir)?;
     let study = find(&plan.study).unwrap_or(STUDIES[0]);
     study.report(&plan, &dir, &rows)
+}
+
+/// `engram probe sysid --run PATH`: probes one run (writing its `sysid.json`), or every job of
+/// the study whose directory (or `plan.json`) `PATH` is (reusing reports already written
+/// unless `force`); returns the text to print.
+pub fn probe_sysid(
+    path: &Path,
+    env: Option<&str>,
+    cfg: &sysid_report::SysidProbeConfig,
+    force: bool,
+) -> Result<String, AgentError> {
+    if !path.is_dir() && !path.ends_with(PLAN_FILE) {
+        return Err(AgentError::MissingRun(path.display().to_string()));
+    }
+    if !path.join(PLAN_FILE).exists() && !path.ends_with(PLAN_FILE) {
+        let report = sysid_report::probe_and_write(path, env, cfg)?;
+        return Ok(format!("{}{}\n", report.summary(path), path.join(sysid_report::SYSID_FILE).display()));
+    }
+    let (plan, dir) = Plan::load(path)?;
+    let mut text = String::new();
+    let mut done = 0;
+    for job in &plan.jobs {
+        let jd = dir.join(&job.out_dir);
+        if crate::checkpoint::resolve(&jd).is_err() {
+            text.push_str(&format!("{}: no checkpoint yet, skipped\n", job.id));
+            continue;
+        }
+        let report = sysid_report::probe_or_reuse(&jd, env, cfg, force)
+            .map_err(|e| AgentError::Probe(format!("job {}: {e}", job.id)))?;
+        text.push_str(&report.summary(&jd));
+        done += 1;
+    }
+    if done == 0 {
+        return Err(AgentError::Study(format!("{}: no job of the study has a checkpoint yet", dir.display())));
+    }
+    Ok(text)
 }

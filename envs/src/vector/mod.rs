@@ -4,8 +4,6 @@
 //! bookkeeping, snapshot and restore of every env for an exact resume).
 
 mod episodes;
-#[cfg(test)]
-mod tests;
 
 pub use episodes::{EnvCursor, Seeding};
 

@@ -13,7 +13,7 @@ use engram_agents::inspect::fixed_points_report::{probe_fixed_points, FixedPoint
 use engram_agents::inspect::lyapunov_report::{probe_lyapunov, LyapunovProbeConfig};
 use engram_agents::inspect::rollouts::Rollouts;
 use engram_agents::inspect::similarity_report::{probe_similarity, SimilarityConfig};
-use engram_agents::inspect::sysid_report::{self, SysidProbeConfig};
+use engram_agents::inspect::sysid_report::SysidProbeConfig;
 use engram_agents::probe::dynamics::FixedPointMethod;
 use std::path::{Path, PathBuf};
 
@@ -106,7 +106,7 @@ impl ProbeCommand for SysidArgs {
         if let Some(n) = self.episodes {
             cfg.episodes = n;
         }
-        print!("{}", sysid_report::probe_run_or_study(&self.run, self.env.as_deref(), &cfg, self.force)?);
+        print!("{}", engram_agents::study::exec::probe_sysid(&self.run, self.env.as_deref(), &cfg, self.force)?);
         Ok(())
     }
 }

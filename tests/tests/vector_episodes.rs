@@ -1,9 +1,9 @@
 //! Unit tests of the training schedule: per-episode seeds, bookkeeping, snapshot and restore,
 //! thread-count independence.
 
-use super::*;
-use crate::registry::{make, BoxEnv};
-use crate::rng::episode_seed;
+use engram_envs::{
+    episode_seed, make, Autoreset, BoxEnv, EnvCursor, EnvError, Execution, ResetOptions, Seeding, VectorEnv,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
