@@ -87,48 +87,58 @@ fn serialize(named: &[(String, Vec<usize>, Vec<u8>)]) -> Result<Vec<u8>, AgentEr
     safetensors::serialize(views, &None).map_err(|e| AgentError::Checkpoint(format!("serializing: {e}")))
 }
 
-/// Saves a checkpoint of `trainer` under `dir/checkpoints/` and returns its directory.
-pub fn save(trainer: &Trainer, run_dir: &Path) -> Result<PathBuf, AgentError> {
+/// Writes the checkpoint directory `run_dir/checkpoints/NAME/` (parameters and Adam moments as
+/// safetensors, `meta` as `meta.json`) into a temporary directory renamed into place, then
+/// points `checkpoints/latest.json` at it: a kill never leaves a half-written checkpoint.
+/// `params` are the `(name, shape)` of `weights`, `m` and `v`, in order.
+pub(crate) fn write_dir(
+    run_dir: &Path,
+    name: &str,
+    params: &[(String, Vec<usize>)],
+    weights: &[Vec<f32>],
+    (m, v): (&[Vec<f32>], &[Vec<f32>]),
+    meta: &impl Serialize,
+) -> Result<PathBuf, AgentError> {
     let root = run_dir.join("checkpoints");
     std::fs::create_dir_all(&root).map_err(io(&root))?;
-    let name = format!("update_{:06}", trainer.update);
     let tmp = root.join(format!("{name}.tmp{}", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let params = trainer.policy.params();
-    let infos: Vec<ParamInfo> =
-        params.items().iter().map(|p| ParamInfo { name: p.name.clone(), shape: p.shape().to_vec() }).collect();
-    let weights: Vec<_> = params
-        .items()
-        .iter()
-        .zip(&infos)
-        .map(|(p, i)| (i.name.clone(), i.shape.clone(), f32_bytes(&p.values())))
-        .collect();
-    write_atomic(&tmp.join("weights.safetensors"), &serialize(&weights)?)?;
-    let (m, v) = trainer.moments();
+    let w: Vec<_> = params.iter().zip(weights).map(|((n, s), p)| (n.clone(), s.clone(), f32_bytes(p))).collect();
+    write_atomic(&tmp.join("weights.safetensors"), &serialize(&w)?)?;
     let mut moments = Vec::new();
-    for (k, i) in infos.iter().enumerate() {
-        moments.push((format!("adam.m.{}", i.name), i.shape.clone(), f32_bytes(&m[k])));
-        moments.push((format!("adam.v.{}", i.name), i.shape.clone(), f32_bytes(&v[k])));
+    for (k, (n, s)) in params.iter().enumerate() {
+        moments.push((format!("adam.m.{n}"), s.clone(), f32_bytes(&m[k])));
+        moments.push((format!("adam.v.{n}"), s.clone(), f32_bytes(&v[k])));
     }
     write_atomic(&tmp.join("optimizer.safetensors"), &serialize(&moments)?)?;
-    let meta = CheckpointMeta {
-        schema_version: CHECKPOINT_SCHEMA_VERSION,
-        config: trainer.cfg.clone(),
-        state: trainer.state(),
-        params: infos,
-    };
-    let json = serde_json::to_vec_pretty(&meta).map_err(|e| AgentError::Checkpoint(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(meta).map_err(|e| AgentError::Checkpoint(e.to_string()))?;
     write_atomic(&tmp.join("meta.json"), &json)?;
-    let dst = root.join(&name);
+    let dst = root.join(name);
     if dst.exists() {
         std::fs::remove_dir_all(&dst).map_err(io(&dst))?;
     }
     std::fs::rename(&tmp, &dst).map_err(io(&dst))?;
     write_atomic(&root.join("latest.json"), format!("{{\"dir\": \"{name}\"}}\n").as_bytes())?;
     Ok(dst)
+}
+
+/// Saves a checkpoint of `trainer` under `dir/checkpoints/` and returns its directory.
+pub fn save(trainer: &Trainer, run_dir: &Path) -> Result<PathBuf, AgentError> {
+    let params = trainer.policy.params();
+    let infos: Vec<ParamInfo> =
+        params.items().iter().map(|p| ParamInfo { name: p.name.clone(), shape: p.shape().to_vec() }).collect();
+    let named: Vec<(String, Vec<usize>)> = infos.iter().map(|i| (i.name.clone(), i.shape.clone())).collect();
+    let weights: Vec<Vec<f32>> = params.items().iter().map(|p| p.values()).collect();
+    let meta = CheckpointMeta {
+        schema_version: CHECKPOINT_SCHEMA_VERSION,
+        config: trainer.cfg.clone(),
+        state: trainer.state(),
+        params: infos,
+    };
+    write_dir(run_dir, &format!("update_{:06}", trainer.update), &named, &weights, trainer.moments(), &meta)
 }
 
 /// Finds the checkpoint directory for `path`: a checkpoint directory itself, a

@@ -4,7 +4,7 @@
 use super::{FitConfig, Fitter};
 use crate::checkpoint::write_atomic;
 use crate::error::AgentError;
-use safetensors::{tensor::TensorView, Dtype, SafeTensors};
+use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -122,58 +122,21 @@ pub struct FitMeta {
     pub params: Vec<(String, Vec<usize>)>,
 }
 
-fn serialize(named: &[(String, Vec<usize>, Vec<u8>)]) -> Result<Vec<u8>, AgentError> {
-    let views: Vec<(String, TensorView)> = named
-        .iter()
-        .map(|(n, s, b)| TensorView::new(Dtype::F32, s.clone(), b).map(|v| (n.clone(), v)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| AgentError::Checkpoint(format!("building tensors: {e}")))?;
-    safetensors::serialize(views, &None).map_err(|e| AgentError::Checkpoint(format!("serializing: {e}")))
-}
-
-fn bytes(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
 /// Writes a checkpoint of `f` under `dir/checkpoints/step_NNNNNNNN/` and returns it.
 pub fn save_checkpoint(f: &Fitter, dir: &Path) -> Result<PathBuf, AgentError> {
-    let root = dir.join("checkpoints");
-    std::fs::create_dir_all(&root).map_err(io(&root))?;
-    let name = format!("step_{:08}", f.step);
-    let tmp = root.join(format!("{name}.tmp{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let (names, shapes) = (f.net.names(), f.net.shapes());
-    let w: Vec<_> =
-        names.iter().zip(&shapes).zip(&f.net.params).map(|((n, s), p)| (n.to_string(), s.clone(), bytes(p))).collect();
-    write_atomic(&tmp.join("weights.safetensors"), &serialize(&w)?)?;
-    let mut mo = Vec::new();
-    for (k, (n, s)) in names.iter().zip(&shapes).enumerate() {
-        mo.push((format!("adam.m.{n}"), s.clone(), bytes(&f.adam.m[k])));
-        mo.push((format!("adam.v.{n}"), s.clone(), bytes(&f.adam.v[k])));
-    }
-    write_atomic(&tmp.join("optimizer.safetensors"), &serialize(&mo)?)?;
+    let params: Vec<(String, Vec<usize>)> = f.net.names().iter().map(|n| n.to_string()).zip(f.net.shapes()).collect();
     let meta = FitMeta {
         schema_version: FIT_SCHEMA_VERSION,
         config: f.cfg.clone(),
         step: f.step,
         reached_at: f.reached_at,
         last_eval: f.last_eval,
-        params: names.iter().map(|n| n.to_string()).zip(shapes).collect(),
+        params: params.clone(),
     };
     let mut meta_json = serde_json::to_value(&meta).map_err(|e| AgentError::Checkpoint(e.to_string()))?;
     meta_json["adam_step"] = f.adam.step.into();
-    let text = serde_json::to_vec_pretty(&meta_json).map_err(|e| AgentError::Checkpoint(e.to_string()))?;
-    write_atomic(&tmp.join("meta.json"), &text)?;
-    let dst = root.join(&name);
-    if dst.exists() {
-        std::fs::remove_dir_all(&dst).map_err(io(&dst))?;
-    }
-    std::fs::rename(&tmp, &dst).map_err(io(&dst))?;
-    write_atomic(&root.join("latest.json"), format!("{{\"dir\": \"{name}\"}}\n").as_bytes())?;
-    Ok(dst)
+    let name = format!("step_{:08}", f.step);
+    crate::checkpoint::write_dir(dir, &name, &params, &f.net.params, (&f.adam.m, &f.adam.v), &meta_json)
 }
 
 /// The latest checkpoint directory of the run in `dir`, if any.
