@@ -13,4 +13,4 @@ pub mod statics;
 pub use arm26::{MuscleArm, MuscleArmState, MuscleState, N_MUSCLES};
 pub use hill::{hill_force, HillForce};
 pub use params::{MuscleArmParams, MuscleParams, MUSCLE_NAMES};
-pub use statics::{holding_excitation, static_torque_map};
+pub use statics::{holding_excitation, static_stiffness, static_torque_map};

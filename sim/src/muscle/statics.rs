@@ -113,6 +113,29 @@ pub fn holding_excitation(params: &MuscleArmParams, q: [f64; 2], floor: f64) -> 
     None
 }
 
+/// The static joint stiffness `∂τ/∂q` at posture `q` under fixed activations `u`, N·m/rad
+/// (central differences of the torque map, step 1e-5 rad). A stable posture needs it negative
+/// definite; positive entries are the moment arms and force–length curves pushing the joint
+/// further the way it moved.
+pub fn static_stiffness(params: &MuscleArmParams, q: [f64; 2], u: &[f64; N_MUSCLES]) -> [[f64; 2]; 2] {
+    let tau = |q: [f64; 2]| {
+        let (a, c) = static_torque_map(params, q);
+        [0, 1].map(|j| c[j] + (0..N_MUSCLES).map(|m| a[j][m] * u[m]).sum::<f64>())
+    };
+    let h = 1e-5;
+    let mut k = [[0.0; 2]; 2];
+    for j in 0..2 {
+        let (mut qp, mut qm) = (q, q);
+        qp[j] += h;
+        qm[j] -= h;
+        let (tp, tm) = (tau(qp), tau(qm));
+        for i in 0..2 {
+            k[i][j] = (tp[i] - tm[i]) / (2.0 * h);
+        }
+    }
+    k
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +178,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn co_contraction_does_not_stiffen_the_elbow_at_the_start_posture() {
+        // MotorNet's arm26: the elbow moment arms grow with flexion, so co-contraction at the
+        // start posture makes the elbow's static stiffness positive (a posture that drifts
+        // unless fed back), more so the harder the co-contraction; the shoulder stays stable.
+        let p = MuscleArmParams::default();
+        let k = |floor: f64| static_stiffness(&p, start(), &holding_excitation(&p, start(), floor).unwrap());
+        let (k5, k15) = (k(0.05), k(0.15));
+        assert!((k5[1][1] - 0.6815).abs() < 1e-3 && (k5[0][0] + 0.2879).abs() < 1e-3, "{k5:?}");
+        assert!(k15[1][1] > 2.0 * k5[1][1] && k15[0][0] < k5[0][0], "{k15:?}");
+        assert!((k5[0][1] - k5[1][0]).abs() < 1e-6, "a conservative static field is symmetric: {k5:?}");
     }
 
     #[test]

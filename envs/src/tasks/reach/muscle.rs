@@ -1,6 +1,15 @@
 //! `CurlReachMuscle-v0`: CurlReach on MotorNet's six-muscle arm. The task (phases, targets,
 //! fields, reward terms, metrics) is CurlReach's; this module holds what the muscles change:
 //! the config, the plant part of the env, the observation frame and the extra `info` keys.
+//!
+//! ## Action map
+//! By default the action is the six excitations (MotorNet's convention), clipped to
+//! `[0.001, 1]`. [`MuscleActionConfig`] makes it `u = clip(offset + scale · action)`: with
+//! `offset = "hold"` a zero action gives the least-effort excitations that hold the start
+//! posture (with `cocontraction` as their floor; the arm starts in that steady state), and
+//! `scale` is the excitation per unit of action; the action space is the set of actions whose
+//! excitations lie in `[0, 1]`. The effort and jerk terms, `info` and the optional
+//! previous-excitation input are always in excitations.
 
 use super::config::CurlReachConfig;
 use super::info_keys::INFO_KEYS;
