@@ -46,12 +46,7 @@ pub fn holding_excitation(params: &MuscleArmParams, q: [f64; 2], floor: f64) -> 
     let lo = floor.max(params.min_activation);
     let (a_map, c) = static_torque_map(params, q);
     // Variables x = a − lo ≥ 0: A x = −c − A·lo =: b.
-    let mut b = [-c[0], -c[1]];
-    for j in 0..2 {
-        for m in 0..N_MUSCLES {
-            b[j] -= a_map[j][m] * lo;
-        }
-    }
+    let b = [0, 1].map(|j| -c[j] - a_map[j].iter().sum::<f64>() * lo);
     // Active set: muscles pinned at the floor (`Some(false)`) or at 1 (`Some(true)`).
     let mut pinned: [Option<bool>; N_MUSCLES] = [None; N_MUSCLES];
     for _ in 0..4 * N_MUSCLES {
