@@ -8,7 +8,9 @@
 pub mod arm26;
 pub mod hill;
 pub mod params;
+pub mod statics;
 
 pub use arm26::{MuscleArm, MuscleArmState, MuscleState, N_MUSCLES};
 pub use hill::{hill_force, HillForce};
 pub use params::{MuscleArmParams, MuscleParams, MUSCLE_NAMES};
+pub use statics::{holding_excitation, static_stiffness, static_torque_map};

@@ -262,7 +262,7 @@ impl CurlReach {
         }
         env.id = MUSCLE_ID;
         env.obs_space = Space::boxed(low, high);
-        env.act_space = Space::uniform_box(6, 0.0, 1.0);
+        env.act_space = mc.action_space();
         env.muscle = Some(Box::new(MusclePart::new(&mc, mc.task.steps(o.joint_delay_s))));
         Ok(env)
     }
