@@ -129,3 +129,30 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }
+
+#[test]
+fn seeds_train_exactly_as_each_seed_alone_and_bad_counts_are_refused() {
+    let (pop, alone) = (tmp("seeds"), tmp("seed-alone"));
+    let sets = ["--set", "total_timesteps=1024", "--set", "ppo.n_envs=4", "--set", "ppo.n_steps=64"];
+    let mut args = vec!["train", "--env", "CartPole-v1", "--out", pop.to_str().unwrap(), "--quiet", "--seeds", "2"];
+    args.extend_from_slice(&sets);
+    args.extend_from_slice(&["--threads", "2"]);
+    engram(&args);
+    let mut args =
+        vec!["train", "--env", "CartPole-v1", "--out", alone.to_str().unwrap(), "--quiet", "--set", "seed=2"];
+    args.extend_from_slice(&sets);
+    engram(&args);
+    assert_eq!(curve(&pop.join("seed-2")), curve(&alone));
+    let w = "checkpoints/update_000004/weights.safetensors";
+    assert_eq!(std::fs::read(pop.join("seed-2").join(w)).unwrap(), std::fs::read(alone.join(w)).unwrap());
+    assert!(pop.join("seed-1/metrics.jsonl").exists());
+    for (extra, msg) in [(["--seeds", "0"], "--seeds 0"), (["--threads", "0"], "--threads 0")] {
+        let seeds = if extra[0] == "--seeds" { "0" } else { "2" };
+        let mut a = vec!["train", "--env", "CartPole-v1", "--out", "/tmp/engram-never", "--seeds", seeds];
+        if extra[0] == "--threads" {
+            a.extend_from_slice(&extra);
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_engram")).args(&a).output().unwrap();
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(msg), "{msg}");
+    }
+}

@@ -39,7 +39,7 @@ pub use info::Info;
 pub use registry::{make, make_with, BoxEnv};
 pub use rng::episode_seed;
 pub use space::Space;
-pub use vector::{Autoreset, EnvCursor, Execution, Seeding, VectorEnv};
+pub use vector::{Autoreset, EnvCursor, Execution, Seeding, VectorEnv, AUTO_PROBE_STEPS};
 
 /// The names most users need.
 pub mod prelude {
@@ -48,5 +48,5 @@ pub mod prelude {
     pub use crate::info::Info;
     pub use crate::registry::{make, make_with, BoxEnv};
     pub use crate::space::Space;
-    pub use crate::vector::{Autoreset, EnvCursor, Execution, Seeding, VectorEnv};
+    pub use crate::vector::{Autoreset, EnvCursor, Execution, Seeding, VectorEnv, AUTO_PROBE_STEPS};
 }

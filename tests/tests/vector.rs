@@ -50,9 +50,23 @@ fn results_are_identical_for_any_thread_count() {
                     let par = fingerprint(&mut vector(id, mode, Execution::Parallel { min_chunk }, Some(threads)));
                     assert!(seq == par, "{id} {mode:?}: {threads} threads, chunk {min_chunk} differ from sequential");
                 }
+                let auto = fingerprint(&mut vector(id, mode, Execution::Auto, Some(threads)));
+                assert!(seq == auto, "{id} {mode:?}: automatic execution on {threads} threads differs from sequential");
             }
         }
     }
+}
+
+#[test]
+fn auto_execution_chooses_after_its_probe_steps() {
+    let mut v = vector("CartPole-v1", Autoreset::SameStep, Execution::Auto, Some(2));
+    v.reset(Some(0)).unwrap();
+    let actions = vec![0.0; N_ENVS];
+    for _ in 0..AUTO_PROBE_STEPS {
+        assert_eq!(v.auto_parallel(), None);
+        v.step_in_place(&actions).unwrap();
+    }
+    assert!(v.auto_parallel().is_some());
 }
 
 #[test]

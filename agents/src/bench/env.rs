@@ -1,4 +1,5 @@
-//! Env steps/s: one env, and a vector env sequentially and on 1 and 2 rayon threads.
+//! Env steps/s: one env, and a vector env sequentially, on 1 and 2 rayon threads, and with
+//! the automatic choice ([`Execution::Auto`]) on 2 threads.
 
 use super::median;
 use crate::error::AgentError;
@@ -40,7 +41,7 @@ fn actions(space: &Space, n: usize) -> Vec<f32> {
 }
 
 impl EnvBench {
-    /// Measures the four configurations.
+    /// Measures the five configurations.
     pub fn run(&self) -> Result<Vec<EnvBenchRow>, AgentError> {
         if self.steps == 0 || self.n_envs == 0 || self.repeats == 0 {
             return Err(AgentError::Config(format!(
@@ -54,11 +55,31 @@ impl EnvBench {
             (format!("vector x{n} sequential"), self.vector(Execution::Sequential, None)?),
             (format!("vector x{n} rayon 1 thread"), self.vector(Execution::Parallel { min_chunk: 0 }, Some(1))?),
             (format!("vector x{n} rayon 2 threads"), self.vector(Execution::Parallel { min_chunk: 0 }, Some(2))?),
+            (format!("vector x{n} auto 2 threads"), self.vector(Execution::Auto, Some(2))?),
         ];
+        let mut rows = rows;
+        if let Some(last) = rows.last_mut() {
+            let chose = self.auto_choice()?;
+            last.0.push_str(if chose { " (chose rayon)" } else { " (chose sequential)" });
+        }
         Ok(rows
             .into_iter()
             .map(|(configuration, runs)| EnvBenchRow { configuration, median_steps_per_s: median(&runs), runs })
             .collect())
+    }
+
+    /// What [`Execution::Auto`] on 2 threads chooses for this env after its probe steps.
+    fn auto_choice(&self) -> Result<bool, AgentError> {
+        let mut v = VectorEnv::from_fn(self.n_envs, Autoreset::SameStep, Execution::Auto, |_| {
+            make_with(&self.env, &self.config)
+        })?
+        .with_threads(2)?;
+        let acts = actions(v.single_action_space(), self.n_envs);
+        v.reset(Some(0))?;
+        while v.auto_parallel().is_none() {
+            v.step_in_place(&acts)?;
+        }
+        Ok(v.auto_parallel() == Some(true))
     }
 
     fn single(&self) -> Result<Vec<f64>, AgentError> {

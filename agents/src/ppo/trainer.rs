@@ -139,11 +139,12 @@ pub use crate::policy::dist::dist_for;
 
 /// The training envs of a config: `ppo.n_envs` envs of its env stepped by one [`VectorEnv`]
 /// with SB3's same-step autoreset and the per-episode seeding schedule under the master seed,
-/// on `env_threads` threads (0 or 1: the calling thread); started at episode 0, or rebuilt at
+/// on `env_threads` threads (0 or 1: the calling thread; more: rayon where a step costs more than
+/// the fork-join, [`Execution::Auto`]); started at episode 0, or rebuilt at
 /// `cursors` (an exact resume).
 pub fn train_envs(cfg: &TrainConfig, cursors: Option<&[EnvCursor]>) -> Result<VectorEnv<BoxEnv>, AgentError> {
     let config = cfg.env_config_json();
-    let exec = if cfg.env_threads > 1 { Execution::Parallel { min_chunk: 0 } } else { Execution::Sequential };
+    let exec = if cfg.env_threads > 1 { Execution::Auto } else { Execution::Sequential };
     let mut envs = VectorEnv::from_fn(cfg.ppo.n_envs, Autoreset::SameStep, exec, |_| make_with(&cfg.env, &config))?
         .with_seeding(Seeding::PerEpisode { seed: cfg.seed });
     if cfg.env_threads > 1 {

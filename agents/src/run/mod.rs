@@ -183,3 +183,110 @@ pub fn train_to_end(config: &str, dir: &Path, progress: Progress) -> Result<crat
     let _ = curves::write_curves(dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str()));
     Ok(trainer)
 }
+
+/// One seed of [`train_seeds`]: its seed, run directory, env steps and final mean return.
+#[derive(Clone, Debug)]
+pub struct SeedRun {
+    /// The master seed of this run.
+    pub seed: u64,
+    /// Its run directory, `<out>/seed-<seed>`.
+    pub dir: PathBuf,
+    /// Env steps done.
+    pub global_step: u64,
+    /// Mean return of its last finished episodes.
+    pub return_mean: f64,
+    /// Whether its budget is spent.
+    pub finished: bool,
+}
+
+/// Trains `n` independent seeds of `cfg` (`cfg.seed`, `cfg.seed + 1`, …) in one process,
+/// interleaved on `threads` worker threads (each run keeps its own one-thread policy pool and
+/// env threads, so every seed trains exactly as `engram train --set seed=K` alone would: same
+/// metrics, same checkpoints). Seed `K` writes `<out>/seed-K`; a directory that already holds a
+/// checkpoint resumes from it, so a killed population continues where it stopped. With
+/// `max_updates`, each seed stops after that many updates in this call.
+///
+/// Refused, naming the value and the bound: `n` = 0, `threads` = 0, and a population whose
+/// rollout buffers together exceed the machine's memory bound.
+pub fn train_seeds(
+    cfg: &crate::ppo::TrainConfig,
+    out: &Path,
+    n: usize,
+    threads: usize,
+    max_updates: Option<usize>,
+) -> Result<Vec<SeedRun>, AgentError> {
+    if n == 0 {
+        return Err(AgentError::Config("--seeds 0: the number of seeds must be >= 1".into()));
+    }
+    if threads == 0 {
+        return Err(AgentError::Config("--threads 0: the number of worker threads must be >= 1".into()));
+    }
+    cfg.validate()?;
+    let env = engram_envs::make_with(&cfg.env, &cfg.env_config_json())?;
+    let obs_dim = env.observation_space().flat_dim();
+    let dist = crate::policy::dist::dist_for(env.action_space())?;
+    let width = crate::policy::ActorCritic::new(&cfg.policy, obs_dim, dist, cfg.seed).state_width();
+    let action_len = dist.action_len();
+    let bytes = cfg.rollout_bytes(obs_dim, action_len, width).saturating_mul(n as u128);
+    let value = format!("{n} (each {} envs x {} steps)", cfg.ppo.n_envs, cfg.ppo.n_steps);
+    engram_envs::limits::require_memory("rollout buffers of all seeds", "--seeds", &value, bytes)
+        .map_err(AgentError::ResourceLimit)?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<SeedRun, AgentError>>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(n) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= n {
+                    break;
+                }
+                let r = train_one_seed(cfg, out, k, max_updates);
+                *results[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            });
+        }
+    });
+    results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every seed ran")).collect()
+}
+
+fn train_one_seed(
+    cfg: &crate::ppo::TrainConfig,
+    out: &Path,
+    k: usize,
+    max_updates: Option<usize>,
+) -> Result<SeedRun, AgentError> {
+    let mut cfg = cfg.clone();
+    cfg.seed = cfg.seed.wrapping_add(k as u64);
+    let dir = out.join(format!("seed-{}", cfg.seed));
+    let (mut trainer, mut log) =
+        if crate::checkpoint::resolve(&dir).is_ok() { resume(&dir)? } else { create(cfg, &dir)? };
+    let (_, finished) = train_loop(&mut trainer, &dir, &mut log, max_updates, &mut |_, _| {})?;
+    if finished {
+        let _ = curves::write_curves(&dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str()));
+    }
+    Ok(SeedRun {
+        seed: trainer.cfg.seed,
+        dir,
+        global_step: trainer.global_step,
+        return_mean: trainer.return_mean(),
+        finished,
+    })
+}
+
+/// The lines `engram train --seeds` prints: one per seed, then the mean over seeds.
+pub fn seeds_summary(runs: &[SeedRun]) -> String {
+    let mut s = String::new();
+    for r in runs {
+        let state = if r.finished { "" } else { " (stopped early)" };
+        s.push_str(&format!(
+            "{}: seed {}, {} steps, mean return {:.2}{state}\n",
+            r.dir.display(),
+            r.seed,
+            r.global_step,
+            r.return_mean
+        ));
+    }
+    let mean = runs.iter().map(|r| r.return_mean).sum::<f64>() / runs.len().max(1) as f64;
+    s.push_str(&format!("{} seeds: mean of the final mean returns {mean:.2}", runs.len()));
+    s
+}

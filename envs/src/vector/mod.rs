@@ -44,6 +44,41 @@ pub enum Execution {
         /// the right choice for cheap envs where scheduling costs more than a step.
         min_chunk: usize,
     },
+    /// Rayon only where it pays: the first [`AUTO_PROBE_STEPS`] steps alternate between the
+    /// calling thread and one contiguous chunk per pool thread, timing each, and every later
+    /// step runs the way whose fastest probe step was quicker (parallel only if it saved at
+    /// least a fifth). A cheap env (CartPole: tens of nanoseconds per env) stays sequential,
+    /// since handing work to a pool costs microseconds; an expensive one (a biped) goes
+    /// parallel. Results are bit-identical whichever way is chosen.
+    Auto,
+}
+
+/// Steps an [`Execution::Auto`] vector env times before it chooses (half each way).
+pub const AUTO_PROBE_STEPS: usize = 16;
+
+/// What [`Execution::Auto`] has measured: the fastest step of each way, in seconds.
+#[derive(Debug, Clone, Copy, Default)]
+struct AutoProbe {
+    steps: usize,
+    sequential: f64,
+    parallel: f64,
+}
+
+impl AutoProbe {
+    /// Whether the next step runs in parallel, and whether it is a timed probe step.
+    fn next(&self) -> (bool, bool) {
+        if self.steps < AUTO_PROBE_STEPS {
+            (self.steps % 2 == 1, true)
+        } else {
+            (self.parallel < 0.8 * self.sequential, false)
+        }
+    }
+
+    fn record(&mut self, parallel: bool, secs: f64) {
+        let best = if parallel { &mut self.parallel } else { &mut self.sequential };
+        *best = if self.steps < 2 { secs } else { best.min(secs) };
+        self.steps += 1;
+    }
 }
 
 /// Per-env results of the last step and episode bookkeeping.
@@ -98,6 +133,7 @@ pub struct VectorEnv<E: Env> {
     exec: Execution,
     seeding: Seeding,
     pool: Option<rayon::ThreadPool>,
+    probe: AutoProbe,
     obs_dim: usize,
     act_dim: usize,
     obs: Vec<f32>,
@@ -134,6 +170,7 @@ impl<E: Env> VectorEnv<E> {
             exec,
             seeding: Seeding::Gymnasium,
             pool: None,
+            probe: AutoProbe::default(),
             obs_dim,
             act_dim,
             obs: vec![0.0; n * obs_dim],
@@ -188,6 +225,15 @@ impl<E: Env> VectorEnv<E> {
             })?;
         self.pool = Some(pool);
         Ok(self)
+    }
+
+    /// Under [`Execution::Auto`], once the probe steps are done: whether steps run on the
+    /// pool (`None` before the choice or under another execution).
+    pub fn auto_parallel(&self) -> Option<bool> {
+        match self.exec {
+            Execution::Auto if self.probe.steps >= AUTO_PROBE_STEPS => Some(self.probe.next().0),
+            _ => None,
+        }
     }
 
     /// Number of envs.
@@ -376,14 +422,19 @@ impl<E: Env> VectorEnv<E> {
         // A parallel step whose single chunk would hold every env runs inline: handing one
         // task to a pool costs microseconds, more than a whole step of a cheap env.
         let threads = self.pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-        let chunk = match self.exec {
-            Execution::Sequential => n,
-            Execution::Parallel { min_chunk: 0 } => n.div_ceil(threads.max(1)),
-            Execution::Parallel { min_chunk } => min_chunk,
+        let (parallel, timed) = match self.exec {
+            Execution::Auto if threads > 1 && n > 1 => self.probe.next(),
+            Execution::Auto | Execution::Sequential => (false, false),
+            Execution::Parallel { .. } => (true, false),
         };
-        match self.exec {
-            _ if chunk >= n || threads <= 1 => self
-                .envs
+        let chunk = match self.exec {
+            Execution::Parallel { min_chunk } if min_chunk > 0 => min_chunk,
+            _ if parallel => n.div_ceil(threads.max(1)),
+            _ => n,
+        };
+        let t0 = timed.then(std::time::Instant::now);
+        if chunk >= n || threads <= 1 {
+            self.envs
                 .iter_mut()
                 .zip(self.slots.iter_mut())
                 .zip(self.obs.chunks_exact_mut(d))
@@ -391,26 +442,28 @@ impl<E: Env> VectorEnv<E> {
                 .zip(actions.chunks_exact(a))
                 .zip(self.errors.iter_mut())
                 .enumerate()
-                .for_each(work),
-            _ => {
-                let (envs, slots, obs, fin, errors) =
-                    (&mut self.envs, &mut self.slots, &mut self.obs, &mut self.final_obs, &mut self.errors);
-                let mut run = move || {
-                    envs.par_iter_mut()
-                        .zip(slots.par_iter_mut())
-                        .zip(obs.par_chunks_exact_mut(d))
-                        .zip(fin.par_chunks_exact_mut(d))
-                        .zip(actions.par_chunks_exact(a))
-                        .zip(errors.par_iter_mut())
-                        .enumerate()
-                        .with_min_len(chunk)
-                        .for_each(work)
-                };
-                match &self.pool {
-                    Some(pool) => pool.install(run),
-                    None => run(),
-                }
+                .for_each(work)
+        } else {
+            let (envs, slots, obs, fin, errors) =
+                (&mut self.envs, &mut self.slots, &mut self.obs, &mut self.final_obs, &mut self.errors);
+            let mut run = move || {
+                envs.par_iter_mut()
+                    .zip(slots.par_iter_mut())
+                    .zip(obs.par_chunks_exact_mut(d))
+                    .zip(fin.par_chunks_exact_mut(d))
+                    .zip(actions.par_chunks_exact(a))
+                    .zip(errors.par_iter_mut())
+                    .enumerate()
+                    .with_min_len(chunk)
+                    .for_each(work)
+            };
+            match &self.pool {
+                Some(pool) => pool.install(run),
+                None => run(),
             }
+        }
+        if let Some(t0) = t0 {
+            self.probe.record(parallel, t0.elapsed().as_secs_f64());
         }
         // Report the lowest-index failure, so the error does not depend on scheduling.
         match self.errors.iter_mut().find_map(|e| e.take()) {

@@ -35,6 +35,12 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Train N seeds (seed, seed+1, …) in this process, each into `<out>/seed-K`.
+    #[arg(long, conflicts_with = "resume")]
+    pub seeds: Option<usize>,
+    /// Worker threads for `--seeds` (default: the machine's cores).
+    #[arg(long, requires = "seeds")]
+    pub threads: Option<usize>,
 }
 
 /// Runs `engram train`.
@@ -58,6 +64,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
             let cfg = TrainConfig::from_toml_with(&text, &sets)?;
             let dir = args.out.clone().context("--out runs/NAME is required (or --resume)")?;
+            if let Some(n) = args.seeds {
+                let threads =
+                    args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
+                println!("{}", run::seeds_summary(&run::train_seeds(&cfg, &dir, n, threads, args.stop_after)?));
+                return Ok(());
+            }
             let (t, log) = run::create(cfg, &dir)?;
             (t, dir, log)
         }
