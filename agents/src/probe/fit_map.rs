@@ -167,9 +167,8 @@ mod tests {
             net.forward(&x, 6, 1, &mut ws);
             let states = map.drive(&inputs);
             for (t, s) in states.iter().enumerate() {
-                for j in 0..4 {
-                    let f = net.states(&ws)[t * 4 + j] as f64;
-                    assert!((s[j] - f).abs() < FWD_TOL, "{arch:?} t {t} unit {j}: {} vs {f}", s[j]);
+                for (j, (&a, &f)) in s.iter().zip(&net.states(&ws)[t * 4..(t + 1) * 4]).enumerate() {
+                    assert!((a - f as f64).abs() < FWD_TOL, "{arch:?} t {t} unit {j}: {a} vs {f}");
                 }
             }
             let (s, u) = (&states[5], &inputs[0]);
