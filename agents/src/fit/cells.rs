@@ -5,8 +5,9 @@
 //! recurrent GEMM per step, weight gradients in one GEMM each after the loop. Sequences start
 //! from the given `h0` and have no resets inside. Their gradients (and the readout's and
 //! penalties') are held to central finite differences by `fit::tests`
-//! (`network_gradient_matches_finite_differences`); a dfdx reference for these two cells is
-//! still to be written.
+//! (`network_gradient_matches_finite_differences`), and the cells' gradients to dfdx's
+//! autodiff of the same equations step by step (`tests::hand_bptt_equals_dfdx_autodiff`), as
+//! [`crate::nn::bptt`]'s are.
 //!
 //! - ReLU RNN: `h' = max(0, x W_ih + h W_hh + b)`.
 //! - UGRNN (gate blocks `c`, `g`): `c = tanh(x W_ic + h W_hc + b_c)`,
@@ -181,6 +182,124 @@ pub fn backward(
     for row in da.chunks_exact(g) {
         for (o, v) in grads.b.iter_mut().zip(row) {
             *o += v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Dev, Tp, T2T};
+    use dfdx::prelude::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Hand BPTT against dfdx's autodiff: `‖Δ‖∞ ≤ REL_TOL · ‖dfdx‖∞` per gradient tensor.
+    const REL_TOL: f32 = 1e-4;
+    /// Forward outputs of the two paths.
+    const FWD_TOL: f32 = 1e-5;
+
+    struct Case {
+        kind: ExtraKind,
+        inp: usize,
+        hd: usize,
+        w_ih: Vec<f32>,
+        w_hh: Vec<f32>,
+        b: Vec<f32>,
+        x: Vec<f32>,
+        h0: Vec<f32>,
+        /// Loss weights on the outputs: `L = Σ wts ⊙ h`.
+        wts: Vec<f32>,
+    }
+
+    fn case(kind: ExtraKind, time: usize, batch: usize, seed: u64) -> Case {
+        let (inp, hd) = (3, 5);
+        let g = kind.gates() * hd;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut r = |n: usize, s: f32| -> Vec<f32> { (0..n).map(|_| rng.gen_range(-s..s)).collect() };
+        Case {
+            kind,
+            inp,
+            hd,
+            w_ih: r(inp * g, 0.8),
+            w_hh: r(hd * g, 0.6),
+            b: r(g, 0.3),
+            x: r(time * batch * inp, 1.0),
+            h0: r(batch * hd, 1.0),
+            wts: r(time * batch * hd, 1.0),
+        }
+    }
+
+    /// dfdx: the cell written step by step from dfdx's matmul and element-wise ops; returns the
+    /// outputs `[T·B, H]` and the gradients of `w_ih`, `w_hh`, `b`.
+    fn dfdx_reference(c: &Case, time: usize, batch: usize) -> (Vec<f32>, [Vec<f32>; 3]) {
+        let dev = Dev::default();
+        let (hd, g) = (c.hd, c.kind.gates() * c.hd);
+        let w_ih = dev.tensor_from_vec(c.w_ih.clone(), (c.inp, g));
+        let w_hh = dev.tensor_from_vec(c.w_hh.clone(), (hd, g));
+        let b = dev.tensor_from_vec(c.b.clone(), (g,));
+        // Every op is recorded once: the recurrence reads an untaped copy of the state (on a
+        // fresh tape), and each step's state carries its own ops into its loss term.
+        let mut h: T2T<Tp> = dev.tensor_from_vec(c.h0.clone(), (batch, hd)).retaped::<Tp>();
+        let mut outs = Vec::new();
+        let mut loss_terms = Vec::new();
+        for t in 0..time {
+            let rows = t * batch * c.inp..(t + 1) * batch * c.inp;
+            let xt = dev.tensor_from_vec(c.x[rows].to_vec(), (batch, c.inp)).retaped::<Tp>();
+            let hp = h.retaped::<Tp>();
+            let pre = xt.matmul(w_ih.clone())
+                + hp.retaped::<Tp>().matmul(w_hh.clone())
+                + b.retaped::<Tp>().broadcast_like::<_, Axis<0>>(&(batch, g));
+            let next = match c.kind {
+                ExtraKind::Relu => pre.relu(),
+                ExtraKind::Ugrnn => {
+                    let cand = pre.retaped::<Tp>().slice((.., 0..hd)).tanh();
+                    let gate = pre.slice((.., hd..2 * hd)).sigmoid();
+                    // h' = g h + (1 − g) c = c + g (h − c)
+                    cand.retaped::<Tp>() + gate * (hp - cand)
+                }
+            };
+            outs.extend(next.retaped::<NoneTape>().as_vec());
+            let wt = dev.tensor_from_vec(c.wts[t * batch * hd..(t + 1) * batch * hd].to_vec(), (batch, hd));
+            let keep = next.retaped::<Tp>();
+            loss_terms.push((next * wt).sum::<(), _>());
+            h = keep;
+        }
+        let loss = loss_terms.into_iter().reduce(|a, b| a + b).unwrap();
+        let grads = loss.backward();
+        (outs, [grads.get(&w_ih).as_vec(), grads.get(&w_hh).as_vec(), grads.get(&b).as_vec()])
+    }
+
+    fn max_abs(v: &[f32]) -> f32 {
+        v.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+    }
+
+    #[test]
+    fn hand_bptt_equals_dfdx_autodiff() {
+        for kind in [ExtraKind::Relu, ExtraKind::Ugrnn] {
+            for (time, batch) in [(6, 1), (5, 3)] {
+                let c = case(kind, time, batch, 3);
+                let (out_ref, grads_ref) = dfdx_reference(&c, time, batch);
+                let w = ExtraWeights { kind, inp: c.inp, hidden: c.hd, w_ih: &c.w_ih, w_hh: &c.w_hh, b: &c.b };
+                let mut tr = ExtraTrace::default();
+                forward(&w, &c.x, time, batch, &c.h0, &mut tr);
+                assert_eq!(tr.out.len(), out_ref.len());
+                for (a, b) in tr.out.iter().zip(&out_ref) {
+                    assert!((a - b).abs() < FWD_TOL, "{kind:?} forward: {a} vs {b}");
+                }
+                let mut g = ExtraGrads::default();
+                backward(&w, &c.x, time, batch, &mut tr, &c.wts, &mut g);
+                for (name, h, r) in
+                    [("w_ih", &g.w_ih, &grads_ref[0]), ("w_hh", &g.w_hh, &grads_ref[1]), ("b", &g.b, &grads_ref[2])]
+                {
+                    assert_eq!(h.len(), r.len(), "{kind:?} {name}");
+                    let err = max_abs(&h.iter().zip(r).map(|(a, b)| a - b).collect::<Vec<_>>());
+                    assert!(
+                        err <= REL_TOL * max_abs(r) && max_abs(r) > 0.0,
+                        "{kind:?} batch {batch} {name}: max |Δ| {err} vs max |g| {}",
+                        max_abs(r)
+                    );
+                }
+            }
         }
     }
 }

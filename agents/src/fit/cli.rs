@@ -1,6 +1,6 @@
 //! The `engram fit` command's flags and their one library call (the binary only dispatches).
 
-use super::{fit_new, fit_new_partial, fit_resume, FitConfig, FitResult, MetricsRow};
+use super::{fit_new_hooked, fit_resume_hooked, CheckpointHook, FitConfig, FitResult, MetricsRow};
 use crate::error::AgentError;
 use std::path::PathBuf;
 
@@ -24,8 +24,9 @@ pub struct FitArgs {
     pub quiet: bool,
 }
 
-/// Runs `engram fit`: trains (or resumes) and prints the result as JSON on stdout.
-pub fn run_cli(a: FitArgs) -> Result<FitResult, AgentError> {
+/// Runs `engram fit`: trains (or resumes) and prints the result as JSON on stdout; `hook`
+/// runs after each checkpoint when the config asks for Lyapunov exponents.
+pub fn run_cli(a: FitArgs, hook: Option<CheckpointHook>) -> Result<FitResult, AgentError> {
     let quiet = a.quiet;
     let mut progress = |r: &MetricsRow| {
         if !quiet {
@@ -36,13 +37,9 @@ pub fn run_cli(a: FitArgs) -> Result<FitResult, AgentError> {
         }
     };
     let r = match (a.resume, a.config, a.dir) {
-        (Some(dir), _, _) => fit_resume(&dir, &mut progress, a.stop_after)?,
+        (Some(dir), _, _) => fit_resume_hooked(&dir, &mut progress, a.stop_after, hook)?,
         (None, Some(cfg), Some(dir)) => {
-            let cfg = FitConfig::load(&cfg)?;
-            match a.stop_after {
-                Some(n) => fit_new_partial(cfg, &dir, &mut progress, n)?,
-                None => fit_new(cfg, &dir, &mut progress)?,
-            }
+            fit_new_hooked(FitConfig::load(&cfg)?, &dir, &mut progress, a.stop_after, hook)?
         }
         _ => return Err(AgentError::Config("fit needs --config and --dir, or --resume DIR".into())),
     };

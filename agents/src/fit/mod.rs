@@ -96,6 +96,9 @@ pub struct TrainSection {
     pub stop_at_criterion: bool,
     /// Steps between checkpoints, ≥ 1.
     pub checkpoint_every: u64,
+    /// Leading Lyapunov exponents logged at each checkpoint into `lyapunov.jsonl` (0: off;
+    /// needs the hook that `engram fit` passes, [`CheckpointHook`]).
+    pub lyapunov_exponents: usize,
 }
 
 impl Default for TrainSection {
@@ -113,6 +116,7 @@ impl Default for TrainSection {
             criterion: 0.01,
             stop_at_criterion: true,
             checkpoint_every: 500,
+            lyapunov_exponents: 0,
         }
     }
 }
@@ -361,8 +365,13 @@ pub struct FitResult {
     pub seq_steps_per_s: f64,
 }
 
-/// Where [`fit`] reports progress.
+/// Where [`fit_new`] reports progress.
 pub type Progress<'a> = &'a mut dyn FnMut(&MetricsRow);
+
+/// Called after each checkpoint (with the run directory) when `train.lyapunov_exponents`
+/// is > 0: `engram fit` passes
+/// [`crate::inspect::lyapunov_report::fit_lyapunov_hook`], which logs the spectrum.
+pub type CheckpointHook = fn(&Fitter, &Path) -> Result<(), AgentError>;
 
 /// Starts a run in `dir` (which must not hold a run yet) from `cfg`, trains it to the end and
 /// returns its result.
@@ -378,15 +387,48 @@ pub fn fit_new(cfg: FitConfig, dir: &Path, progress: Progress) -> Result<FitResu
     let text = toml::to_string(&fitter.cfg).map_err(|e| AgentError::Config(format!("serializing the config: {e}")))?;
     crate::io::write_text(&dir.join("config.toml"), &text)?;
     let log = store::Metrics::open(dir, None)?;
-    run(fitter, dir, log, progress, None)
+    run(fitter, dir, log, progress, None, None)
 }
 
 /// Resumes the run in `dir` from its latest checkpoint and trains it to the end; with
 /// `max_steps`, stops after that many steps of this call (a checkpoint is written there).
 pub fn fit_resume(dir: &Path, progress: Progress, max_steps: Option<u64>) -> Result<FitResult, AgentError> {
+    fit_resume_hooked(dir, progress, max_steps, None)
+}
+
+/// [`fit_resume`] with a [`CheckpointHook`].
+pub fn fit_resume_hooked(
+    dir: &Path,
+    progress: Progress,
+    max_steps: Option<u64>,
+    hook: Option<CheckpointHook>,
+) -> Result<FitResult, AgentError> {
     let fitter = load_checkpoint(dir)?;
     let log = store::Metrics::open(dir, Some(fitter.step))?;
-    run(fitter, dir, log, progress, max_steps)
+    run(fitter, dir, log, progress, max_steps, hook)
+}
+
+/// Starts a run in `dir` (see [`fit_new`]), optionally stopping after `max_steps` steps,
+/// with a [`CheckpointHook`].
+pub fn fit_new_hooked(
+    cfg: FitConfig,
+    dir: &Path,
+    progress: Progress,
+    max_steps: Option<u64>,
+    hook: Option<CheckpointHook>,
+) -> Result<FitResult, AgentError> {
+    let fitter = Fitter::new(cfg)?;
+    if dir.join("checkpoints").exists() {
+        return Err(AgentError::Config(format!(
+            "{} already holds a run; resume it (`engram fit --resume {0}`) or choose another directory",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| AgentError::Io { path: dir.display().to_string(), source })?;
+    let text = toml::to_string(&fitter.cfg).map_err(|e| AgentError::Config(format!("serializing the config: {e}")))?;
+    crate::io::write_text(&dir.join("config.toml"), &text)?;
+    let log = store::Metrics::open(dir, None)?;
+    run(fitter, dir, log, progress, max_steps, hook)
 }
 
 /// [`fit_new`] that stops after `max_steps` steps of this call, with a checkpoint.
@@ -401,7 +443,7 @@ pub fn fit_new_partial(
     let text = toml::to_string(&fitter.cfg).map_err(|e| AgentError::Config(format!("serializing the config: {e}")))?;
     crate::io::write_text(&dir.join("config.toml"), &text)?;
     let log = store::Metrics::open(dir, None)?;
-    run(fitter, dir, log, progress, Some(max_steps))
+    run(fitter, dir, log, progress, Some(max_steps), None)
 }
 
 fn run(
@@ -410,7 +452,22 @@ fn run(
     mut log: store::Metrics,
     progress: Progress,
     max_steps: Option<u64>,
+    hook: Option<CheckpointHook>,
 ) -> Result<FitResult, AgentError> {
+    let k = f.cfg.train.lyapunov_exponents;
+    if k > 0 && hook.is_none() {
+        return Err(AgentError::Config(format!(
+            "train.lyapunov_exponents = {k}: logging the spectrum needs the checkpoint hook (`engram fit` passes it; \
+             library callers use fit_new_hooked)"
+        )));
+    }
+    let checkpoint = |f: &Fitter| -> Result<(), AgentError> {
+        save_checkpoint(f, dir)?;
+        match hook {
+            Some(h) if k > 0 => h(f, dir),
+            _ => Ok(()),
+        }
+    };
     let start_step = f.step;
     let t0 = std::time::Instant::now();
     let seq_per_step = (f.cfg.train.batch * f.task.steps()) as f64;
@@ -440,11 +497,11 @@ fn run(
             progress(&row);
         }
         if f.step.is_multiple_of(ck) || f.done() {
-            save_checkpoint(&f, dir)?;
+            checkpoint(&f)?;
         }
     }
     if store::latest(dir).is_none_or(|_| store::latest_step(dir) != Some(f.step)) {
-        save_checkpoint(&f, dir)?;
+        checkpoint(&f)?;
     }
     let final_eval = match f.last_eval {
         Some(v) => v,

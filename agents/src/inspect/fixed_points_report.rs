@@ -12,6 +12,7 @@ use super::{fs_err, output, REPORT_SCHEMA_VERSION};
 use crate::error::AgentError;
 use crate::probe::dynamics::{find_fixed_points, FixedPointConfig, FixedPointSet};
 use crate::probe::linalg::{column_means, Pca};
+use crate::probe::topology::{condition_signature, scaffold_from_set, Signature, TopologyConfig};
 use crate::probe::Matrix;
 use rand::seq::index::sample;
 use rand::SeedableRng;
@@ -176,6 +177,11 @@ pub struct FixedPointReport {
     pub result: FixedPointSet,
     /// Count, stability pattern and leading eigenvalues.
     pub topology: TopologySummary,
+    /// The topological signature at this input ([`crate::probe::topology`]): counts by type,
+    /// limit cycles, and the stable-point transition graph up to isomorphism (absent in
+    /// reports written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
 }
 
 /// The input vector for `choice` from the recorded cell inputs `x` `[N, in]`.
@@ -226,6 +232,9 @@ pub fn probe_fixed_points(
     let search = FixedPointConfig { dt: dt.unwrap_or(1.0), ..cfg.search.clone() };
     let set = find_fixed_points(&map, Some(&jac), &inits, &search)?;
     let topology = TopologySummary::new(&set, &column_means(&states));
+    let topo_cfg = TopologyConfig { fixed_points: search.clone(), ..TopologyConfig::default() };
+    let sc = scaffold_from_set(&map, Some(&jac), &set, &inits, &topo_cfg)?;
+    let signature = Some(Signature { conditions: vec![condition_signature(&sc)] });
     let mean_return = crate::stats::mean(&rollouts.returns);
     let report = FixedPointReport {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -242,6 +251,7 @@ pub fn probe_fixed_points(
         time_constant_unit: if dt.is_some() { "s".into() } else { "steps".into() },
         result: set,
         topology,
+        signature,
     };
     Ok((report, states))
 }

@@ -192,3 +192,134 @@ impl LyapunovReport {
         )
     }
 }
+
+/// Seed of the held-out trials that drive the network for [`fit_lyapunov_hook`] (the same
+/// at every checkpoint, so the spectra differ only by the weights).
+pub const FIT_LYAPUNOV_SEED: u64 = 0x1A9_7E57;
+/// Trials concatenated into one driven trajectory (no reset between them).
+const FIT_LYAPUNOV_TRIALS: usize = 4;
+/// Steps that only align the frame.
+const FIT_LYAPUNOV_WARMUP: usize = 50;
+
+/// One row of a fit run's `lyapunov.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitLyapunovRow {
+    /// Adam step of the checkpoint.
+    pub step: u64,
+    /// Leading exponents, natural log per step, decreasing.
+    pub exponents: Vec<f64>,
+}
+
+/// The leading `train.lyapunov_exponents` Lyapunov exponents of a `fit` network driven by
+/// [`FIT_LYAPUNOV_TRIALS`] held-out trials of its task (Vogt et al. 2022: the spectrum as a
+/// readout of training stability).
+pub fn fit_lyapunov(f: &crate::fit::Fitter) -> Result<Vec<f64>, AgentError> {
+    let map = crate::probe::fit_map::NetMap::new(&f.net)?;
+    let tb =
+        engram_envs::tasks::battery::TaskBatch::generate(f.task.as_ref(), FIT_LYAPUNOV_SEED, 0, FIT_LYAPUNOV_TRIALS);
+    let inputs = Matrix::new(tb.batch * tb.time, tb.n_in, tb.inputs.iter().map(|&v| v as f64).collect())?;
+    let h0 = vec![0.0; map.state_dim()];
+    let jacs = trajectory_jacobians(
+        |s: &[f64], x: &[f64]| map.step(s, x),
+        |s: &[f64], x: &[f64]| map.jacobian(s, x),
+        &h0,
+        &inputs,
+    );
+    let k = f.cfg.train.lyapunov_exponents.min(map.state_dim());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(FIT_LYAPUNOV_SEED);
+    let warmup = FIT_LYAPUNOV_WARMUP.min(inputs.rows() / 2);
+    Ok(lyapunov_spectrum(jacs, k, warmup, &mut rng)?.exponents)
+}
+
+/// [`crate::fit::CheckpointHook`]: appends the checkpoint's spectrum to `dir/lyapunov.jsonl`
+/// (replacing rows of this step or later, so a resumed run logs each checkpoint once) and
+/// redraws `dir/lyapunov.png` / `.svg`, the exponents over training.
+pub fn fit_lyapunov_hook(f: &crate::fit::Fitter, dir: &Path) -> Result<(), AgentError> {
+    let exponents = fit_lyapunov(f)?;
+    let path = dir.join("lyapunov.jsonl");
+    let mut rows: Vec<FitLyapunovRow> = match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|r: &FitLyapunovRow| r.step < f.step)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    rows.push(FitLyapunovRow { step: f.step, exponents });
+    let text: String = rows.iter().map(|r| serde_json::to_string(r).unwrap_or_default() + "\n").collect();
+    crate::io::write_text(&path, &text)?;
+    use plotters::drawing::IntoDrawingArea;
+    crate::render::register_font();
+    let png = dir.join("lyapunov.png");
+    draw_fit_lyapunov(plotters::prelude::BitMapBackend::new(&png, (800, 600)).into_drawing_area(), &rows)
+        .map_err(|e| AgentError::figure(&png, e))?;
+    let svg = dir.join("lyapunov.svg");
+    draw_fit_lyapunov(plotters::prelude::SVGBackend::new(&svg, (800, 600)).into_drawing_area(), &rows)
+        .map_err(|e| AgentError::figure(&svg, e))
+}
+
+fn draw_fit_lyapunov<DB: plotters::prelude::DrawingBackend>(
+    root: plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    rows: &[FitLyapunovRow],
+) -> crate::render::chart::Drawn
+where
+    DB::ErrorType: 'static,
+{
+    use crate::render::chart::{bounds, xy_chart};
+    use plotters::prelude::*;
+    let x = bounds(rows.iter().map(|r| r.step as f64), 0.05);
+    let y = bounds(rows.iter().flat_map(|r| r.exponents.iter().copied()).chain([0.0]), 0.08);
+    let mut chart =
+        xy_chart(&root, "Lyapunov spectrum over training", x, y, ("Adam step", "λ_i (natural log per step)"))?;
+    chart.draw_series(LineSeries::new([(x.0, 0.0), (x.1, 0.0)], BLACK.mix(0.4)))?;
+    let k = rows.iter().map(|r| r.exponents.len()).max().unwrap_or(0);
+    for i in 0..k {
+        let c = crate::render::paths::COLOURS[i % crate::render::paths::COLOURS.len()];
+        let pts: Vec<(f64, f64)> =
+            rows.iter().filter_map(|r| r.exponents.get(i).map(|&v| (r.step as f64, v))).collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c))?
+            .label(format!("λ{}", i + 1))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], c));
+        chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled())))?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod fit_hook_tests {
+    use super::*;
+    use crate::fit::{fit_new, fit_new_hooked, FitConfig};
+
+    fn cfg(k: usize) -> FitConfig {
+        FitConfig::from_toml(&format!(
+            "seed = 1\n[task]\nid = \"FlipFlop-v0\"\n[task.config]\nsteps = 30\n[net]\narch = \"gru\"\nhidden = 6\n\
+             [train]\nsteps = 30\nbatch = 8\nlr = 0.01\neval_every = 10\neval_batch = 16\ncheckpoint_every = 10\n\
+             stop_at_criterion = false\nlyapunov_exponents = {k}\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn fit_logs_the_spectrum_at_each_checkpoint() {
+        let dir = std::env::temp_dir().join(format!("engram-fit-lyap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        fit_new_hooked(cfg(3), &dir, &mut |_| {}, None, Some(fit_lyapunov_hook)).unwrap();
+        let text = std::fs::read_to_string(dir.join("lyapunov.jsonl")).unwrap();
+        let rows: Vec<FitLyapunovRow> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(rows.iter().map(|r| r.step).collect::<Vec<_>>(), vec![10, 20, 30]);
+        for r in &rows {
+            assert_eq!(r.exponents.len(), 3);
+            assert!(r.exponents.iter().all(|v| v.is_finite()));
+            assert!(r.exponents.windows(2).all(|w| w[0] >= w[1] - 1e-12), "{:?}", r.exponents);
+        }
+        assert!(dir.join("lyapunov.png").exists() && dir.join("lyapunov.svg").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Without the hook the option is refused, naming the value.
+        let e = fit_new(cfg(2), &dir, &mut |_| {}).unwrap_err().to_string();
+        assert!(e.contains("lyapunov_exponents = 2"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -15,7 +15,10 @@
 //! - [`dynamics`]: fixed points and their linearization (FixedPointFinder);
 //! - [`lyapunov`]: Lyapunov spectra of input-driven maps (Benettin QR method);
 //! - [`similarity`]: CCA, SVCCA, the angular Procrustes and generalized shape distances;
+//! - [`fit_map`]: a supervised network ([`crate::fit::Net`]) as such a map;
 //! - [`recurrent`]: a trained recurrent cell as an `f64` map with its analytic Jacobian;
+//! - [`topology`]: the fixed-point scaffold under constant inputs (stable points, saddles,
+//!   their unstable manifolds, limit cycles) and a signature per network with a distance;
 //! - [`mds`]: classical MDS, silhouette and nearest-neighbour label agreement with nulls;
 //! - [`json`]: serde helpers writing undefined (non-finite) statistics as `null`.
 //!
@@ -25,6 +28,7 @@
 //! results do not depend on the thread count.
 
 pub mod dynamics;
+pub mod fit_map;
 pub mod json;
 pub mod linalg;
 pub mod lyapunov;
@@ -35,6 +39,7 @@ pub mod prep_shift;
 pub mod recurrent;
 pub mod similarity;
 pub mod sysid;
+pub mod topology;
 
 pub use matrix::Matrix;
 

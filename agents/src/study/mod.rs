@@ -28,6 +28,7 @@ pub mod sim2real;
 pub mod slurm;
 pub mod sweep;
 pub mod universality;
+pub mod universality_tasks;
 
 pub use crate::run::Progress;
 pub use markers::{JobState, Markers, DONE_MARKER, FAILED_MARKER, RUNNING_MARKER};
@@ -60,8 +61,13 @@ pub trait Study: Sync {
 }
 
 /// Every study engram knows. A new study is a folder in this module and a line here.
-pub static STUDIES: &[&dyn Study] =
-    &[&sweep::Sweep, &curl_field::CurlField, &sim2real::Sim2Real, &universality::Universality];
+pub static STUDIES: &[&dyn Study] = &[
+    &sweep::Sweep,
+    &curl_field::CurlField,
+    &sim2real::Sim2Real,
+    &universality::Universality,
+    &universality_tasks::UniversalityTasks,
+];
 
 /// The study called `name`, or an error listing the known names.
 pub fn find(name: &str) -> Result<&'static dyn Study, AgentError> {
@@ -118,7 +124,14 @@ mod tests {
 
     #[test]
     fn every_job_kind_has_exactly_one_study_and_names_are_unique() {
-        for kind in [JobKind::Train, JobKind::CurlField, JobKind::Universality, JobKind::Sim2Real, JobKind::Probe] {
+        for kind in [
+            JobKind::Train,
+            JobKind::CurlField,
+            JobKind::Universality,
+            JobKind::Sim2Real,
+            JobKind::Probe,
+            JobKind::UniversalityTasks,
+        ] {
             let owners = STUDIES.iter().filter(|s| s.job_kinds().contains(&kind)).count();
             assert_eq!(owners, 1, "{kind:?}");
         }

@@ -27,6 +27,8 @@ pub enum JobKind {
     /// Testing aid for the executors: does no learning; fails while the file named by its
     /// config's `fail_while_exists` exists.
     Probe,
+    /// A network of the universality-tasks study (fit, then probe).
+    UniversalityTasks,
 }
 
 /// One job of a plan.

@@ -79,7 +79,11 @@ fn main() {
         Command::Rollout(a) => rollout::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Train(a) => train::run(a),
-        Command::Fit(a) => engram_agents::fit::run_cli(a).map(drop).map_err(Into::into),
+        Command::Fit(a) => {
+            engram_agents::fit::run_cli(a, Some(engram_agents::inspect::lyapunov_report::fit_lyapunov_hook))
+                .map(drop)
+                .map_err(Into::into)
+        }
         Command::Eval(a) => eval::run_eval(a),
         Command::Record(a) => eval::run_record(a),
         Command::Render(a) => render::run(a),

@@ -1,8 +1,12 @@
 //! The universality study's report: per env, geometry (CCA / Procrustes distances under
-//! identical inputs, their MDS) beside topology (fixed-point count, stability pattern,
-//! leading eigenvalues at the operating point, their MDS), and whether the agents cluster by
-//! architecture in one and not the other (silhouette and nearest-neighbour agreement against
-//! label-permutation nulls).
+//! identical inputs, their MDS) beside topology (the fixed-point signature of
+//! [`crate::probe::topology`] at the env's constant input: counts by type, limit cycles, the
+//! stable-point transition graph up to isomorphism; compared by
+//! [`crate::probe::topology::signature_distance`], the same language as the
+//! universality-tasks study), and whether the agents cluster by architecture in one and not
+//! the other (silhouette and nearest-neighbour agreement against label-permutation nulls).
+//! The older feature summary (count, stable fraction, leading |λ|) is still saved as
+//! `topology_features.npy`.
 
 use super::UniversalityJob;
 use crate::error::AgentError;
@@ -12,9 +16,9 @@ use crate::inspect::lyapunov_report::LyapunovReport;
 use crate::inspect::rollouts::Rollouts;
 use crate::inspect::similarity_report::{probe_similarity, DistanceAnalysis, SimilarityReport};
 use crate::inspect::{figures, io_err, output};
-use crate::probe::mds::euclidean_distances;
+use crate::probe::topology::{signature_distance, Signature};
 use crate::probe::Matrix;
-use crate::stats::{mean, std_dev};
+use crate::stats::mean;
 use crate::study::{Markers, Plan};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -59,6 +63,8 @@ pub struct AgentRow {
     /// Largest Lyapunov exponent (per step, mean over episodes).
     #[serde(with = "crate::probe::json::f64_or_null")]
     pub largest_lyapunov: f64,
+    /// The topological signature's key ([`crate::probe::topology::Signature::key`]).
+    pub signature: String,
 }
 
 /// Mean distance within and between architectures.
@@ -101,29 +107,16 @@ pub struct EnvSection {
     pub procrustes_within_between: WithinBetween,
     /// Mean CCA within vs between architectures.
     pub cca_within_between: WithinBetween,
-    /// Topology: Euclidean distances of z-scored topology features, MDS, clustering.
+    /// Topology: signature distances, MDS, clustering.
     pub topology: DistanceAnalysis,
+    /// Agents holding the env's modal signature, per architecture `(arch, modal, agents)`.
+    pub modal_signature_share: Vec<(String, usize, usize)>,
+    /// The modal signature's key.
+    pub modal_signature: String,
     /// Topology features `[agents, features]`.
     pub topology_features: Matrix,
     /// One sentence: where the agents cluster by architecture.
     pub conclusion: String,
-}
-
-fn z_scored_distances(f: &Matrix) -> Matrix {
-    let cols: Vec<(f64, f64)> = (0..f.cols())
-        .map(|j| {
-            let c = f.col(j);
-            let s = std_dev(&c);
-            (mean(&c), if s.is_finite() && s > 1e-12 { s } else { 0.0 })
-        })
-        .collect();
-    let z =
-        Matrix::from_fn(
-            f.rows(),
-            f.cols(),
-            |i, j| if cols[j].1 > 0.0 { (f.get(i, j) - cols[j].0) / cols[j].1 } else { 0.0 },
-        );
-    euclidean_distances(&z)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, AgentError> {
@@ -155,6 +148,7 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> Result<EnvSec
     let mut sim_cfg = None;
     let mut note_env = String::new();
     let mut feats: Vec<Vec<f64>> = vec![];
+    let mut sigs: Vec<Signature> = vec![];
     for j in &plan.jobs {
         let spec: UniversalityJob = toml::from_str(&j.config).map_err(|e| io_err(Path::new(&j.id), e))?;
         if spec.env != name {
@@ -178,7 +172,9 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> Result<EnvSec
             leading_moduli: fp.topology.leading_moduli.clone(),
             fixed_point_input: fp.config.input.name().to_string(),
             largest_lyapunov: ly.mean_per_step.first().copied().unwrap_or(f64::NAN),
+            signature: fp.signature.as_ref().map(|s| s.key()).unwrap_or_default(),
         });
+        sigs.push(fp.signature.clone().unwrap_or(Signature { conditions: vec![] }));
         let agent = ProbedAgent::load(&jd)?;
         rollouts.push(Rollouts::load(&jd.join("probe/rollouts"))?);
         agents.push(agent);
@@ -190,9 +186,10 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> Result<EnvSec
     sim.write(&out.join("similarity"))?;
     let labels: Vec<String> = rows.iter().map(|r| r.architecture.clone()).collect();
     let features = Matrix::from_rows(&feats)?;
+    let sig_d = Matrix::from_fn(sigs.len(), sigs.len(), |i, j| signature_distance(&sigs[i], &sigs[j]));
     let topo = DistanceAnalysis::new(
-        "topology (z-scored features)",
-        z_scored_distances(&features),
+        "topology (fixed-point signature distance)",
+        sig_d,
         &labels,
         sim_cfg.n_permutations,
         sim_cfg.seed + 2,
@@ -211,7 +208,28 @@ fn env_section(plan: &Plan, dir: &Path, name: &str, out: &Path) -> Result<EnvSec
     )?;
     output::write_matrix(&out.join("topology_features.npy"), &features)?;
     let cca_sim = Matrix::from_fn(rows.len(), rows.len(), |i, j| 1.0 - sim.cca_distance.matrix.get(i, j));
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in &rows {
+        *counts.entry(r.signature.as_str()).or_default() += 1;
+    }
+    let modal =
+        counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.to_string()).unwrap_or_default();
+    let mut archs: Vec<String> = vec![];
+    for r in &rows {
+        if !archs.contains(&r.architecture) {
+            archs.push(r.architecture.clone());
+        }
+    }
+    let modal_signature_share = archs
+        .iter()
+        .map(|a| {
+            let of: Vec<&AgentRow> = rows.iter().filter(|r| &r.architecture == a).collect();
+            (a.clone(), of.iter().filter(|r| r.signature == modal).count(), of.len())
+        })
+        .collect();
     let section = EnvSection {
+        modal_signature_share,
+        modal_signature: modal,
         name: name.into(),
         env: note_env,
         note: String::new(),
@@ -266,8 +284,10 @@ fn markdown(plan: &Plan, sections: &[EnvSection]) -> String {
          episodes drive every cell; Procrustes angle in [0, π/2], lower = more similar; mean CCA \
          in [0, 1], higher = more similar; shuffled baselines in `<env>/similarity/report.md`). \
          Topology: fixed points of each cell at a constant input (count, stability pattern, \
-         leading |λ| at the operating point nearest the mean state), compared by Euclidean \
-         distance of z-scored features. Clustering by architecture: silhouette ([−1, 1]) and \
+         leading |λ| at the operating point nearest the mean state) and their signature (counts \
+         of stable points, saddles by index, sources and limit cycles, and the graph of \
+         transitions between stable points through index-1 saddles, up to isomorphism), \
+         compared by the signature distance (0 = same signature). Clustering by architecture: silhouette ([−1, 1]) and \
          nearest-neighbour agreement ([0, 1]), each against 1-sided label-permutation nulls \
          (p < 0.05 on either counts as clustering).\n",
         plan.config_hash,
@@ -300,7 +320,7 @@ fn markdown(plan: &Plan, sections: &[EnvSection]) -> String {
         md.push_str(&format!(
             "\n- Geometry, Procrustes distance: within architecture {:.3}, between {:.3}; {}.\n\
              - Geometry, CCA: mean CCA within architecture {:.3}, between {:.3}; (1 − CCA) {}.\n\
-             - Topology: {}.\n\n**{}**\n\nFigures: `{n}/similarity/mds.png` (geometry MDS), \
+             - Topology: {}; modal signature `{}` held by {}.\n\n**{}**\n\nFigures: `{n}/similarity/mds.png` (geometry MDS), \
              `{n}/similarity/distances.png`, `{n}/topology_mds.png`, `{n}/topology_distances.png`; \
              per agent `jobs/<id>/probe/fixed-points/fixed_points.png` and `.../lyapunov/spectrum.png`.\n",
             s.procrustes_within_between.within,
@@ -310,6 +330,12 @@ fn markdown(plan: &Plan, sections: &[EnvSection]) -> String {
             s.cca_within_between.between,
             s.geometry_cca.verdict(),
             s.topology.verdict(),
+            s.modal_signature,
+            s.modal_signature_share
+                .iter()
+                .map(|(a, m, n)| format!("{m}/{n} {a}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             s.conclusion,
             n = s.name
         ));
