@@ -64,7 +64,7 @@ pub fn speed_profile(speed: &[f64]) -> (f64, f64, usize) {
     let Some((i_peak, &peak)) = speed.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
         return (f64::NAN, f64::NAN, 0);
     };
-    if !(peak > 0.0) {
+    if peak.is_nan() || peak <= 0.0 {
         return (f64::NAN, f64::NAN, 0);
     }
     let thr = SPEED_THRESHOLD_FRACTION * peak;
