@@ -225,11 +225,13 @@ pub struct PrepShiftSeed {
 }
 
 /// Names of the scalar statistics gathered across seeds, in [`PrepShiftSeed::scalars`] order.
-pub const SCALAR_NAMES: [&str; 8] = [
+/// (A per-seed near/far TOST p-value is deliberately not among them: a mean of p-values is
+/// not a p-value. Equivalence across seeds is tested on the per-seed slopes instead, see
+/// [`slope_equivalence`].)
+pub const SCALAR_NAMES: [&str; 7] = [
     "mean_shift",
     "shift_cv",
     "shift_slope_per_rad",
-    "near_far_tost_p",
     "fraction_outside_force",
     "learn_wash_angle_deg",
     "learn_wash_angle_no_force_deg",
@@ -238,12 +240,11 @@ pub const SCALAR_NAMES: [&str; 8] = [
 
 impl PrepShiftSeed {
     /// The scalar statistics named in [`SCALAR_NAMES`].
-    pub fn scalars(&self) -> [f64; 8] {
+    pub fn scalars(&self) -> [f64; 7] {
         [
             self.mean_shift,
             self.shift_cv,
             self.shift_slope.slope.estimate,
-            self.near_far_tost.map_or(f64::NAN, |t| t.p_value),
             self.fraction_outside_force,
             self.learn_wash_angle_deg,
             self.learn_wash_angle_no_force_deg,
@@ -341,7 +342,7 @@ pub fn analyze(input: &PrepShiftInput, config: &PrepShiftConfig) -> Result<PrepS
 /// (baseline, end learning, end washout) are randomly permuted, and the target directions are
 /// permuted across targets; the scalars are recomputed on each draw (extra checkpoints are
 /// left out). Draws where the shuffled shift is degenerate give `NaN`s.
-pub fn null_draws<R: Rng>(input: &PrepShiftInput, config: &PrepShiftConfig, rng: &mut R) -> Vec<[f64; 8]> {
+pub fn null_draws<R: Rng>(input: &PrepShiftInput, config: &PrepShiftConfig, rng: &mut R) -> Vec<[f64; 7]> {
     let n = input.target_angles_rad.len();
     let mut order = [0usize, 1, 2];
     (0..config.n_shuffles)
@@ -363,7 +364,7 @@ pub fn null_draws<R: Rng>(input: &PrepShiftInput, config: &PrepShiftConfig, rng:
                 }
             }
             shuffled.target_angles_rad.shuffle(rng);
-            analyze(&shuffled, config).map_or([f64::NAN; 8], |s| s.scalars())
+            analyze(&shuffled, config).map_or([f64::NAN; 7], |s| s.scalars())
         })
         .collect()
 }
@@ -410,7 +411,7 @@ pub fn report<R: Rng>(
         return Err(AgentError::TooFew { context: "prep_shift::report", what: "seeds", needed: 1, got: 0 });
     }
     let per_seed: Vec<PrepShiftSeed> = inputs.iter().map(|(_, inp)| analyze(inp, config)).collect::<Result<_, _>>()?;
-    let nulls: Vec<Vec<[f64; 8]>> = inputs.iter().map(|(_, inp)| null_draws(inp, config, rng)).collect();
+    let nulls: Vec<Vec<[f64; 7]>> = inputs.iter().map(|(_, inp)| null_draws(inp, config, rng)).collect();
     let mut statistics = Vec::with_capacity(SCALAR_NAMES.len());
     for (k, name) in SCALAR_NAMES.iter().enumerate() {
         let values: Vec<f64> = per_seed.iter().map(|s| s.scalars()[k]).collect();
@@ -438,6 +439,18 @@ pub fn report<R: Rng>(
         per_seed,
         statistics,
     })
+}
+
+/// The distance question across seeds: is the per-seed slope of shift on angular distance
+/// from the trained target equivalent to zero? One-sample TOST on the per-seed slopes with
+/// margin `±margin_fraction · |mean shift| / π` per rad, i.e. the shift may change by at most
+/// that fraction of its mean between the trained target and the opposite one. Returns the
+/// margin (per rad) and the test; `None` with fewer than two seeds or a zero mean shift.
+pub fn slope_equivalence(seeds: &[PrepShiftSeed], margin_fraction: f64) -> Option<(f64, crate::stats::Tost)> {
+    let slopes: Vec<f64> = seeds.iter().map(|s| s.shift_slope.slope.estimate).filter(|x| x.is_finite()).collect();
+    let shift = mean(&seeds.iter().map(|s| s.mean_shift).filter(|x| x.is_finite()).collect::<Vec<_>>());
+    let margin = margin_fraction * shift.abs() / PI;
+    crate::stats::tost_one_sample(&slopes, 0.0, margin).ok().map(|t| (margin, t))
 }
 
 /// Number of updates until the error first stays at or below `criterion` for `consecutive`

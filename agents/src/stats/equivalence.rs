@@ -47,9 +47,43 @@ pub fn tost_welch(a: &[f64], b: &[f64], margin: f64) -> Result<Tost, AgentError>
     Ok(Tost { difference, margin, dof, p_value: p_lower.max(p_upper) })
 }
 
+/// One-sample TOST: is the mean of `x` within `±margin` of `mu0`? (`difference` is
+/// `mean(x) − mu0`, `dof` is `n − 1`.)
+pub fn tost_one_sample(x: &[f64], mu0: f64, margin: f64) -> Result<Tost, AgentError> {
+    if x.len() < 2 {
+        return Err(AgentError::TooFew { context: "tost_one_sample", what: "x", needed: 2, got: x.len() });
+    }
+    if margin.is_nan() || margin <= 0.0 {
+        return Err(AgentError::InvalidParameter { name: "margin", value: format!("{margin}"), reason: "must be > 0" });
+    }
+    let n = x.len() as f64;
+    let difference = mean(x) - mu0;
+    let se = std_dev(x) / n.sqrt();
+    if se == 0.0 {
+        let p = if difference.abs() < margin { 0.0 } else { 1.0 };
+        return Ok(Tost { difference, margin, dof: n - 1.0, p_value: p });
+    }
+    let p_lower = 1.0 - student_t_cdf((difference + margin) / se, n - 1.0);
+    let p_upper = student_t_cdf((difference - margin) / se, n - 1.0);
+    Ok(Tost { difference, margin, dof: n - 1.0, p_value: p_lower.max(p_upper) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_sample_tost_matches_scipy() {
+        // x = [0.02, -0.01, 0.03, 0.0, 0.01, -0.02], margin 0.05, t with 5 dof (scipy.stats.t):
+        // max(1 - t.cdf((d + m) / se, 5), t.cdf((d - m) / se, 5)) = 0.0010011707205666337
+        let x = [0.02, -0.01, 0.03, 0.0, 0.01, -0.02];
+        let t = tost_one_sample(&x, 0.0, 0.05).unwrap();
+        assert!((t.p_value - 0.0010011707205666337).abs() < 1e-9, "{t:?}");
+        assert!((t.difference - 0.005).abs() < 1e-15);
+        assert!(tost_one_sample(&x, 0.0, 0.001).unwrap().p_value > 0.5);
+        assert!(tost_one_sample(&x, 0.0, -1.0).is_err());
+        assert!(tost_one_sample(&x[..1], 0.0, 1.0).is_err());
+    }
 
     #[test]
     fn tost_matches_statsmodels() {

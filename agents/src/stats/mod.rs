@@ -60,12 +60,12 @@ pub mod student_t;
 
 pub use bootstrap::{bootstrap_ci, bootstrap_diff_ci, MIN_BOOTSTRAP_UNITS};
 pub use descriptive::{coefficient_of_variation, finite, mean, mean_min_max, quantile_sorted, r_squared, std_dev};
-pub use equivalence::{tost_welch, Tost};
+pub use equivalence::{tost_one_sample, tost_welch, Tost};
 pub use interval::{paired_diff, summarize, t_interval, welch_diff, Ci, Summary, WelchDiff};
 pub use multiple::holm;
 pub use permutation::{
     enumerate_relabellings, group_sizes, partition_count, permutation_p, permutation_test, relabelling_count,
-    shuffled_null, NullSummary, PermutationTest,
+    shuffled_null, sign_flip_test, NullSummary, PermutationTest,
 };
 pub use regression::{linear_regression, SlopeFit};
 pub use student_t::{student_t_cdf, student_t_quantile};

@@ -181,6 +181,64 @@ fn tie_slack(v: f64) -> f64 {
     TIE_TOLERANCE * v.abs().max(1.0)
 }
 
+/// Paired (one-sample) sign-flip permutation test of `mean(d) > 0` (`two_sided`: of
+/// `|mean(d)| > 0`) for per-unit differences `d` (non-finite values dropped). With at most
+/// `max_exact_units` units every one of the `2^n` sign patterns is enumerated and the p-value
+/// is exact (the observed pattern counts among them); otherwise `n_random` random patterns
+/// are drawn from `rng` and p = (1 + #{≥ observed}) / (1 + n_random).
+pub fn sign_flip_test<R: Rng>(
+    d: &[f64],
+    two_sided: bool,
+    max_exact_units: usize,
+    n_random: usize,
+    rng: &mut R,
+) -> Result<PermutationTest, AgentError> {
+    let d: Vec<f64> = d.iter().copied().filter(|x| x.is_finite()).collect();
+    if d.is_empty() {
+        return Err(AgentError::TooFew { context: "sign_flip_test", what: "differences", needed: 1, got: 0 });
+    }
+    let n = d.len();
+    let stat = |signs: &dyn Fn(usize) -> f64| {
+        let m = d.iter().enumerate().map(|(i, x)| signs(i) * x).sum::<f64>() / n as f64;
+        if two_sided {
+            m.abs()
+        } else {
+            m
+        }
+    };
+    let observed = stat(&|_| 1.0);
+    let threshold = observed - tie_slack(observed);
+    if n <= max_exact_units.min(24) {
+        let total = 1usize << n;
+        let hits =
+            (0..total).filter(|&mask| stat(&|i| if mask >> i & 1 == 1 { -1.0 } else { 1.0 }) >= threshold).count();
+        return Ok(PermutationTest {
+            observed,
+            p_value: hits as f64 / total as f64,
+            n_relabellings: total,
+            exact: true,
+        });
+    }
+    if n_random == 0 {
+        return Err(AgentError::InvalidParameter {
+            name: "n_random",
+            value: "0".into(),
+            reason: "more units than max_exact_units need random sign patterns",
+        });
+    }
+    let mut hits = 0usize;
+    for _ in 0..n_random {
+        let signs: Vec<f64> = (0..n).map(|_| if rng.gen::<bool>() { -1.0 } else { 1.0 }).collect();
+        hits += usize::from(stat(&|i| signs[i]) >= threshold);
+    }
+    Ok(PermutationTest {
+        observed,
+        p_value: (1 + hits) as f64 / (1 + n_random) as f64,
+        n_relabellings: n_random,
+        exact: false,
+    })
+}
+
 /// Result of [`permutation_test`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PermutationTest {
@@ -259,6 +317,23 @@ fn next_permutation(v: &mut [usize]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sign_flip_test_enumerates_every_pattern_exactly() {
+        // numpy: y = [1.2, 0.4, -0.3, 0.9, 1.5, 0.7, 0.2]; over the 128 sign patterns,
+        // #{mean >= observed} = 3 and #{|mean| >= |observed|} = 6.
+        let y = [1.2, 0.4, -0.3, 0.9, 1.5, 0.7, 0.2];
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
+        let one = sign_flip_test(&y, false, 16, 0, &mut rng).unwrap();
+        assert!(one.exact && one.n_relabellings == 128);
+        assert!((one.p_value - 3.0 / 128.0).abs() < 1e-15, "{one:?}");
+        let two = sign_flip_test(&y, true, 16, 0, &mut rng).unwrap();
+        assert!((two.p_value - 6.0 / 128.0).abs() < 1e-15, "{two:?}");
+        // Random patterns carry the +1 correction and agree with the exact value.
+        let r = sign_flip_test(&y, true, 3, 20_000, &mut rng).unwrap();
+        assert!(!r.exact && (r.p_value - 6.0 / 128.0).abs() < 0.01, "{r:?}");
+        assert!(sign_flip_test(&[f64::NAN], true, 16, 10, &mut rng).is_err());
+    }
     use crate::stats::regression::linear_regression;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;

@@ -135,3 +135,115 @@ where
 pub fn draw_washout_angle(out: &Path, seeds: &[(u64, &PrepShiftSeed)]) -> Result<(), AgentError> {
     png_and_svg!(out, (800, 500), angle_on(seeds))
 }
+
+fn speeds_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    traces: &[(usize, bool, Vec<f64>)],
+    dt_s: f64,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let tmax = traces.iter().map(|t| t.2.len()).max().unwrap_or(1).max(2) as f64 * dt_s;
+    let vmax = traces.iter().flat_map(|t| t.2.iter().copied()).fold(0.1, f64::max) * 1.1;
+    let mut chart = xy_chart(&root, title, (0.0, tmax), (0.0, vmax), ("time from the go cue (s)", "hand speed (m/s)"))?;
+    for (seed_index, trained, v) in traces {
+        let c = colour(*seed_index);
+        let style = if *trained { c.stroke_width(3) } else { c.mix(0.35).stroke_width(1) };
+        chart.draw_series(LineSeries::new(v.iter().enumerate().map(|(i, &s)| (i as f64 * dt_s, s)), style))?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn adaptation_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    series: &[Vec<(f64, f64)>],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let x = bounds(series.iter().flatten().map(|p| p.0), 0.02);
+    let y = bounds(series.iter().flatten().map(|p| p.1).chain([0.0, 1.0]), 0.1);
+    let mut chart = xy_chart(&root, title, x, y, ("PPO update", "force-channel adaptation index"))?;
+    chart.draw_series(LineSeries::new([(x.0, 0.0), (x.1, 0.0)], BLACK.mix(0.5)))?;
+    chart.draw_series(LineSeries::new([(x.0, 1.0), (x.1, 1.0)], BLACK.mix(0.2)))?;
+    for (i, s) in series.iter().enumerate() {
+        chart.draw_series(LineSeries::new(s.iter().copied(), colour(i).stroke_width(2)))?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Speed profiles per phase (every seed's recorded reaches at the end of the phase: thin,
+/// the trained target thick; colour = seed), the force-channel adaptation index over updates
+/// per seed, and the hand paths of every seed at the end of baseline and at first exposure
+/// (small multiples). Returns the Markdown that shows them.
+pub(super) fn kinematics_figures(
+    variant: &str,
+    ss: &[&super::report::SeedBehaviour],
+    fig_dir: &Path,
+) -> Result<String, AgentError> {
+    const DT_S: f64 = 0.01;
+    let mut md =
+        String::from("Speed profiles at the end of each phase (colour = seed; thick = the trained target):\n\n");
+    for phase in &super::PHASES[1..] {
+        let mut traces = vec![];
+        for (i, s) in ss.iter().enumerate() {
+            if let Some(r) = s.records.iter().rev().find(|r| r.phase == *phase) {
+                for (t, v) in r.speeds.iter().enumerate() {
+                    traces.push((i, t == s.trained, v.clone()));
+                }
+            }
+        }
+        if traces.iter().all(|t| t.2.is_empty()) {
+            continue;
+        }
+        let file = format!("speed_{variant}_{phase}");
+        let title = format!("Hand speed, end of {phase} ({variant})");
+        png_and_svg!(&fig_dir.join(&file), (640, 420), speeds_on(&title, &traces, DT_S))?;
+        md.push_str(&format!("![speed {phase}](figures/{file}.png) "));
+    }
+    let series: Vec<Vec<(f64, f64)>> = ss
+        .iter()
+        .map(|s| {
+            s.records
+                .iter()
+                .filter(|r| r.phase != "pretrain" && r.adaptation_index.is_finite())
+                .map(|r| (r.update as f64, r.adaptation_index))
+                .collect()
+        })
+        .collect();
+    if series.iter().any(|s| !s.is_empty()) {
+        let file = format!("adaptation_{variant}");
+        let title = format!("Force-channel adaptation index, trained target ({variant})");
+        png_and_svg!(&fig_dir.join(&file), (900, 420), adaptation_on(&title, &series))?;
+        md.push_str(&format!(
+            "\n\nForce-channel trials on the trained target at every recording (not trained on): lateral force against the channel regressed on b·v_parallel, 1 = full compensation of the expected curl (colour = seed):\n\n![adaptation](figures/{file}.png)\n"
+        ));
+    }
+    for (phase, pick_first, what) in [("baseline", false, "end of baseline"), ("learning", true, "first exposure")] {
+        md.push_str(&format!("\n\nHand paths of every seed, {what}:\n\n"));
+        for s in ss {
+            let mut it = s.records.iter().filter(|r| r.phase == phase);
+            let r = if pick_first { it.next() } else { it.next_back() };
+            let Some(r) = r else { continue };
+            let run = crate::render::CentreOutRun {
+                env: "CurlReach".into(),
+                controller: format!("{variant} seed {}", s.seed),
+                field_b: r.field_b,
+                start: r.start,
+                targets: r.targets.clone(),
+                paths: r.paths.clone(),
+                metrics: r.trials.clone(),
+            };
+            let file = format!("paths_{variant}_{phase}_seed{}.png", s.seed);
+            crate::render::draw_paths(&run, &format!("seed {} ({what})", s.seed), &fig_dir.join(&file))?;
+            md.push_str(&format!("<img src=\"figures/{file}\" width=\"180\"> "));
+        }
+    }
+    md.push_str("\n\n");
+    Ok(md)
+}

@@ -1,8 +1,8 @@
 //! One job of the curl-field study: one seed × one variant through every phase, recording
 //! the preparatory states at every checkpoint; resumable at any checkpoint.
 
-use super::record::{record_prep, PrepRecord};
-use super::{CurlFieldJob, PHASES};
+use super::record::{record_channel, record_prep, PrepRecord};
+use super::{CurlFieldJob, Variant, PHASES};
 use crate::checkpoint;
 use crate::error::AgentError;
 use crate::ppo::Trainer;
@@ -50,6 +50,18 @@ fn record(
         reach.dt_s,
         reach.target_radius_m,
     )?;
+    if job.experiment.channel_repeats > 0 {
+        rec.adaptation_index = record_channel(
+            &policy,
+            make_with(&cfg.env, &cfg.env_config_json())?,
+            job.experiment.trained_target,
+            job.experiment.channel_repeats,
+            job.seed.wrapping_mul(7919).wrapping_add(654_321),
+            job.experiment.b_ns_m,
+            reach.dt_s,
+            reach.target_radius_m,
+        )?;
+    }
     rec.update = trainer.update;
     rec.phase = PHASES[phase].to_string();
     records.push(rec);
@@ -104,7 +116,9 @@ pub fn run_curl_field_job(job: &Job, dir: &Path, progress: Progress) -> Result<s
         }
         let boundary = phase > 0 && trainer.update == ends[phase - 1];
         switch_config(&spec, &mut trainer, phase)?;
-        if boundary && spec.experiment.reset_optimizer {
+        let reset_here = spec.experiment.reset_optimizer
+            || (spec.variant == Variant::ResetOptimizer && PHASES[phase] == "relearning");
+        if boundary && reset_here {
             trainer.reset_optimizer();
         }
         // First exposure: the new phase's field, before any training in it.

@@ -8,6 +8,7 @@
 //! One seed × one variant is one job of the study's plan; the job is resumable at any
 //! checkpoint.
 
+mod controls;
 mod figures;
 mod job;
 pub mod record;
@@ -41,6 +42,12 @@ pub enum Variant {
     /// Control: null field in every phase (drift of the representation under continued
     /// training of equal length).
     Drift,
+    /// The 2×2's fourth cell: null-field pretraining with the `b` input present (it reads 0
+    /// in pretraining and the curl strength in the field phases).
+    NullInput,
+    /// Savings control: as `null`, with the Adam moments reset at the end of washout, so that
+    /// relearning cannot profit from optimizer state carried over from learning.
+    ResetOptimizer,
 }
 
 impl Variant {
@@ -51,7 +58,19 @@ impl Variant {
             Variant::RandomB => "random_b",
             Variant::RandomBInput => "random_b_input",
             Variant::Drift => "drift",
+            Variant::NullInput => "null_input",
+            Variant::ResetOptimizer => "reset_optimizer",
         }
+    }
+
+    /// Whether the policy observes the field strength (the `b` input).
+    pub fn b_input(self) -> bool {
+        matches!(self, Variant::RandomBInput | Variant::NullInput)
+    }
+
+    /// Whether pretraining draws a random curl strength per trial.
+    pub fn curl_pretraining(self) -> bool {
+        matches!(self, Variant::RandomB | Variant::RandomBInput)
     }
 }
 
@@ -129,6 +148,18 @@ pub struct CurlFieldConfig {
     pub variants: Vec<Variant>,
     /// Signed curl strength of the learning phases, N·s/m (> 0 clockwise).
     pub b_ns_m: f64,
+    /// Index of the trained target (Sun et al. 2022: the field acts on this target only, the
+    /// others stay in the null field, interleaved at random); must be < the env's `n_targets`.
+    pub trained_target: usize,
+    /// Classic protocol instead: the field acts on every target.
+    pub field_on_all_targets: bool,
+    /// Exclusion rule, fixed before the run: seeds whose mean null-field success over the
+    /// baseline recordings is below this fraction are listed and left out of every statistic
+    /// (`engram probe prep-shift --min-success` overrides it for a re-analysis, and says so).
+    pub gate_min_success: Option<f64>,
+    /// Force-channel trials on the trained target at every recording (their mean adaptation
+    /// index); 0 = none. They are probes: the policy is not trained on them.
+    pub channel_repeats: usize,
     /// Range of the random curl strength in pretraining variants, N·s/m.
     pub random_b_range_ns_m: [f64; 2],
     /// PPO updates per phase.
@@ -162,6 +193,10 @@ impl Default for CurlFieldConfig {
             seed_base: 0,
             variants: vec![Variant::Null],
             b_ns_m: 8.0,
+            trained_target: 0,
+            field_on_all_targets: false,
+            channel_repeats: 4,
+            gate_min_success: Some(0.9),
             random_b_range_ns_m: [-15.0, 15.0],
             updates: PhaseUpdates::default(),
             curriculum: vec![],
@@ -206,8 +241,19 @@ impl CurlFieldConfig {
         if !(0.0..=20.0).contains(&self.b_ns_m.abs()) {
             return bad(format!("b_ns_m = {} (|b| must be in [0, 20])", self.b_ns_m));
         }
-        if self.updates.pretrain == 0 || self.updates.learning == 0 {
-            return bad("updates.pretrain and updates.learning must be >= 1".into());
+        for (i, phase) in PHASES.iter().enumerate() {
+            if self.updates.get(i) == 0 {
+                return bad(format!("updates.{phase} = 0 (must be >= 1)"));
+            }
+        }
+        if let Some(i) = (1..self.variants.len()).find(|&i| self.variants[..i].contains(&self.variants[i])) {
+            return bad(format!(
+                "variants[{i}] = {} repeats an earlier variant (each condition runs once, on the shared seeds)",
+                self.variants[i].name()
+            ));
+        }
+        if let Some(g) = self.gate_min_success.filter(|g| !(0.0..=1.0).contains(g)) {
+            return bad(format!("gate_min_success = {g} (must be a fraction in [0, 1])"));
         }
         if self.record_repeats == 0 {
             return bad("record_repeats = 0 (must be >= 1)".into());
@@ -235,6 +281,14 @@ impl CurlFieldConfig {
             let cfg = job.train_config(0)?;
             if !cfg.env.starts_with("CurlReach") {
                 return bad(format!("train.env = {} (must be a CurlReach variant)", cfg.env));
+            }
+            let reach: engram_envs::tasks::reach::CurlReachConfig =
+                engram_envs::registry::parse_config(&cfg.env, &cfg.env_config_json())?;
+            if self.trained_target >= reach.n_targets {
+                return bad(format!(
+                    "trained_target = {} (must be < n_targets = {})",
+                    self.trained_target, reach.n_targets
+                ));
             }
         }
         Ok(())
@@ -289,14 +343,19 @@ impl CurlFieldJob {
             t.insert("strength_ns_m".into(), b.abs().into());
         };
         match (PHASES[phase], self.variant) {
-            ("pretrain", Variant::RandomB | Variant::RandomBInput) => {
+            ("pretrain", v) if v.curl_pretraining() => {
                 curl(&mut t, 0.0);
                 t.insert(
                     "random_b_range_ns_m".into(),
                     toml::Value::Array(e.random_b_range_ns_m.iter().map(|&x| x.into()).collect()),
                 );
             }
-            ("learning" | "relearning", v) if v != Variant::Drift => curl(&mut t, e.b_ns_m),
+            ("learning" | "relearning", v) if v != Variant::Drift => {
+                curl(&mut t, e.b_ns_m);
+                if !e.field_on_all_targets {
+                    t.insert("targets".into(), toml::Value::Array(vec![(e.trained_target as i64).into()]));
+                }
+            }
             _ => {
                 t.insert("kind".into(), "null".into());
             }
@@ -344,7 +403,7 @@ impl CurlFieldJob {
             merge_table(&mut cfg.env_config, &stage.env_config);
         }
         cfg.env_config.insert("field".into(), toml::Value::Table(self.field_table(phase)));
-        if self.variant == Variant::RandomBInput {
+        if self.variant.b_input() {
             let obs = cfg.env_config.entry("observation").or_insert_with(|| toml::Value::Table(Default::default()));
             if let Some(o) = obs.as_table_mut() {
                 o.insert("field_strength_input".into(), true.into());

@@ -6,7 +6,7 @@ use crate::error::AgentError;
 use crate::policy::{ActMode, HiddenState, Policy};
 use crate::rollout::{self, EpisodeSpec, Observer, PolicyActor, StepView};
 use engram_envs::prelude::*;
-use engram_envs::tasks::reach::{info_keys as k, TrialMetrics, TrialRecorder};
+use engram_envs::tasks::reach::{info_keys as k, FieldKind, TrialMetrics, TrialRecorder};
 use serde::{Deserialize, Serialize};
 
 /// Steps averaged before the go cue for the preparatory state ("last 5 steps", 50 ms).
@@ -63,6 +63,21 @@ pub struct PrepRecord {
     pub targets: Vec<[f64; 2]>,
     /// Metrics of the first repeat's trial per target (for figures).
     pub trials: Vec<TrialMetrics>,
+    /// Metrics of every recorded trial (all repeats), for the kinematics per seed.
+    #[serde(default)]
+    pub kinematics: Vec<TrialMetrics>,
+    /// Hand speed of the first repeat per target from the go cue on, m/s, one sample per
+    /// control step: `[n_targets][T]`.
+    #[serde(default)]
+    pub speeds: Vec<Vec<f64>>,
+    /// Force-channel adaptation index on the trained target (see
+    /// [`TrialRecorder::adaptation_index`]; mean over repeats), or NaN if not recorded.
+    #[serde(default = "nan", with = "engram_envs::serde_nan::f64_or_null")]
+    pub adaptation_index: f64,
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
 
 /// Which part of the hidden state is the "preparatory state": the actor's last recurrent
@@ -127,7 +142,10 @@ impl PrepObserver<'_> {
         rec.angular_error_deg[t] += scale * m.angular_error_at_peak_velocity_deg;
         rec.endpoint_error_m[t] += scale * m.endpoint_error_m;
         rec.success_rate[t] += scale * (m.success as u8 as f64);
+        rec.kinematics.push(m);
         if r == 0 {
+            let go = self.recorder.steps.iter().position(|&s| s >= go as f64).unwrap_or(0);
+            rec.speeds[t] = self.recorder.velocity[go..].iter().map(|v| v[0].hypot(v[1])).collect();
             rec.paths[t] = self.recorder.path.clone();
             rec.start = self.recorder.start();
             rec.targets[t] = self.recorder.target();
@@ -187,6 +205,9 @@ pub fn record_prep(
         start: [0.0; 2],
         targets: vec![[0.0; 2]; n_targets],
         trials: vec![],
+        kinematics: vec![],
+        speeds: vec![vec![]; n_targets],
+        adaptation_index: f64::NAN,
     };
     let spec = EpisodeSpec::seeded(n_targets * repeats, seed)
         .with_seeds(|i| seed + 1000 * (i % repeats) as u64 + (i / repeats) as u64)
@@ -214,4 +235,53 @@ pub fn record_prep(
     let mut actor = PolicyActor::new(policy, ActMode::Deterministic, seed);
     rollout::run(&mut [env], &mut actor, &spec, &mut observer)?;
     Ok(rec)
+}
+
+/// Force-channel (error-clamp) trials to target `target`: `repeats` deterministic trials with
+/// the channel on (go cue at [`RECORD_DELAY_S`]), each seeded `seed + r`; returns the mean
+/// adaptation index for a curl of signed strength `b_ns_m` (1 = the hand pushes against
+/// the wall exactly as it would need to cancel that curl; 0 = no compensation).
+#[allow(clippy::too_many_arguments)]
+pub fn record_channel(
+    policy: &dyn Policy,
+    env: BoxEnv,
+    target: usize,
+    repeats: usize,
+    seed: u64,
+    b_ns_m: f64,
+    dt_s: f64,
+    target_radius_m: f64,
+) -> Result<f64, AgentError> {
+    struct Channel {
+        rec: TrialRecorder,
+        b: f64,
+        index: Vec<f64>,
+    }
+    impl Observer<dyn Env> for Channel {
+        fn reset(&mut self, _episode: usize, _obs: &[f32], info: &Info, _env: &dyn Env) {
+            self.rec.clear();
+            self.rec.push(info);
+        }
+        fn step(&mut self, s: &StepView<'_, dyn Env>) {
+            self.rec.push(s.info);
+            if s.terminated || s.truncated || s.t + 1 >= MAX_TRIAL_STEPS {
+                self.index.push(self.rec.adaptation_index(self.b));
+            }
+        }
+    }
+    let spec = EpisodeSpec::seeded(repeats, seed)
+        .with_options(move |_| {
+            ResetOptions::new()
+                .with("field", FieldKind::Channel.code())
+                .with("target", target as f64)
+                .with("catch", 0.0)
+                .with("delay_s", RECORD_DELAY_S)
+        })
+        .with_max_steps(Some(MAX_TRIAL_STEPS))
+        .with_lanes(1);
+    let mut observer = Channel { rec: TrialRecorder::new(dt_s, target_radius_m), b: b_ns_m, index: vec![] };
+    let mut actor = PolicyActor::new(policy, ActMode::Deterministic, seed);
+    rollout::run(&mut [env], &mut actor, &spec, &mut observer)?;
+    let finite: Vec<f64> = observer.index.into_iter().filter(|x| x.is_finite()).collect();
+    Ok(if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 })
 }

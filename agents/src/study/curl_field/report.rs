@@ -4,7 +4,9 @@
 use super::figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle};
 use super::{CurlFieldJob, PrepRecord, PHASES, RECORDS_FILE};
 use crate::error::{AgentError, Context};
-use crate::probe::prep_shift::{report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput};
+use crate::probe::prep_shift::{
+    report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput, PrepShiftReport,
+};
 use crate::probe::Matrix;
 use crate::render::chart::{png_and_svg, xy_chart, Drawn};
 use crate::render::{draw_paths, CentreOutRun};
@@ -61,28 +63,31 @@ fn stability_table(per_seed: &[crate::probe::prep_shift::PrepShiftSeed]) -> Stri
 }
 
 /// Per-seed behaviour of one job.
-struct SeedBehaviour {
-    seed: u64,
-    variant: String,
-    b: f64,
-    /// (update, phase, mean signed deviation m, success rate) per record.
-    curve: Vec<(usize, String, f64, f64)>,
-    records: Vec<PrepRecord>,
+pub(super) struct SeedBehaviour {
+    pub(super) seed: u64,
+    pub(super) variant: String,
+    pub(super) b: f64,
+    /// (update, phase, signed deviation on the trained target (all targets' mean in the
+    /// classic protocol) m, success rate) per record.
+    pub(super) curve: Vec<(usize, String, f64, f64)>,
+    pub(super) records: Vec<PrepRecord>,
+    /// Index of the trained target.
+    pub(super) trained: usize,
 }
 
 impl SeedBehaviour {
-    fn phase(&self, name: &str) -> Vec<&(usize, String, f64, f64)> {
+    pub(super) fn phase(&self, name: &str) -> Vec<&(usize, String, f64, f64)> {
         self.curve.iter().filter(|c| c.1 == name).collect()
     }
-    fn first(&self, name: &str) -> f64 {
+    pub(super) fn first(&self, name: &str) -> f64 {
         self.phase(name).first().map_or(f64::NAN, |c| c.2)
     }
-    fn last(&self, name: &str) -> f64 {
+    pub(super) fn last(&self, name: &str) -> f64 {
         self.phase(name).last().map_or(f64::NAN, |c| c.2)
     }
     /// Mean success rate over the phase's records (one recording moves with every PPO
     /// update, so the phase's mean is the steadier figure).
-    fn mean_success(&self, name: &str) -> f64 {
+    pub(super) fn mean_success(&self, name: &str) -> f64 {
         mean(&self.phase(name).iter().map(|c| c.3).collect::<Vec<_>>())
     }
     /// Updates into the phase until |dev| ≤ criterion × |first exposure of learning|.
@@ -92,7 +97,7 @@ impl SeedBehaviour {
         pts.iter().find(|c| c.2.abs() <= SAVINGS_CRITERION * reference.abs()).map_or(f64::NAN, |c| (c.0 - start) as f64)
     }
     /// Mean |deviation| over the phase's records (area under the error curve per record).
-    fn error_area(&self, name: &str) -> f64 {
+    pub(super) fn error_area(&self, name: &str) -> f64 {
         mean(&self.phase(name).iter().map(|c| c.2.abs()).collect::<Vec<_>>())
     }
 }
@@ -105,16 +110,22 @@ fn load(plan: &Plan, dir: &Path) -> Result<Vec<SeedBehaviour>, AgentError> {
         let records: Vec<PrepRecord> =
             serde_json::from_str(&std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?)
                 .ctx(|| format!("parsing {}", path.display()))?;
-        let curve = records
-            .iter()
-            .map(|r| (r.update, r.phase.clone(), mean(&r.max_lateral_deviation_m), mean(&r.success_rate)))
-            .collect();
+        let e = &spec.experiment;
+        let dev = |r: &PrepRecord| {
+            if e.field_on_all_targets {
+                mean(&r.max_lateral_deviation_m)
+            } else {
+                r.max_lateral_deviation_m.get(e.trained_target).copied().unwrap_or(f64::NAN)
+            }
+        };
+        let curve = records.iter().map(|r| (r.update, r.phase.clone(), dev(r), mean(&r.success_rate))).collect();
         out.push(SeedBehaviour {
             seed: spec.seed,
             variant: spec.variant.name().into(),
-            b: spec.experiment.b_ns_m,
+            b: e.b_ns_m,
             curve,
             records,
+            trained: e.trained_target,
         });
     }
     Ok(out)
@@ -185,9 +196,9 @@ fn phase_states(r: &PrepRecord, label: String) -> Result<PhaseStates, AgentError
 }
 
 /// The probe's input for one seed: baseline = end of baseline, then end of learning and of
-/// washout, and every other recording after pretraining as an extra checkpoint. The trained
-/// target is target 0 (the field acts on every target in this protocol, so the angular
-/// analysis asks whether the shift depends on the direction relative to target 0).
+/// washout, and every other recording after pretraining as an extra checkpoint. The angular
+/// analysis measures distance from the trained target (Sun et al.: the field acts on it
+/// alone; in the classic protocol it is a reference direction).
 fn probe_input(s: &SeedBehaviour) -> Result<Option<PrepShiftInput>, AgentError> {
     let last = |p: &str| s.records.iter().rev().find(|r| r.phase == p);
     let (Some(b), Some(l), Some(w)) = (last("baseline"), last("learning"), last("washout")) else {
@@ -204,7 +215,7 @@ fn probe_input(s: &SeedBehaviour) -> Result<Option<PrepShiftInput>, AgentError> 
         .map(|r| phase_states(r, format!("{}_{}", r.phase, r.update)))
         .collect::<Result<Vec<_>, AgentError>>()?;
     Ok(Some(PrepShiftInput {
-        trained_target_rad: angles[0],
+        trained_target_rad: angles[s.trained.min(angles.len() - 1)],
         target_angles_rad: angles,
         baseline: phase_states(b, "baseline_end".into())?,
         end_learning: phase_states(l, "learning_end".into())?,
@@ -237,6 +248,10 @@ pub fn prep_shift(run: &Path, min_success: Option<f64>) -> Result<PathBuf, Agent
 /// it (agents that did not learn the task) are excluded from every statistic and listed.
 pub fn write_report(plan: &Plan, dir: &Path, min_success: Option<f64>) -> Result<PathBuf, AgentError> {
     let analysis_start = std::time::Instant::now();
+    let spec: CurlFieldJob = toml::from_str(&plan.jobs[0].config).ctx(|| format!("job {}", plan.jobs[0].id))?;
+    // The exclusion rule is the config's (fixed before the run, in the plan hash) unless the
+    // command line overrides it.
+    let min_success = min_success.or(spec.experiment.gate_min_success);
     let (seeds, excluded): (Vec<SeedBehaviour>, Vec<SeedBehaviour>) =
         load(plan, dir)?.into_iter().partition(|s| min_success.is_none_or(|m| s.mean_success("baseline") >= m));
     if seeds.is_empty() {
@@ -251,15 +266,20 @@ pub fn write_report(plan: &Plan, dir: &Path, min_success: Option<f64>) -> Result
     for s in &seeds {
         variants.entry(s.variant.clone()).or_default().push(s);
     }
-    let spec: CurlFieldJob = toml::from_str(&plan.jobs[0].config).ctx(|| format!("job {}", plan.jobs[0].id))?;
     let ends = spec.experiment.updates.ends();
     let mut md = header(plan, &spec, min_success, &excluded);
     let mut report_variants = serde_json::Map::new();
+    let mut preps = BTreeMap::new();
     for (variant, ss) in &variants {
-        let (section, json) = variant_section(variant, ss, &ends, &fig_dir)?;
+        let (section, json, prep) = variant_section(variant, ss, &ends, &fig_dir)?;
         md.push_str(&section);
         report_variants.insert(variant.clone(), json);
+        if let Some(p) = prep {
+            preps.insert(variant.clone(), p);
+        }
     }
+    let (controls_md, controls) = super::controls::controls_section(&variants, &preps)?;
+    md.push_str(&controls_md);
     let (time_md, seconds) = time_section(plan, dir, analysis_start.elapsed().as_secs_f64());
     md.push_str(&time_md);
     let excluded_json: Vec<serde_json::Value> = excluded
@@ -276,6 +296,7 @@ pub fn write_report(plan: &Plan, dir: &Path, min_success: Option<f64>) -> Result
         "variants": report_variants,
         "min_success": min_success,
         "excluded": excluded_json,
+        "controls": controls,
     });
     crate::io::write_json(&dir.join("report.json"), &report)?;
     let md_path = dir.join("report.md");
@@ -439,7 +460,7 @@ fn prep_shift_section(
     variant: &str,
     ss: &[&SeedBehaviour],
     fig_dir: &Path,
-) -> Result<(String, serde_json::Value), AgentError> {
+) -> Result<(String, serde_json::Value, Option<PrepShiftReport>), AgentError> {
     let inputs: Vec<(u64, PrepShiftInput)> = ss
         .iter()
         .filter_map(|s| probe_input(s).transpose().map(|i| i.map(|i| (s.seed, i))))
@@ -448,6 +469,7 @@ fn prep_shift_section(
         return Ok((
             "Preparatory-shift probe: no recurrent hidden state recorded.\n\n".into(),
             serde_json::Value::Null,
+            None,
         ));
     }
     let cfg = PrepShiftConfig::default();
@@ -456,11 +478,11 @@ fn prep_shift_section(
         Ok(rep) => rep,
         Err(e) => {
             let md = format!("Preparatory-shift probe could not run: {e}\n\n");
-            return Ok((md, serde_json::json!({"error": e.to_string()})));
+            return Ok((md, serde_json::json!({"error": e.to_string()}), None));
         }
     };
     let mut md = format!(
-        "### Preparatory-subspace shift ({} seeds; force subspace fitted at the end of baseline)\n\n| statistic | mean [{:.0}% CI] | shuffled null [interval] | p (two-sided) | per seed |\n|---|---|---|---|---|\n",
+        "### Preparatory-subspace shift ({} seeds; force subspace fitted at the end of baseline)\n\nEach statistic against its shuffled-checkpoint null; these are descriptive within the variant. The claims rest on the differences from the drift control and the tests in **Controls and tests** below.\n\n| statistic | mean [{:.0}% CI] | shuffled null [interval] | p (two-sided) | per seed |\n|---|---|---|---|---|\n",
         inputs.len(),
         100.0 * cfg.level
     );
@@ -506,16 +528,16 @@ fn prep_shift_section(
         inputs[0].1.target_angles_rad.len()
     ));
     let json = serde_json::to_value(&rep).map_err(|e| AgentError::Data(format!("prep-shift report: {e}")))?;
-    Ok((md, json))
+    Ok((md, json, Some(rep)))
 }
 
-/// One variant's section: checks, statistics, figures and the prep-shift probe.
+/// One variant's section: checks, kinematics, statistics, figures and the prep-shift probe.
 fn variant_section(
     variant: &str,
     ss: &[&SeedBehaviour],
     ends: &[usize],
     fig_dir: &Path,
-) -> Result<(String, serde_json::Value), AgentError> {
+) -> Result<(String, serde_json::Value, Option<PrepShiftReport>), AgentError> {
     let (stats, checks, caveat) = behaviour(ss);
     let mut md = format!(
         "## Variant `{variant}` ({} seeds)\n\n| expected behaviour | appeared | value |\n|---|---|---|\n",
@@ -526,17 +548,21 @@ fn variant_section(
     }
     md.push('\n');
     md.push_str(caveat.as_deref().unwrap_or(""));
+    let (kin_md, kin) = super::controls::kinematics_section(ss);
+    md.push_str(&kin_md);
     md.push_str(&stats_table(&stats));
     md.push_str(&behaviour_figures(variant, ss, ends, fig_dir)?);
-    let (prep_md, prep) = prep_shift_section(variant, ss, fig_dir)?;
+    md.push_str(&super::figures::kinematics_figures(variant, ss, fig_dir)?);
+    let (prep_md, prep, rep) = prep_shift_section(variant, ss, fig_dir)?;
     md.push_str(&prep_md);
     let json = serde_json::json!({
         "checks": checks.iter().map(|(w, ok, v)| serde_json::json!({"expected": w, "appeared": ok, "value": v})).collect::<Vec<_>>(),
         "statistics": stats,
         "seeds": ss.iter().map(|s| s.seed).collect::<Vec<_>>(),
         "prep_shift": prep,
+        "kinematics": kin,
     });
-    Ok((md, json))
+    Ok((md, json, rep))
 }
 
 /// Where the time went: each job's training and recording (from its done marker; only the

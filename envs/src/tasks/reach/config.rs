@@ -180,6 +180,10 @@ pub struct RewardConfig {
     /// With it PPO learns the delayed reach from scratch; without it agents settle on
     /// holding still or on moving early (docs/results.md).
     pub progress_weight: f64,
+    /// After the go cue: `−speed_weight · |v_hand|²` per step (s²/m²; default 0). A cost on
+    /// hand speed (kinetic energy per unit mass, up to a factor 2): with the effort and
+    /// command-smoothness terms it sets how fast the reach is.
+    pub speed_weight: f64,
 }
 
 impl Default for RewardConfig {
@@ -193,6 +197,7 @@ impl Default for RewardConfig {
             hold_weight: 0.0,
             in_target_reward: 0.0,
             progress_weight: 100.0,
+            speed_weight: 0.0,
         }
     }
 }
@@ -286,6 +291,7 @@ impl CurlReachConfig {
             ("reward.hold_weight", self.reward.hold_weight),
             ("reward.in_target_reward", self.reward.in_target_reward),
             ("reward.progress_weight", self.reward.progress_weight),
+            ("reward.speed_weight", self.reward.speed_weight),
             ("field.channel_stiffness_n_m", self.field.channel_stiffness_n_m),
             ("field.channel_damping_ns_m", self.field.channel_damping_ns_m),
         ];

@@ -82,7 +82,8 @@ struct Trial {
 /// default, for training curricula); `reward_in_target` = +`in_target_reward` per step
 /// inside the target after the go cue (0 by default); `reward_progress` =
 /// 100·(d_prev − d) per step after the go cue, the approach to the target (potential-based
-/// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial).
+/// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial); `reward_speed` =
+/// −`speed_weight`·|v_hand|² per step after the go cue (0 by default).
 ///
 /// ## Starting state
 /// Start posture at rest, zero activation; target, catch flag, onset (0.2–0.5 s) and delay
@@ -450,7 +451,7 @@ impl CurlReach {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write_info(&self, info: &mut Info, terms: [f64; 8], in_target: bool, success: bool, early: bool) {
+    fn write_info(&self, info: &mut Info, terms: [f64; 9], in_target: bool, success: bool, early: bool) {
         let keys = info.keys();
         let schema: &[&'static str] = if self.muscle.is_some() { &MUSCLE_INFO_KEYS } else { &INFO_KEYS };
         // The schema is written once; afterwards the values are overwritten in place.
@@ -476,6 +477,7 @@ impl CurlReach {
             terms[5],
             terms[6],
             terms[7],
+            terms[8],
             self.phase(in_target),
             tr.target as f64,
             tr.go_step as f64,
@@ -600,7 +602,7 @@ impl Env for CurlReach {
         self.joint_delay.fill(&[q0[0], q0[1], 0.0, 0.0]);
         self.status = EpisodeStatus::Running;
         self.write_obs(obs);
-        self.write_info(info, [0.0; 8], false, false, false);
+        self.write_info(info, [0.0; 9], false, false, false);
         Ok(())
     }
 
@@ -629,8 +631,8 @@ impl Env for CurlReach {
         let p = self.hand_position();
         let effort = -r.effort_weight * effort;
         let jerk = -r.jerk_weight * jerk;
-        let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r, mut progress) =
-            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r, mut progress, mut speed) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let target = self.targets[tr.target];
         let d = (p[0] - target[0]).hypot(p[1] - target[1]);
         let (mut success, mut early, mut terminated, mut in_target) = (false, false, false, false);
@@ -650,6 +652,8 @@ impl Env for CurlReach {
         } else {
             distance = -r.distance_weight * d;
             progress = r.progress_weight * (self.prev_distance - d);
+            let v = self.hand_velocity();
+            speed = -r.speed_weight * (v[0] * v[0] + v[1] * v[1]);
             in_target = d <= self.cfg.target_radius_m;
             if in_target {
                 inside_r = r.in_target_reward;
@@ -665,7 +669,7 @@ impl Env for CurlReach {
         }
         self.prev_distance = d;
         self.write_obs(obs);
-        let terms = [distance, success_r, effort, early_r, jerk, hold, inside_r, progress];
+        let terms = [distance, success_r, effort, early_r, jerk, hold, inside_r, progress, speed];
         self.write_info(info, terms, in_target, success, early);
         let reward: f64 = terms.iter().sum();
         let outcome = StepOutcome { reward, terminated, truncated: false };

@@ -16,6 +16,8 @@ pub const REWARD_HOLD: &str = "reward_hold";
 pub const REWARD_IN_TARGET: &str = "reward_in_target";
 /// Progress term: approach to the target this step, after the go cue.
 pub const REWARD_PROGRESS: &str = "reward_progress";
+/// Speed term: hand speed squared after the go cue.
+pub const REWARD_SPEED: &str = "reward_speed";
 /// Trial phase (see `env::phase`).
 pub const PHASE: &str = "phase";
 /// Target index.
@@ -62,7 +64,7 @@ pub const SUCCESS: &str = "success";
 pub const EARLY_MOVE: &str = "early_move";
 
 /// Every key, in the order the env writes them.
-pub static INFO_KEYS: [&str; 30] = [
+pub static INFO_KEYS: [&str; 31] = [
     REWARD_DISTANCE,
     REWARD_SUCCESS,
     REWARD_EFFORT,
@@ -71,6 +73,7 @@ pub static INFO_KEYS: [&str; 30] = [
     REWARD_HOLD,
     REWARD_IN_TARGET,
     REWARD_PROGRESS,
+    REWARD_SPEED,
     PHASE,
     TARGET_INDEX,
     GO_STEP,

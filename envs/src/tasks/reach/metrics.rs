@@ -30,6 +30,57 @@ pub struct TrialMetrics {
     /// Peak hand speed after the go cue, m/s.
     #[serde(with = "crate::serde_nan::f64_or_null")]
     pub peak_speed_m_s: f64,
+    /// Movement duration, s: from movement onset (speed first reaches
+    /// [`SPEED_THRESHOLD_FRACTION`] of its peak after the go cue) to offset (speed first falls
+    /// below it again after the peak, or the end of the trial). NaN without movement.
+    #[serde(default = "nan", with = "crate::serde_nan::f64_or_null")]
+    pub movement_duration_s: f64,
+    /// Time of peak speed as a fraction of the movement duration (0.5 = symmetric), 0–1.
+    #[serde(default = "nan", with = "crate::serde_nan::f64_or_null")]
+    pub peak_time_fraction: f64,
+    /// Local maxima of the speed after the go cue above [`SPEED_THRESHOLD_FRACTION`] of the
+    /// peak (1 = single-peaked).
+    #[serde(default)]
+    pub speed_peaks: usize,
+    /// Path length after the go cue over the start–target distance (1 = straight).
+    #[serde(default = "nan", with = "crate::serde_nan::f64_or_null")]
+    pub path_ratio: f64,
+}
+
+/// Fraction of the peak speed that marks movement onset and offset, and below which a local
+/// speed maximum is not counted as a peak (10 %).
+pub const SPEED_THRESHOLD_FRACTION: f64 = 0.1;
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+/// Speed-profile measures of one movement: `(duration in samples, peak time as a fraction
+/// of the duration, number of local maxima above the threshold)` for speeds sampled at equal
+/// steps. Onset is the first sample at or above `SPEED_THRESHOLD_FRACTION × peak`, offset
+/// the first sample after the peak below it (the last sample if none); a local maximum is a
+/// sample above both the threshold and its predecessor and not below its successor.
+pub fn speed_profile(speed: &[f64]) -> (f64, f64, usize) {
+    let Some((i_peak, &peak)) = speed.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
+        return (f64::NAN, f64::NAN, 0);
+    };
+    if peak.is_nan() || peak <= 0.0 {
+        return (f64::NAN, f64::NAN, 0);
+    }
+    let thr = SPEED_THRESHOLD_FRACTION * peak;
+    let onset = speed.iter().position(|&s| s >= thr).unwrap_or(0);
+    let offset = speed[i_peak..].iter().position(|&s| s < thr).map_or(speed.len() - 1, |j| i_peak + j);
+    let n = speed.len();
+    let peaks = (0..n)
+        .filter(|&i| {
+            let left = if i == 0 { 0.0 } else { speed[i - 1] };
+            let right = if i + 1 == n { f64::NEG_INFINITY } else { speed[i + 1] };
+            speed[i] >= thr && speed[i] > left && speed[i] >= right
+        })
+        .count();
+    let dur = (offset - onset) as f64;
+    let frac = if dur > 0.0 { (i_peak - onset) as f64 / dur } else { f64::NAN };
+    (dur, frac, peaks)
 }
 
 /// Collects a trial's hand path from `info` and summarises it.
@@ -148,6 +199,17 @@ impl TrialRecorder {
             }
         }
         let end = self.path.last().copied().unwrap_or(s);
+        let after_go = |i: &usize| self.steps[*i] >= self.go_step;
+        let idx: Vec<usize> = (0..self.steps.len()).filter(after_go).collect();
+        let speed: Vec<f64> = idx.iter().map(|&i| self.velocity[i][0].hypot(self.velocity[i][1])).collect();
+        let (dur, frac, peaks) = speed_profile(&speed);
+        let length: f64 = idx
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (self.path[w[0]], self.path[w[1]]);
+                (b[0] - a[0]).hypot(b[1] - a[1])
+            })
+            .sum();
         TrialMetrics {
             target: self.target_index,
             catch: self.catch,
@@ -157,6 +219,119 @@ impl TrialRecorder {
             endpoint_error_m: (end[0] - self.target[0]).hypot(end[1] - self.target[1]),
             movement_time_s: entry,
             peak_speed_m_s: peak,
+            movement_duration_s: dur * self.dt_s,
+            peak_time_fraction: frac,
+            speed_peaks: peaks,
+            path_ratio: length / n,
         }
+    }
+}
+
+/// The kinematic targets of a subject-like 10 cm reach (issue 16; Flash & Hogan 1985,
+/// Sun et al. 2022): success, peak speed, movement duration, a single speed peak near the
+/// middle of the movement, a straight path.
+pub mod targets {
+    /// Minimum success rate in the null field.
+    pub const SUCCESS_MIN: f64 = 0.95;
+    /// Peak hand speed range, m/s.
+    pub const PEAK_SPEED_M_S: [f64; 2] = [0.25, 0.5];
+    /// Movement duration range, s.
+    pub const DURATION_S: [f64; 2] = [0.3, 0.7];
+    /// Range of the peak-speed time as a fraction of the movement.
+    pub const PEAK_FRACTION: [f64; 2] = [0.35, 0.65];
+    /// Share of trials that must be single-peaked with the peak inside [`PEAK_FRACTION`].
+    pub const BELL_SHARE_MIN: f64 = 0.9;
+    /// Maximum perpendicular deviation from the start–target line, m.
+    pub const MAX_DEVIATION_M: f64 = 0.01;
+    /// Maximum path length over straight distance.
+    pub const PATH_RATIO_MAX: f64 = 1.1;
+}
+
+/// Kinematics of a block of (non-catch) trials against [`targets`]: medians over trials, the
+/// share of bell-shaped trials, and whether each target is met.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct KinematicsSummary {
+    /// Number of trials.
+    pub trials: usize,
+    /// Success rate, 0–1.
+    pub success_rate: f64,
+    /// Median peak speed, m/s.
+    #[serde(with = "crate::serde_nan::f64_or_null")]
+    pub peak_speed_m_s: f64,
+    /// Median movement duration (onset to offset at 10 % of peak speed), s.
+    #[serde(with = "crate::serde_nan::f64_or_null")]
+    pub duration_s: f64,
+    /// Median peak-speed time as a fraction of the movement, 0–1.
+    #[serde(with = "crate::serde_nan::f64_or_null")]
+    pub peak_time_fraction: f64,
+    /// Share of trials with exactly one speed peak, 0–1.
+    pub single_peak_share: f64,
+    /// Share of trials with one speed peak inside [`targets::PEAK_FRACTION`], 0–1.
+    pub bell_share: f64,
+    /// Median |max perpendicular deviation|, m.
+    #[serde(with = "crate::serde_nan::f64_or_null")]
+    pub max_deviation_m: f64,
+    /// Median path ratio (path length / straight distance, ≥ 1).
+    #[serde(with = "crate::serde_nan::f64_or_null")]
+    pub path_ratio: f64,
+    /// Success target met.
+    pub ok_success: bool,
+    /// Peak-speed target met.
+    pub ok_peak_speed: bool,
+    /// Duration target met.
+    pub ok_duration: bool,
+    /// Single-peaked, peak in the middle (share ≥ [`targets::BELL_SHARE_MIN`]).
+    pub ok_bell: bool,
+    /// Straight: median deviation ≤ 1 cm or median path ratio ≤ 1.1.
+    pub ok_straight: bool,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
+impl KinematicsSummary {
+    /// The summary of `trials` (catch trials skipped; medians over finite values).
+    pub fn of(trials: &[TrialMetrics]) -> Self {
+        let t: Vec<&TrialMetrics> = trials.iter().filter(|m| !m.catch).collect();
+        let n = t.len().max(1) as f64;
+        let med = |f: &dyn Fn(&TrialMetrics) -> f64| {
+            let mut v: Vec<f64> = t.iter().map(|m| f(m)).filter(|x| x.is_finite()).collect();
+            median(&mut v)
+        };
+        let share = |f: &dyn Fn(&TrialMetrics) -> bool| t.iter().filter(|m| f(m)).count() as f64 / n;
+        let within = |x: f64, r: [f64; 2]| x >= r[0] && x <= r[1];
+        let success_rate = share(&|m| m.success);
+        let peak_speed_m_s = med(&|m| m.peak_speed_m_s);
+        let duration_s = med(&|m| m.movement_duration_s);
+        let bell_share = share(&|m| m.speed_peaks == 1 && within(m.peak_time_fraction, targets::PEAK_FRACTION));
+        let max_deviation_m = med(&|m| m.max_lateral_deviation_m.abs());
+        let path_ratio = med(&|m| m.path_ratio);
+        Self {
+            trials: t.len(),
+            success_rate,
+            peak_speed_m_s,
+            duration_s,
+            peak_time_fraction: med(&|m| m.peak_time_fraction),
+            single_peak_share: share(&|m| m.speed_peaks == 1),
+            bell_share,
+            max_deviation_m,
+            path_ratio,
+            ok_success: success_rate >= targets::SUCCESS_MIN,
+            ok_peak_speed: within(peak_speed_m_s, targets::PEAK_SPEED_M_S),
+            ok_duration: within(duration_s, targets::DURATION_S),
+            ok_bell: bell_share >= targets::BELL_SHARE_MIN,
+            ok_straight: max_deviation_m <= targets::MAX_DEVIATION_M || path_ratio <= targets::PATH_RATIO_MAX,
+        }
+    }
+
+    /// Every target met.
+    pub fn all_ok(&self) -> bool {
+        self.ok_success && self.ok_peak_speed && self.ok_duration && self.ok_bell && self.ok_straight
     }
 }

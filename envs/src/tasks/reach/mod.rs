@@ -12,7 +12,7 @@ mod tests;
 
 pub use config::{CurlDirection, CurlReachConfig, FieldConfig, FieldKind};
 pub use env::CurlReach;
-pub use metrics::{TrialMetrics, TrialRecorder};
+pub use metrics::{KinematicsSummary, TrialMetrics, TrialRecorder};
 pub use muscle::{MuscleReachConfig, MUSCLE_ID};
 pub use schedule::{FieldPhase, FieldSchedule};
 pub use scripted::{ScriptedGains, ScriptedReacher};

@@ -224,6 +224,7 @@ fn the_hold_term_charges_displacement_before_the_go_cue_only() {
             "reward_hold",
             "reward_in_target",
             "reward_progress",
+            "reward_speed",
         ]
         .iter()
         .map(|k| s.info.get(k).unwrap())
@@ -363,4 +364,83 @@ fn random_b_pretraining_draws_signed_strengths_and_can_be_observed() {
         seen.push(b);
     }
     assert!(seen.iter().any(|&b| b > 1.0) && seen.iter().any(|&b| b < -1.0), "{seen:?}");
+}
+
+#[test]
+fn effort_smoothness_and_speed_terms_match_their_definitions() {
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.effort_weight = 0.7;
+    cfg.reward.jerk_weight = 1.3;
+    cfg.reward.speed_weight = 2.9;
+    cfg.catch_probability = 0.0;
+    let mut env = CurlReach::new(cfg).unwrap();
+    let opts = ResetOptions::new().with("target", 2.0).with("delay_s", 0.1).with("field", 0.0);
+    let (mut obs, mut info) = env.reset(Some(3), &opts).unwrap();
+    let go = info.get("go_step").unwrap() as usize;
+    let mut prev = [0.0f64; 2];
+    for t in 0..go + 30 {
+        // Zero before the go cue (no movement), then a varying command toward the target.
+        let u = if t < go { [0.0, 0.0] } else { [0.3 * ((t % 7) as f64 / 7.0), -0.2 + 0.05 * (t % 3) as f64] };
+        let a = [u[0] as f32, u[1] as f32];
+        let o = env.step_into(&a, &mut obs, &mut info).unwrap();
+        let u = [a[0] as f64, a[1] as f64];
+        let effort = -0.7 * (u[0] * u[0] + u[1] * u[1]);
+        let smooth = -1.3 * ((u[0] - prev[0]).powi(2) + (u[1] - prev[1]).powi(2));
+        prev = u;
+        let after_go = t + 1 > go;
+        let (vx, vy) = (info.get("hand_vx").unwrap(), info.get("hand_vy").unwrap());
+        let speed = if after_go { -2.9 * (vx * vx + vy * vy) } else { 0.0 };
+        assert!((info.get("reward_effort").unwrap() - effort).abs() < 1e-12, "step {t}");
+        assert!((info.get("reward_jerk").unwrap() - smooth).abs() < 1e-12, "step {t}");
+        assert!((info.get("reward_speed").unwrap() - speed).abs() < 1e-12, "step {t}");
+        if after_go {
+            assert!(speed < 0.0, "step {t}: the hand moves after the go cue");
+        }
+        if o.done() {
+            break;
+        }
+    }
+}
+
+#[test]
+fn negative_regularizer_weights_are_refused_with_field_value_and_bound() {
+    for (field, set) in [
+        ("reward.effort_weight", (|c: &mut CurlReachConfig| c.reward.effort_weight = -0.5) as fn(&mut CurlReachConfig)),
+        ("reward.jerk_weight", |c| c.reward.jerk_weight = -0.5),
+        ("reward.speed_weight", |c| c.reward.speed_weight = -0.5),
+    ] {
+        let mut c = CurlReachConfig::default();
+        set(&mut c);
+        let err = CurlReach::new(c).unwrap_err().to_string();
+        assert!(err.contains(field) && err.contains("-0.5") && err.contains(">= 0"), "{err}");
+    }
+}
+
+#[test]
+fn speed_profile_measures_a_minimum_jerk_reach_as_single_peaked_and_centred() {
+    use super::metrics::speed_profile;
+    // Minimum-jerk speed over 0.5 s at 10 ms steps, padded with rest: bell-shaped, peak at
+    // half the movement, 1.875 · D / T at the peak.
+    let (d, t) = (0.1, 0.5);
+    let mut speed = vec![0.0; 10];
+    speed.extend((0..=50).map(|i| {
+        let s = i as f64 / 50.0;
+        30.0 * d / t * s * s * (1.0 - s) * (1.0 - s)
+    }));
+    speed.extend(vec![0.0; 10]);
+    let peak = speed.iter().cloned().fold(0.0, f64::max);
+    assert!((peak - 1.875 * d / t).abs() < 1e-12);
+    let (dur, frac, peaks) = speed_profile(&speed);
+    assert_eq!(peaks, 1);
+    assert!((frac - 0.5).abs() < 0.03, "{frac}");
+    // 10 % of the peak is reached at s ≈ 0.0817 and left at s ≈ 0.9183: 0.837 T.
+    assert!((dur * 0.01 - 0.837 * t).abs() < 0.02, "{dur}");
+    // A corrective submovement is a second peak; a skewed profile puts the peak early.
+    let mut two = speed.clone();
+    two.extend([0.1, 0.2, 0.1, 0.0]);
+    assert_eq!(speed_profile(&two).1, frac);
+    assert_eq!(speed_profile(&two).2, 2);
+    let skewed: Vec<f64> =
+        (0..60).map(|i| if i < 10 { i as f64 } else { 10.0 * (-(i as f64 - 10.0) / 12.0).exp() }).collect();
+    assert!(speed_profile(&skewed).1 < 0.35);
 }
