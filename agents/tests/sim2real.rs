@@ -35,6 +35,7 @@ episodes = 2
 real_episodes = 2
 fixed_sets = 2
 episodes_per_fixed_set = 1
+severities = [0.5]
 [probe]
 episodes = 20
 times = [5, 10]
@@ -69,7 +70,10 @@ fn tiny_study_runs_end_to_end_and_resumes() {
         let eval = read_json(&jd.join("eval.json"));
         let conds: Vec<&str> =
             eval["conditions"].as_array().unwrap().iter().map(|c| c["condition"].as_str().unwrap()).collect();
-        assert_eq!(conds, ["train", "fixed", "R1", "R2", "R3", "R4", "real"]);
+        assert_eq!(
+            conds,
+            ["train", "fixed", "R1", "R2", "R3", "R4", "real", "R1@0.50", "R2@0.50", "R3@0.50", "R4@0.50"]
+        );
         for c in eval["conditions"].as_array().unwrap() {
             let n = c["returns"].as_array().unwrap().len();
             let fall = c["fall_rate"].as_f64().unwrap();
@@ -79,8 +83,11 @@ fn tiny_study_runs_end_to_end_and_resumes() {
                 let l = l.as_u64().unwrap();
                 assert!((1..=1000).contains(&l) && (f.as_bool().unwrap() || l == 1000), "{c}");
             }
-            // 2 episodes in every condition (fixed: 2 sets × 1).
+            // 2 episodes in every condition (fixed: 2 sets × 1), each with its gait.
             assert_eq!(n, 2);
+            assert_eq!(c["forward_speed_m_s"].as_array().unwrap().len(), 2);
+            assert_eq!(c["cadence_hz"].as_array().unwrap().len(), 2);
+            assert!(c["forward_speed_mean_m_s"].as_f64().unwrap().is_finite());
         }
         // The real robots are the families' robots: robots 0 and 1 of `real` are those of R1,
         // and the same policy, seeds and batch size give the same episodes (a different batch
@@ -98,8 +105,10 @@ fn tiny_study_runs_end_to_end_and_resumes() {
     assert!(out.join("figures/returns.png").exists() && out.join("figures/sysid_r2.png").exists());
     let report = read_json(&out.join("report.json"));
     assert_eq!(report["table"].as_array().unwrap().len(), 2 * 7);
+    assert_eq!(report["severity"].as_array().unwrap().len(), 2 * 4);
+    assert_eq!(report["dr_effect"].as_array().unwrap().len(), 2 * 5);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("RNN+DR > MLP+DR > no-DR"), "{md}");
+    assert!(md.contains("RNN+DR > MLP+DR > no-DR") && md.contains("Return vs severity"), "{md}");
     // Running it again finds every job done and rewrites the same report.
     let before = std::fs::read_to_string(out.join("report.json")).unwrap();
     ok(&["experiment", "sim2real", "--config", c, "--out", o, "--jobs", "1"]);
@@ -113,6 +122,14 @@ fn tiny_study_runs_end_to_end_and_resumes() {
     ok(&["probe", "sysid", "--run", o]);
     let err = fails(&["probe", "sysid", "--run", d.join("missing").to_str().unwrap()]);
     assert!(err.contains("does not exist"), "{err}");
+    // A probe time the episodes never reach is refused, naming the value and the bound.
+    let probe_cfg = d.join("probe.toml");
+    std::fs::write(&probe_cfg, "episodes = 20\ntimes = [5, 1000]\n").unwrap();
+    let err = fails(&["probe", "sysid", "--run", j, "--config", probe_cfg.to_str().unwrap()]);
+    assert!(err.contains("time 1000 is beyond the episode length") && err.contains("< 1000"), "{err}");
+    // engram eval on a walker reports falls and gait.
+    let text = ok(&["eval", "--checkpoint", j, "--episodes", "2"]);
+    assert!(text.contains("fall rate") && text.contains("forward speed") && text.contains("cadence"), "{text}");
     let err = fails(&["probe", "sysid", "--run", j, "--env", "CurlReach-v0"]);
     assert!(err.contains("does not fit a run trained on PlanarBipedDR-v0"), "{err}");
     // A plan whose widths violate the 10 % matching is refused before anything runs.

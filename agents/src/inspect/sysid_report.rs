@@ -59,6 +59,9 @@ pub struct SysidProbeConfig {
     pub b_range_ns_m: [f64; 2],
     /// Fewest episodes alive at a time for it to be decoded.
     pub min_episodes: usize,
+    /// Fewest episodes alive at a time, as a fraction of `episodes`, for it to be decoded
+    /// (survivors of a time most episodes do not reach are a biased sample). Default 0.8.
+    pub min_alive_fraction: f64,
     /// Ridge settings.
     pub ridge: RidgeCvConfig,
     /// MLP decoder settings (`epochs = 0` skips it).
@@ -81,6 +84,7 @@ impl Default for SysidProbeConfig {
             window: 8,
             b_range_ns_m: [-15.0, 15.0],
             min_episodes: 20,
+            min_alive_fraction: 0.8,
             ridge: RidgeCvConfig::default(),
             mlp: MlpDecoderConfig::default(),
         }
@@ -266,6 +270,20 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
             cfg.ridge.n_folds.max(cfg.min_episodes)
         )));
     }
+    if !(cfg.min_alive_fraction.is_finite() && (0.0..=1.0).contains(&cfg.min_alive_fraction)) {
+        return Err(AgentError::Config(format!(
+            "sysid probe: min_alive_fraction = {} (must be in [0, 1])",
+            cfg.min_alive_fraction
+        )));
+    }
+    let limit = engram_envs::registry::spec(&env)?.max_episode_steps;
+    if let (Some(limit), Some(&t)) = (limit, cfg.times.iter().find(|&&t| limit.is_some_and(|l| t >= l))) {
+        return Err(AgentError::Config(format!(
+            "sysid probe: time {t} is beyond the episode length of {env} (times must be < {limit})"
+        )));
+    }
+    let min_alive =
+        cfg.min_episodes.max(cfg.ridge.n_folds).max((cfg.min_alive_fraction * cfg.episodes as f64).ceil() as usize);
     let seed = policy.config.seed + PROBE_SEED_OFFSET;
     let mut untrained = LoadedPolicy {
         net: ActorCritic::new(&policy.config.policy, policy.obs_dim(), policy.net.dist(), seed),
@@ -355,7 +373,7 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
             if let Ok(x) = &x {
                 fr.dim = fr.dim.max(x.cols());
             }
-            if alive.len() >= cfg.min_episodes.max(cfg.ridge.n_folds) {
+            if alive.len() >= min_alive {
                 let (x, y) = (x?, Matrix::from_rows(&y_rows)?);
                 let mut rc = cfg.ridge.clone();
                 if f != 0 {

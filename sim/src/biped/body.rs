@@ -85,6 +85,15 @@ fn v2(v: [f64; 2]) -> Vector {
     Vector::new(v[0] as Real, v[1] as Real)
 }
 
+/// Height above the ground of the lowest point of link `i`'s capsule when its frame is at
+/// `pose`, m (the world's ground is flat at z = 0; a slope tilts gravity instead).
+pub fn link_lowest_point_m(i: usize, pose: &LinkPose) -> f64 {
+    let seg = SEGMENTS[i];
+    let axis =
+        if seg.horizontal { rot(pose[2], [seg.half_length_m, 0.0]) } else { rot(pose[2], [0.0, seg.half_length_m]) };
+    pose[1] - axis[1].abs() - seg.radius_m
+}
+
 /// Link frames (origin, angle) and their velocities (origin velocity, angular velocity) from
 /// a generalized state: forward kinematics down the two legs.
 pub fn forward_kinematics(state: &BodyState) -> ([LinkPose; N_LINKS], [[f64; 3]; N_LINKS]) {
@@ -249,11 +258,7 @@ impl BipedBody {
 
     /// Height of the lowest point of link `i`'s capsule above the ground, m.
     pub fn lowest_point_m(&self, i: usize) -> f64 {
-        let [x, y, a] = self.link_poses()[i];
-        let _ = x;
-        let seg = SEGMENTS[i];
-        let axis = if seg.horizontal { rot(a, [seg.half_length_m, 0.0]) } else { rot(a, [0.0, seg.half_length_m]) };
-        y - axis[1].abs() - seg.radius_m
+        link_lowest_point_m(i, &self.link_poses()[i])
     }
 
     /// Largest distance between the two bodies' copies of a hinge point, m: how far the

@@ -11,10 +11,10 @@ pub mod settings;
 pub mod variants;
 
 pub use actuator::{ActuationMode, ActuatorModel, Actuators, PdGains};
-pub use body::{forward_kinematics, standing_state, BipedBody, BodyState, LinkPose};
+pub use body::{forward_kinematics, link_lowest_point_m, standing_state, BipedBody, BodyState, LinkPose};
 pub use distribution::{DynamicsDistribution, Range, Support};
 pub use geometry::{JOINT_NAMES, LINK_NAMES, N_JOINTS, N_LINKS, N_QPOS};
 pub use params::{DynamicsParams, ParamError, ParamGroup, N_ENCODERS, N_PARAMS, PARAMS};
 pub use sensors::{SensorModel, Sensors};
 pub use settings::{FrictionCombine, SimSettings};
-pub use variants::{real_robot, RealRobot, RealVariant, ROBOTS_PER_FAMILY};
+pub use variants::{real_robot, real_robot_graded, RealRobot, RealVariant, ROBOTS_PER_FAMILY, SEVERITY_RANGE};

@@ -30,6 +30,19 @@ pub struct EvalArgs {
 /// Runs `engram eval`.
 pub fn run_eval(a: EvalArgs) -> Result<()> {
     let p = engram_agents::load_policy(&a.checkpoint).with_context(|| format!("loading {}", a.checkpoint.display()))?;
+    if p.config.env.starts_with("PlanarBiped") && !a.stochastic && !a.json {
+        let e = engram_agents::study::sim2real::walk_eval(
+            &p,
+            "eval",
+            &p.config.env,
+            &p.config.env_config_json(),
+            a.episodes,
+            a.seed,
+            |_| Default::default(),
+        )?;
+        println!("{}", e.summary());
+        return Ok(());
+    }
     let mode = if a.stochastic { ActMode::Sample } else { ActMode::Deterministic };
     let r = evaluate(&p, &p.config.env, &p.config.env_config_json(), &EpisodeSpec::seeded(a.episodes, a.seed), mode)?;
     if a.json {

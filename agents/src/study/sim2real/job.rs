@@ -1,17 +1,18 @@
 //! One job of the sim-to-real study: training (resumable), evaluation on every condition
 //! (`eval.json`) and the system-identification probe (`sysid.json`), each skipped when done.
 
+use super::gait::{finite_mean, GaitObserver};
 use super::{Sim2RealJob, DR_ENV, EVAL_FILE, EVAL_SEED_OFFSET, HELD_OUT};
 use crate::checkpoint::{self, LoadedPolicy};
 use crate::error::AgentError;
 use crate::inspect::sysid_report as sysid_probe;
 use crate::policy::{ActMode, ActorCritic, Policy};
-use crate::rollout::{run_policy, EpisodeSpec, StepView};
+use crate::rollout::{run, EpisodeSpec, PolicyActor};
 use crate::run::{train_to_end, Progress};
 use crate::study::Job;
-use engram_envs::registry::parse_config;
+use engram_envs::registry::{self, parse_config, MAX_EPISODE_STEPS_KEY};
 use engram_envs::tasks::biped::{self, PlanarBipedConfig};
-use engram_envs::{Env, ResetOptions};
+use engram_envs::ResetOptions;
 use engram_sim::biped::{DynamicsParams, PARAMS};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,42 @@ pub struct ConditionEval {
     pub fall_rate: f64,
     /// Mean time to fall (capped at the episode length), s.
     pub time_to_fall_s: f64,
+    /// Mean forward speed of each episode (torso displacement over duration), m/s.
+    #[serde(default)]
+    pub forward_speed_m_s: Vec<f64>,
+    /// Distance per foot touchdown of each episode, m (null without touchdowns).
+    #[serde(default, with = "engram_envs::serde_nan::vec_f64_or_null")]
+    pub step_length_m: Vec<f64>,
+    /// Foot touchdowns per second of each episode.
+    #[serde(default)]
+    pub cadence_hz: Vec<f64>,
+    /// Mean forward speed over the episodes, m/s.
+    #[serde(default)]
+    pub forward_speed_mean_m_s: f64,
+    /// Mean step length over the episodes with touchdowns, m (NaN if none).
+    #[serde(default, with = "engram_envs::serde_nan::f64_or_null")]
+    pub step_length_mean_m: f64,
+    /// Mean cadence over the episodes, touchdowns/s.
+    #[serde(default)]
+    pub cadence_mean_hz: f64,
+}
+
+impl ConditionEval {
+    /// One line: return, fall rate, time to fall and gait.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} on {}: {} episodes, mean return {:.1}, fall rate {:.3}, time to fall {:.2} s, forward speed {:.3} m/s, step length {:.3} m, cadence {:.2} steps/s",
+            self.condition,
+            self.env,
+            self.returns.len(),
+            self.return_mean,
+            self.fall_rate,
+            self.time_to_fall_s,
+            self.forward_speed_mean_m_s,
+            self.step_length_mean_m,
+            self.cadence_mean_hz
+        )
+    }
 }
 
 /// The evaluation of one trained policy.
@@ -63,56 +100,92 @@ pub fn pin_all(p: &DynamicsParams) -> ResetOptions {
     PARAMS.iter().enumerate().fold(ResetOptions::new(), |o, (i, (name, _))| o.with(name, p.get(i)))
 }
 
-fn eval_condition(
+/// Runs `policy` deterministically on `n` episodes of the walker `env` (any PlanarBiped id,
+/// config `env_config`) seeded from `seed`, with reset options `options`: returns, falls,
+/// times to fall and gait metrics.
+pub fn walk_eval(
     policy: &LoadedPolicy,
     condition: &str,
     env: &str,
+    env_config: &serde_json::Value,
     n: usize,
     seed: u64,
     options: impl Fn(usize) -> ResetOptions,
-    control_dt_s: f64,
 ) -> Result<ConditionEval, AgentError> {
-    let cfg = policy.config.env_config_json();
-    let mut fell = vec![false; n];
-    let spec = EpisodeSpec::seeded(n, seed).with_options(options);
-    let r = run_policy(policy, env, &cfg, &spec, ActMode::Deterministic, &mut |v: &StepView<'_, dyn Env>| {
-        if v.terminated && !v.truncated {
-            fell[v.episode] = true;
-        }
-    })?;
+    let mut cfg = env_config.clone();
+    // The registry's time limit (or the config's), applied by the rollout: the walker is
+    // built without the TimeLimit wrapper so that the observer sees its link poses.
+    let limit = match cfg.as_object_mut().and_then(|m| m.remove(MAX_EPISODE_STEPS_KEY)) {
+        Some(v) => v.as_u64().map(|n| n as usize),
+        None => registry::spec(env)?.max_episode_steps,
+    };
+    let spec = EpisodeSpec::seeded(n, seed).with_options(options).with_max_steps(limit);
+    let lanes = spec.lanes.unwrap_or(spec.n).min(spec.n).max(1);
+    let mut envs =
+        (0..lanes).map(|_| biped::make_planar_biped(env, &cfg).map(Box::new)).collect::<Result<Vec<_>, _>>()?;
+    let control_dt_s = envs[0].control_dt_s();
+    let mut actor = PolicyActor::new(policy, ActMode::Deterministic, (spec.seed)(0));
+    let mut obs = GaitObserver::new(n, control_dt_s);
+    let r = run(&mut envs, &mut actor, &spec, &mut obs)?;
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let ttf: Vec<f64> = r.lengths.iter().map(|&l| l as f64 * control_dt_s).collect();
+    let gaits = obs.gaits();
+    let speed: Vec<f64> = gaits.iter().map(|g| g.forward_speed_m_s()).collect();
+    let step: Vec<f64> = gaits.iter().map(|g| g.step_length_m()).collect();
+    let cadence: Vec<f64> = gaits.iter().map(|g| g.cadence_hz()).collect();
     Ok(ConditionEval {
         condition: condition.into(),
         env: env.into(),
         return_mean: r.mean,
-        fall_rate: fell.iter().filter(|&&f| f).count() as f64 / n as f64,
+        fall_rate: obs.fell.iter().filter(|&&f| f).count() as f64 / n as f64,
         time_to_fall_s: mean(&ttf),
         returns: r.returns,
-        fell,
+        fell: obs.fell,
         time_to_fall_steps: r.lengths,
+        forward_speed_mean_m_s: mean(&speed),
+        step_length_mean_m: finite_mean(&step),
+        cadence_mean_hz: mean(&cadence),
+        forward_speed_m_s: speed,
+        step_length_m: step,
+        cadence_hz: cadence,
     })
 }
 
-/// Evaluates the trained policy of a job on every condition.
+/// Evaluates the trained policy of a job on every condition: [`super::CONDITIONS`], then each
+/// held-out family at each of `eval.severities` (conditions named by [`severity_condition`]).
 pub fn evaluate(policy: &LoadedPolicy, spec: &Sim2RealJob) -> Result<JobEval, AgentError> {
     let e = &spec.experiment.eval;
     let env_cfg = policy.config.env_config_json();
     let bc: PlanarBipedConfig = parse_config(DR_ENV, &env_cfg)?;
-    let dt = bc.frame_skip as f64 * bc.sim.dt_s;
     let seed = spec.seed + EVAL_SEED_OFFSET;
     let none = |_: usize| ResetOptions::new();
     let robot = |k: usize| move |i: usize| ResetOptions::new().with(biped::keys::ROBOT, (i % k) as f64);
     let sets = fixed_sets(&bc, e.fixed_sets, e.fixed_set_seed);
     let per = e.episodes_per_fixed_set;
-    let mut out = vec![eval_condition(policy, "train", &policy.config.env, e.episodes, seed, none, dt)?];
-    out.push(eval_condition(policy, "fixed", DR_ENV, sets.len() * per, seed, |i| pin_all(&sets[i / per]), dt)?);
+    let c = &env_cfg;
+    let mut out = vec![walk_eval(policy, "train", &policy.config.env, c, e.episodes, seed, none)?];
+    out.push(walk_eval(policy, "fixed", DR_ENV, c, sets.len() * per, seed, |i| pin_all(&sets[i / per]))?);
     let per_family = engram_sim::biped::ROBOTS_PER_FAMILY;
     for (k, id) in biped::REAL_FAMILY_IDS.iter().enumerate() {
-        out.push(eval_condition(policy, HELD_OUT[k], id, e.episodes, seed, robot(per_family), dt)?);
+        out.push(walk_eval(policy, HELD_OUT[k], id, c, e.episodes, seed, robot(per_family))?);
     }
-    out.push(eval_condition(policy, "real", biped::REAL_ID, e.real_episodes, seed, robot(4 * per_family), dt)?);
+    out.push(walk_eval(policy, "real", biped::REAL_ID, c, e.real_episodes, seed, robot(4 * per_family))?);
+    for (k, id) in biped::REAL_FAMILY_IDS.iter().enumerate() {
+        for &sev in &e.severities {
+            let mut graded = env_cfg.clone();
+            if let Some(m) = graded.as_object_mut() {
+                m.insert("real_severity".into(), sev.into());
+            }
+            let name = severity_condition(HELD_OUT[k], sev);
+            out.push(walk_eval(policy, &name, id, &graded, e.episodes, seed, robot(per_family))?);
+        }
+    }
     Ok(JobEval { conditions: out })
+}
+
+/// Name of the condition "family `family` at severity `s`", e.g. `R1@0.50`.
+pub fn severity_condition(family: &str, s: f64) -> String {
+    format!("{family}@{s:.2}")
 }
 
 /// Runs (or resumes) one job of the study; returns its summary.

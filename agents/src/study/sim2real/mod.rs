@@ -8,10 +8,11 @@
 //! from its last checkpoint), evaluates (`eval.json`, skipped when present) and probes
 //! (`sysid.json`, skipped when present), so a killed job continues where it stopped.
 
+pub mod gait;
 mod job;
 mod report;
 
-pub use job::{evaluate, fixed_sets, pin_all, run_sim2real_job, ConditionEval, JobEval};
+pub use job::{evaluate, fixed_sets, pin_all, run_sim2real_job, severity_condition, walk_eval, ConditionEval, JobEval};
 pub use report::write_report;
 
 use super::{Plan, Progress, Study};
@@ -63,12 +64,35 @@ pub struct EvalSpec {
     pub episodes_per_fixed_set: usize,
     /// Seed of the draw of the fixed sets (the same sets for every job).
     pub fixed_set_seed: u64,
+    /// Severities in [0, 1] at which each held-out family is also evaluated (`eval.episodes`
+    /// episodes each), for the curves of return vs severity. Default none.
+    pub severities: Vec<f64>,
 }
 
 impl Default for EvalSpec {
     fn default() -> Self {
-        Self { episodes: 10, real_episodes: 20, fixed_sets: 10, episodes_per_fixed_set: 2, fixed_set_seed: 20_200_712 }
+        Self {
+            episodes: 10,
+            real_episodes: 20,
+            fixed_sets: 10,
+            episodes_per_fixed_set: 2,
+            fixed_set_seed: 20_200_712,
+            severities: vec![],
+        }
     }
+}
+
+/// How the architectures of a study are matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+#[value(rename_all = "lowercase")]
+pub enum Matching {
+    /// Parameter counts within `param_tolerance` (the default comparison).
+    #[default]
+    Params,
+    /// Equal widths: every MLP layer and every recurrent layer as wide as the first
+    /// policy's first layer (parameter counts then differ).
+    Width,
 }
 
 /// The study's config (`scripts/configs/sim2real_*.toml`).
@@ -83,8 +107,11 @@ pub struct Sim2RealConfig {
     pub dr: Vec<bool>,
     /// Env steps per training run.
     pub total_timesteps: u64,
-    /// Largest relative difference of the policies' parameter counts (0.1: within 10 %).
+    /// Largest relative difference of the policies' parameter counts (0.1: within 10 %),
+    /// when `matching = "params"`.
     pub param_tolerance: f64,
+    /// Parameter-matched (default) or width-matched architectures.
+    pub matching: Matching,
     /// The architectures.
     pub policies: Vec<PolicySpec>,
     /// Evaluation.
@@ -115,6 +142,7 @@ impl Default for Sim2RealConfig {
             dr: vec![true, false],
             total_timesteps: 1_000_000,
             param_tolerance: 0.1,
+            matching: Matching::Params,
             policies: vec![
                 spec(PolicyKind::Mlp, vec![64, 64], 64),
                 spec(PolicyKind::Gru, vec![], 34),
@@ -218,10 +246,17 @@ impl Sim2RealConfig {
                     .into(),
             );
         }
+        let [lo, hi] = engram_sim::biped::SEVERITY_RANGE;
+        if let Some(s) = e.severities.iter().find(|s| !(s.is_finite() && (lo..=hi).contains(*s))) {
+            return bad(format!("eval.severities contains {s} (each must be in [{lo}, {hi}])"));
+        }
         for i in 0..self.policies.len() {
             for &dr in &self.dr {
                 Sim2RealJob { policy_index: i, dr, seed: self.seed_base, experiment: self.clone() }.train_config()?;
             }
+        }
+        if self.matching == Matching::Width {
+            return self.check_widths();
         }
         let counts = self.param_counts()?;
         let (lo, hi) = counts.iter().fold((usize::MAX, 0), |(lo, hi), c| (lo.min(c.params), hi.max(c.params)));
@@ -233,6 +268,38 @@ impl Sim2RealConfig {
                 list.join(", "),
                 hi as f64 / lo as f64
             ));
+        }
+        Ok(())
+    }
+
+    /// Width matching: the first policy's first layer sets the width `w`; every MLP layer and
+    /// every recurrent layer (and any layer after it) must be `w` wide.
+    fn check_widths(&self) -> Result<(), AgentError> {
+        let width =
+            |p: &PolicyConfig| if p.kind == PolicyKind::Mlp { p.hidden.first().copied() } else { Some(p.rnn_hidden) };
+        let Some(w) = width(&self.policies[0].policy) else {
+            return Err(AgentError::Config("width matching: policies[0] has no hidden layer to set the width".into()));
+        };
+        for (i, s) in self.policies.iter().enumerate() {
+            let p = &s.policy;
+            let (field, value) = if p.kind == PolicyKind::Mlp {
+                ("hidden", p.hidden.iter().copied().find(|&h| h != w))
+            } else if p.rnn_hidden != w {
+                ("rnn_hidden", Some(p.rnn_hidden))
+            } else {
+                ("hidden", p.hidden.iter().copied().find(|&h| h != w))
+            };
+            if let Some(v) = value {
+                return Err(AgentError::Config(format!(
+                    "width matching: policies[{i}] ({}) {field} has width {v}, must be {w} (the width of policies[0])",
+                    p.kind
+                )));
+            }
+            if p.kind == PolicyKind::Mlp && p.hidden.is_empty() {
+                return Err(AgentError::Config(format!(
+                    "width matching: policies[{i}] (mlp) has no hidden layer, must have layers of width {w}"
+                )));
+            }
         }
         Ok(())
     }
@@ -370,6 +437,31 @@ mod tests {
         let mut rnn = cfg.clone();
         rnn.policies[1].policy.kind = PolicyKind::Rnn;
         assert!(rnn.validate().unwrap_err().to_string().contains("not part of the study"));
+    }
+
+    #[test]
+    fn width_matching_accepts_equal_widths_and_names_the_mismatch() {
+        let mut cfg = Sim2RealConfig { matching: Matching::Width, ..Sim2RealConfig::default() };
+        // Today's parameter-matched widths (GRU 34, LSTM 29) are not width-matched.
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("policies[1] (gru) rnn_hidden has width 34, must be 64"), "{err}");
+        cfg.policies[1].policy.rnn_hidden = 64;
+        cfg.policies[2].policy.rnn_hidden = 64;
+        cfg.validate().unwrap();
+        cfg.policies[2].policy.hidden = vec![32];
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("policies[2] (lstm) hidden has width 32, must be 64"), "{err}");
+    }
+
+    #[test]
+    fn severities_outside_their_range_are_refused() {
+        let mut cfg = Sim2RealConfig::default();
+        cfg.eval.severities = vec![0.5, 1.0];
+        cfg.validate().unwrap();
+        cfg.eval.severities = vec![0.5, 1.25];
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("1.25") && err.contains("[0, 1]"), "{err}");
+        assert_eq!(severity_condition("R2", 0.5), "R2@0.50");
     }
 
     #[test]

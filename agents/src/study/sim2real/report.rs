@@ -3,7 +3,7 @@
 //! intervals across seeds, Welch intervals for differences), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
 //! implicit system-identification probe (R² per parameter and time), with figures.
 
-use super::{dr_name, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT};
+use super::{dr_name, severity_condition, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT};
 use crate::error::{AgentError, Context};
 use crate::inspect::sysid_report::{read_report, SysidReport};
 use crate::policy::PolicyKind;
@@ -112,6 +112,9 @@ fn per_seed(jobs: &[JobData], pick: impl Fn(&JobData) -> bool, condition: &str, 
         .map(|c| match metric {
             "return" => c.return_mean,
             "fall_rate" => c.fall_rate,
+            "speed" => c.forward_speed_mean_m_s,
+            "step_length" => c.step_length_mean_m,
+            "cadence" => c.cadence_mean_hz,
             _ => c.time_to_fall_s,
         })
         .collect()
@@ -160,10 +163,39 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
             let r = per_seed(&jobs, pick, c, "return");
             let f = per_seed(&jobs, pick, c, "fall_rate");
             let t = per_seed(&jobs, pick, c, "time_to_fall");
+            let gait = |m| ci(&per_seed(&jobs, pick, c, m));
             table.push(serde_json::json!({
                 "group": g, "condition": c, "n_seeds": r.len(),
                 "return": ci(&r), "fall_rate": ci(&f), "time_to_fall_s": ci(&t),
+                "forward_speed_m_s": gait("speed"), "step_length_m": gait("step_length"), "cadence_hz": gait("cadence"),
                 "return_per_seed": r, "fall_rate_per_seed": f,
+            }));
+        }
+    }
+    // Return vs severity per held-out family.
+    let mut severity = vec![];
+    for g in &groups {
+        for family in &HELD_OUT[..4] {
+            for &s in &cfg.eval.severities {
+                let c = severity_condition(family, s);
+                let pick = |j: &JobData| &j.group() == g;
+                let (r, f) = (per_seed(&jobs, pick, &c, "return"), per_seed(&jobs, pick, &c, "fall_rate"));
+                severity.push(serde_json::json!({
+                    "group": g, "family": family, "severity": s, "n_seeds": r.len(),
+                    "return": ci(&r), "fall_rate": ci(&f), "return_per_seed": r,
+                }));
+            }
+        }
+    }
+    // Randomization vs none, per architecture, on each held-out condition.
+    let mut dr_effect = vec![];
+    for (pi, p) in cfg.policies.iter().enumerate() {
+        for c in HELD_OUT {
+            let of = |dr: bool| per_seed(&jobs, |j| j.spec.policy_index == pi && j.spec.dr == dr, c, "return");
+            let d = diff_ci(&of(true), &of(false));
+            dr_effect.push(serde_json::json!({
+                "policy": p.policy.kind.as_str(), "policy_index": pi, "condition": c,
+                "dr_minus_no_dr": d, "verdict": verdict(&d),
             }));
         }
     }
@@ -253,6 +285,8 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
         "total_timesteps": cfg.total_timesteps,
         "seeds": cfg.seeds,
         "table": table,
+        "severity": severity,
+        "dr_effect": dr_effect,
         "claims": claims,
         "decoded": decoded,
         "sysid": sysid,
@@ -322,7 +356,50 @@ fn markdown(plan: &Plan, cfg: &Sim2RealConfig, r: &serde_json::Value, groups: &[
         }
         md.push('\n');
     }
-    md.push_str("\nTime to fall (s, capped at the episode length) is in report.json.\n\n![returns](figures/returns.png)\n\n## Is RNN+DR > MLP+DR > no-DR on the held-out robots?\n\nDifferences of mean return with Welch 95 % intervals; `shown` when the CI excludes 0. No-DR pools every policy trained without randomization.\n\n| condition | RNN | RNN+DR − MLP+DR | MLP+DR − no-DR | ordering holds |\n|---|---|---|---|---|\n");
+    md.push_str("\nGait and time to fall (means over seeds of the per-policy means, 95 % intervals in report.json):\n\n| group | condition | time to fall s | forward speed m/s | step length m | cadence steps/s |\n|---|---|---:|---:|---:|---:|\n");
+    for g in groups {
+        for c in ["train", "real"] {
+            if let Some(x) = rows.iter().find(|x| x["group"] == g.as_str() && x["condition"] == c) {
+                md.push_str(&format!(
+                    "| {g} | {c} | {:.2} | {:.2} | {:.3} | {:.2} |\n",
+                    num(&x["time_to_fall_s"]["estimate"]),
+                    num(&x["forward_speed_m_s"]["estimate"]),
+                    num(&x["step_length_m"]["estimate"]),
+                    num(&x["cadence_hz"]["estimate"])
+                ));
+            }
+        }
+    }
+    let sev = r["severity"].as_array().cloned().unwrap_or_default();
+    if !sev.is_empty() {
+        md.push_str("\n## Return vs severity of each held-out family\n\nSeverity 0: the family's robots as drawn from the training distribution; 1: the full family (the R columns above).\n\n| group | family |");
+        for s in &cfg.eval.severities {
+            md.push_str(&format!(" {s:.2} |"));
+        }
+        md.push_str("\n|---|---|");
+        md.push_str(&"---:|".repeat(cfg.eval.severities.len()));
+        md.push('\n');
+        for g in groups {
+            for family in &HELD_OUT[..4] {
+                md.push_str(&format!("| {g} | {family} |"));
+                for x in sev.iter().filter(|x| x["group"] == g.as_str() && x["family"] == *family) {
+                    md.push_str(&format!(" {} |", fmt_ci(&ci_of(&x["return"]), 0)));
+                }
+                md.push('\n');
+            }
+        }
+    }
+    md.push_str("\n## Randomization vs none, per architecture\n\n| policy | condition | DR − no-DR | verdict |\n|---|---|---:|---|\n");
+    for d in r["dr_effect"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            d["policy"].as_str().unwrap_or(""),
+            d["condition"].as_str().unwrap_or(""),
+            fmt_ci(&ci_of(&d["dr_minus_no_dr"]), 0),
+            d["verdict"].as_str().unwrap_or("")
+        ));
+    }
+    md.push_str("\n![returns](figures/returns.png)\n\n## Is RNN+DR > MLP+DR > no-DR on the held-out robots?\n\nDifferences of mean return with Welch 95 % intervals; `shown` when the CI excludes 0. No-DR pools every policy trained without randomization.\n\n| condition | RNN | RNN+DR − MLP+DR | MLP+DR − no-DR | ordering holds |\n|---|---|---|---|---|\n");
     for c in r["claims"].as_array().into_iter().flatten() {
         md.push_str(&format!(
             "| {} | {} | {} ({}) | {} ({}) | {} |\n",

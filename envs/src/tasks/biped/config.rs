@@ -2,7 +2,7 @@
 
 use crate::error::{EnvError, EnvResult};
 use engram_sim::biped::{
-    ActuationMode, DynamicsDistribution, DynamicsParams, PdGains, Range, RealVariant, SimSettings,
+    ActuationMode, DynamicsDistribution, DynamicsParams, PdGains, Range, RealVariant, SimSettings, SEVERITY_RANGE,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,9 @@ pub struct PlanarBipedConfig {
     pub params: DynamicsParams,
     /// Held-out robots to simulate instead (set by the `PlanarBipedReal-*` ids).
     pub real: Option<RealSelection>,
+    /// Severity of the held-out robots' family changes, in [0, 1] (0: the robots' training
+    /// draws; 1: the full families R1–R4); see `engram_sim::biped::real_robot_graded`.
+    pub real_severity: f64,
     /// Torque (Walker2d) or PD position-target actuation.
     pub actuation: ActuationMode,
     /// Gains of the PD mode.
@@ -116,6 +119,7 @@ impl Default for PlanarBipedConfig {
             distribution: DynamicsDistribution::default(),
             params: DynamicsParams::walker2d(),
             real: None,
+            real_severity: 1.0,
             actuation: ActuationMode::Torque,
             pd_gains: PdGains::default(),
             frame_skip: 4,
@@ -190,6 +194,10 @@ impl PlanarBipedConfig {
             if !(r.low.is_finite() && r.high.is_finite() && r.low <= r.high) {
                 return Err(bad("commanded_speed_m_s", format!("{r:?}"), "finite with low <= high"));
             }
+        }
+        let [lo, hi] = SEVERITY_RANGE;
+        if !(self.real_severity.is_finite() && (lo..=hi).contains(&self.real_severity)) {
+            return Err(bad("real_severity", self.real_severity.to_string(), "in [0, 1]"));
         }
         if self.randomize && self.real.is_some() {
             return Err(bad("randomize", "true".into(), "false for the held-out robots (their dynamics are fixed)"));

@@ -9,7 +9,7 @@ use crate::info::{Info, INFO_CAPACITY};
 use crate::rng::NumpyPcg64;
 use crate::space::Space;
 use engram_sim::biped::{
-    geometry::RESET_ROOT_Z_M, real_robot, standing_state, ActuatorModel, Actuators, BipedBody, BodyState,
+    geometry::RESET_ROOT_Z_M, real_robot_graded, standing_state, ActuatorModel, Actuators, BipedBody, BodyState,
     DynamicsParams, LinkPose, SensorModel, Sensors, SimSettings, N_JOINTS, N_LINKS, N_PARAMS, N_QPOS, PARAMS,
 };
 
@@ -381,7 +381,15 @@ impl Env for PlanarBiped {
         self.settings = self.cfg.sim;
         self.params = if let (Some(sel), Some(r)) = (self.cfg.real, self.robot) {
             let (variant, index) = sel.robot(r);
-            let robot = real_robot(variant, index, &self.cfg.distribution);
+            let robot =
+                real_robot_graded(variant, index, &self.cfg.distribution, self.cfg.real_severity).map_err(|e| {
+                    EnvError::InvalidConfig {
+                        env: self.id.into(),
+                        field: "real_severity".into(),
+                        value: e.value.to_string(),
+                        bound: e.bound,
+                    }
+                })?;
             actuator = robot.actuator;
             sensor = robot.sensor;
             self.settings = robot.settings;

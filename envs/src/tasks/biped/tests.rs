@@ -274,6 +274,21 @@ fn real_robots_are_selected_by_seed_and_are_held_out() {
 }
 
 #[test]
+fn severity_grades_the_held_out_robots() {
+    // R1 at severity 0 is its robots' training draw; at 0.5 half way to friction 0.3.
+    let friction = |sev: f64, seed: u64| {
+        let mut env = make_with(REAL_FAMILY_IDS[0], &serde_json::json!({ "real_severity": sev })).unwrap();
+        env.reset(Some(seed), &ResetOptions::default()).unwrap().1.get("foot_friction").unwrap()
+    };
+    for seed in 0..5 {
+        let (f0, f5, f1) = (friction(0.0, seed), friction(0.5, seed), friction(1.0, seed));
+        assert!((0.4..=1.2).contains(&f0), "{f0}");
+        assert_eq!(f1, 0.3);
+        assert!((f5 - 0.5 * (f0 + 0.3)).abs() < 1e-12);
+    }
+}
+
+#[test]
 fn pd_mode_holds_a_crouch_longer_than_zero_torque() {
     // PD targets at the standing pose (hip/knee action 1 → 0 rad, ankle 0 → 0 rad) keep the
     // walker up far longer than limp joints do.
@@ -349,6 +364,8 @@ fn invalid_configs_are_refused_with_the_field() {
         (serde_json::json!({ "healthy_z_range": [2.0, 0.8] }), "healthy_z_range"),
         (serde_json::json!({ "sim": { "dt_s": -1.0 } }), "dt_s"),
         (serde_json::json!({ "distribution": { "foot_friction": { "low": 1.0, "high": 0.5 } } }), "foot_friction"),
+        (serde_json::json!({ "real_severity": 1.5 }), "`real_severity` = 1.5"),
+        (serde_json::json!({ "real_severity": -0.5 }), "in [0, 1]"),
     ] {
         let err = make_with(PlanarBiped::ID, &cfg).err().expect("refused").to_string();
         assert!(err.contains(field), "{err}");
