@@ -17,6 +17,10 @@
 //! - [`similarity`]: CCA, SVCCA, the angular Procrustes and generalized shape distances;
 //! - [`recurrent`]: a trained recurrent cell as an `f64` map with its analytic Jacobian;
 //! - [`mds`]: classical MDS, silhouette and nearest-neighbour label agreement with nulls;
+//! - [`torus`]: the geometry of a two-orientation memory manifold (Clifford vs standard torus);
+//! - [`homology`]: Vietoris–Rips persistent homology over Z/2 up to dimension 2;
+//! - [`tuning`]: orientation tuning, connectivity by preferred orientation, dynamic code,
+//!   cross-temporal decoding;
 //! - [`json`]: serde helpers writing undefined (non-finite) statistics as `null`.
 //!
 //! Statistics (intervals, nulls, tests) come from [`crate::stats`]; errors are
@@ -25,6 +29,7 @@
 //! results do not depend on the thread count.
 
 pub mod dynamics;
+pub mod homology;
 pub mod json;
 pub mod linalg;
 pub mod lyapunov;
@@ -35,6 +40,8 @@ pub mod prep_shift;
 pub mod recurrent;
 pub mod similarity;
 pub mod sysid;
+pub mod torus;
+pub mod tuning;
 
 pub use matrix::Matrix;
 

@@ -15,6 +15,7 @@
 //! | `curl-field` | preparatory activity across curl-field learning (Sun et al. 2022) | [`curl_field`] |
 //! | `sim2real` | memory and dynamics randomization on the walker (Siekmann et al. 2020) | [`sim2real`] |
 //! | `universality` | geometry vs topology of RNN dynamics (Maheswaranathan et al. 2019) | [`universality`] |
+//! | `working-memory` | Clifford-torus memory of two orientations (Cueva et al. 2021) | [`working_memory`] |
 //!
 //! The word is *study* throughout: `engram study NAME` (alias `engram experiment NAME`), the
 //! `study` field of `plan.json`, this module.
@@ -28,6 +29,7 @@ pub mod sim2real;
 pub mod slurm;
 pub mod sweep;
 pub mod universality;
+pub mod working_memory;
 
 pub use crate::run::Progress;
 pub use markers::{JobState, Markers, DONE_MARKER, FAILED_MARKER, RUNNING_MARKER};
@@ -60,8 +62,13 @@ pub trait Study: Sync {
 }
 
 /// Every study engram knows. A new study is a folder in this module and a line here.
-pub static STUDIES: &[&dyn Study] =
-    &[&sweep::Sweep, &curl_field::CurlField, &sim2real::Sim2Real, &universality::Universality];
+pub static STUDIES: &[&dyn Study] = &[
+    &sweep::Sweep,
+    &curl_field::CurlField,
+    &sim2real::Sim2Real,
+    &universality::Universality,
+    &working_memory::WorkingMemory,
+];
 
 /// The study called `name`, or an error listing the known names.
 pub fn find(name: &str) -> Result<&'static dyn Study, AgentError> {
@@ -118,7 +125,14 @@ mod tests {
 
     #[test]
     fn every_job_kind_has_exactly_one_study_and_names_are_unique() {
-        for kind in [JobKind::Train, JobKind::CurlField, JobKind::Universality, JobKind::Sim2Real, JobKind::Probe] {
+        for kind in [
+            JobKind::Train,
+            JobKind::CurlField,
+            JobKind::Universality,
+            JobKind::Sim2Real,
+            JobKind::WorkingMemory,
+            JobKind::Probe,
+        ] {
             let owners = STUDIES.iter().filter(|s| s.job_kinds().contains(&kind)).count();
             assert_eq!(owners, 1, "{kind:?}");
         }
