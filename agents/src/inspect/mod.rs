@@ -17,6 +17,9 @@
 //!   [`crate::probe::similarity`] and [`crate::probe::mds`]);
 //! - [`sysid_report`]: `engram probe sysid` (implicit system identification on held-out
 //!   episodes; maths in [`crate::probe::sysid`] and [`crate::probe::mlp_decoder`]);
+//! - [`torus_report`]: the working-memory probe of an `engram fit` run on `OrientationWM-v0`
+//!   (manifold geometry, homology, connectivity, dynamic code; maths in [`crate::probe::torus`],
+//!   [`crate::probe::homology`], [`crate::probe::tuning`]);
 //! - [`figures`]: the plotters figures of the fixed-point, Lyapunov and similarity probes;
 //! - [`output`]: `.npy` and JSON writers shared by the reports.
 //!
@@ -33,6 +36,7 @@ pub mod output;
 pub mod rollouts;
 pub mod similarity_report;
 pub mod sysid_report;
+pub mod torus_report;
 
 use crate::error::AgentError;
 

@@ -20,6 +20,10 @@
 //! - [`topology`]: the fixed-point scaffold under constant inputs (stable points, saddles,
 //!   their unstable manifolds, limit cycles) and a signature per network with a distance;
 //! - [`mds`]: classical MDS, silhouette and nearest-neighbour label agreement with nulls;
+//! - [`torus`]: the geometry of a two-orientation memory manifold (Clifford vs standard torus);
+//! - [`homology`]: Vietoris–Rips persistent homology over Z/2 up to dimension 2;
+//! - [`tuning`]: orientation tuning, connectivity by preferred orientation, dynamic code,
+//!   cross-temporal decoding;
 //! - [`json`]: serde helpers writing undefined (non-finite) statistics as `null`.
 //!
 //! Statistics (intervals, nulls, tests) come from [`crate::stats`]; errors are
@@ -29,6 +33,7 @@
 
 pub mod dynamics;
 pub mod fit_map;
+pub mod homology;
 pub mod json;
 pub mod linalg;
 pub mod lyapunov;
@@ -40,6 +45,8 @@ pub mod recurrent;
 pub mod similarity;
 pub mod sysid;
 pub mod topology;
+pub mod torus;
+pub mod tuning;
 
 pub use matrix::Matrix;
 

@@ -15,6 +15,7 @@
 //! | `curl-field` | preparatory activity across curl-field learning (Sun et al. 2022) | [`curl_field`] |
 //! | `sim2real` | memory and dynamics randomization on the walker (Siekmann et al. 2020) | [`sim2real`] |
 //! | `universality` | geometry vs topology of RNN dynamics (Maheswaranathan et al. 2019) | [`universality`] |
+//! | `working-memory` | Clifford-torus memory of two orientations (Cueva et al. 2021) | [`working_memory`] |
 //!
 //! The word is *study* throughout: `engram study NAME` (alias `engram experiment NAME`), the
 //! `study` field of `plan.json`, this module.
@@ -29,6 +30,7 @@ pub mod slurm;
 pub mod sweep;
 pub mod universality;
 pub mod universality_tasks;
+pub mod working_memory;
 
 pub use crate::run::Progress;
 pub use markers::{JobState, Markers, DONE_MARKER, FAILED_MARKER, RUNNING_MARKER};
@@ -67,6 +69,7 @@ pub static STUDIES: &[&dyn Study] = &[
     &sim2real::Sim2Real,
     &universality::Universality,
     &universality_tasks::UniversalityTasks,
+    &working_memory::WorkingMemory,
 ];
 
 /// The study called `name`, or an error listing the known names.
@@ -131,6 +134,8 @@ mod tests {
             JobKind::Sim2Real,
             JobKind::Probe,
             JobKind::UniversalityTasks,
+            JobKind::WorkingMemory,
+            JobKind::Probe,
         ] {
             let owners = STUDIES.iter().filter(|s| s.job_kinds().contains(&kind)).count();
             assert_eq!(owners, 1, "{kind:?}");

@@ -24,6 +24,8 @@ pub enum JobKind {
     /// One policy × randomization × seed of the sim-to-real study: training, evaluation on
     /// the training sim, fixed in-range dynamics and the held-out robots, and the sysid probe.
     Sim2Real,
+    /// One network of the working-memory study: `engram fit` training, then the torus probe.
+    WorkingMemory,
     /// Testing aid for the executors: does no learning; fails while the file named by its
     /// config's `fail_while_exists` exists.
     Probe,

@@ -128,4 +128,5 @@ pub(crate) static SPECS: &[EnvSpec] = &[
     battery::SPECS[0],
     battery::SPECS[1],
     battery::SPECS[2],
+    battery::SPECS[3],
 ];

@@ -20,6 +20,7 @@
 
 pub mod cdi;
 pub mod flipflop;
+pub mod orientation_wm;
 pub mod sine;
 
 use crate::env::{validate_action, Env, EpisodeStatus, ResetOptions, StepOutcome};
@@ -301,12 +302,18 @@ fn sine_env(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
     Ok(Box::new(TaskEnv::new(sine::SineGen::new(c)?)))
 }
 
+fn orientation_wm_env(cfg: &serde_json::Value) -> EnvResult<BoxEnv> {
+    let c = parse_config::<orientation_wm::OrientationWmConfig>(orientation_wm::OrientationWm::ID, cfg)?;
+    Ok(Box::new(TaskEnv::new(orientation_wm::OrientationWm::new(c)?)))
+}
+
 /// Builds a battery task from its id and a JSON config (the supervised trainer's entry).
 pub fn make_task(id: &str, cfg: &serde_json::Value) -> EnvResult<Box<dyn Task>> {
     Ok(match id {
         flipflop::FlipFlop::ID => Box::new(flipflop::FlipFlop::new(parse_config(id, cfg)?)?),
         cdi::ContextIntegration::ID => Box::new(cdi::ContextIntegration::new(parse_config(id, cfg)?)?),
         sine::SineGen::ID => Box::new(sine::SineGen::new(parse_config(id, cfg)?)?),
+        orientation_wm::OrientationWm::ID => Box::new(orientation_wm::OrientationWm::new(parse_config(id, cfg)?)?),
         _ => {
             return Err(EnvError::UnknownId {
                 id: id.into(),
@@ -317,10 +324,11 @@ pub fn make_task(id: &str, cfg: &serde_json::Value) -> EnvResult<Box<dyn Task>> 
 }
 
 /// Ids of the battery tasks.
-pub const TASK_IDS: [&str; 3] = [flipflop::FlipFlop::ID, cdi::ContextIntegration::ID, sine::SineGen::ID];
+pub const TASK_IDS: [&str; 4] =
+    [flipflop::FlipFlop::ID, cdi::ContextIntegration::ID, sine::SineGen::ID, orientation_wm::OrientationWm::ID];
 
 /// The battery's registry entries (the episode limit is the trial, which the task ends).
-pub(crate) static SPECS: [EnvSpec; 3] = [
+pub(crate) static SPECS: [EnvSpec; 4] = [
     EnvSpec {
         id: flipflop::FlipFlop::ID,
         description: "3-bit flip-flop (Sussillo & Barak 2013): hold the sign of each channel's last pulse",
@@ -338,6 +346,12 @@ pub(crate) static SPECS: [EnvSpec; 3] = [
         description: "sine generation (Sussillo & Barak 2013): frequency set by a static input",
         max_episode_steps: None,
         build: sine_env,
+    },
+    EnvSpec {
+        id: orientation_wm::OrientationWm::ID,
+        description: "two-orientation working memory (Cueva et al. 2021): report θ1 and θ2 as (cos 2θ, sin 2θ)",
+        max_episode_steps: None,
+        build: orientation_wm_env,
     },
 ];
 
