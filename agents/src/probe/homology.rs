@@ -230,13 +230,13 @@ pub fn rips_persistence(points: &Matrix, cap: f64, max_simplices: usize) -> Resu
         bars.push(Bar { dim: 0, birth: b, death });
     }
     for (e, c) in d1.iter().enumerate() {
-        if c.is_empty() && !cleared1[e] {
+        if c.is_empty() {
             let death = p2.get(e).copied().flatten().map_or(f64::INFINITY, |t| tris[t as usize].0);
             bars.push(Bar { dim: 1, birth: edges[e].0, death });
         }
     }
     for (t, c) in d2.iter().enumerate() {
-        if c.is_empty() && !cleared2[t] {
+        if c.is_empty() {
             let death = p3.get(t).copied().flatten().map_or(f64::INFINITY, |q| tets[q as usize].0);
             bars.push(Bar { dim: 2, birth: tris[t].0, death });
         }

@@ -7,9 +7,9 @@ use super::{draw_paths, run_centre_out};
 use crate::checkpoint::load_policy;
 use crate::controller::{Controller, PolicyController, RandomController, ScriptedController, ZeroController};
 use crate::error::AgentError;
-use engram_envs::registry::{make_with, parse_config};
+use engram_envs::registry::make_with;
 use engram_envs::space::Space;
-use engram_envs::tasks::reach::{CurlReachConfig, FieldKind, MuscleReachConfig, MUSCLE_ID};
+use engram_envs::tasks::reach::{task_config, FieldKind};
 use engram_envs::ResetOptions;
 use std::path::PathBuf;
 
@@ -99,11 +99,7 @@ impl RenderRequest {
     }
 
     fn reach(&self) -> Result<Vec<String>, AgentError> {
-        let mut cfg: CurlReachConfig = if self.env == MUSCLE_ID {
-            parse_config::<MuscleReachConfig>(&self.env, &self.config)?.task
-        } else {
-            parse_config(&self.env, &self.config)?
-        };
+        let mut cfg = task_config(&self.env, &self.config)?;
         if self.config.get("plant").is_none() {
             cfg.plant = match self.env.as_str() {
                 "CurlReachRapier-v0" => engram_sim::arm::PlantKind::Rapier,

@@ -38,8 +38,7 @@ fn record(
     } else {
         ResetOptions::new().with("field", 1.0).with("field_b", b)
     };
-    let reach: engram_envs::tasks::reach::CurlReachConfig =
-        engram_envs::registry::parse_config(&cfg.env, &cfg.env_config_json())?;
+    let reach = engram_envs::tasks::reach::task_config(&cfg.env, &cfg.env_config_json())?;
     let mut rec = record_prep(
         &policy,
         env,

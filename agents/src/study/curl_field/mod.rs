@@ -282,8 +282,7 @@ impl CurlFieldConfig {
             if !cfg.env.starts_with("CurlReach") {
                 return bad(format!("train.env = {} (must be a CurlReach variant)", cfg.env));
             }
-            let reach: engram_envs::tasks::reach::CurlReachConfig =
-                engram_envs::registry::parse_config(&cfg.env, &cfg.env_config_json())?;
+            let reach = engram_envs::tasks::reach::task_config(&cfg.env, &cfg.env_config_json())?;
             if self.trained_target >= reach.n_targets {
                 return bad(format!(
                     "trained_target = {} (must be < n_targets = {})",
