@@ -163,7 +163,10 @@ fn check_env_rollout_and_bench_run() {
     let names: Vec<&str> =
         v["results"].as_array().unwrap().iter().map(|r| r["configuration"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 5, "{names:?}");
-    assert_eq!(names[..4], ["single env", "vector x16 sequential", "vector x16 rayon 1 thread", "vector x16 rayon 2 threads"]);
+    assert_eq!(
+        names[..4],
+        ["single env", "vector x16 sequential", "vector x16 rayon 1 thread", "vector x16 rayon 2 threads"]
+    );
     // The automatic chunking says what it chose.
     assert!(names[4].starts_with("vector x16 auto 2 threads (chose "), "{names:?}");
 }

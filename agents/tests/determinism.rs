@@ -1,10 +1,12 @@
-//! Same seed, bit-identical training curves and weights, whatever the thread counts.
+//! Same seed, bit-identical training curves and weights, whatever the thread counts (env
+//! stepping, the ambient rayon pool, gradient-shard workers).
 
 use engram_agents::prelude::*;
 
 fn run(cfg: &TrainConfig, env_threads: usize, pool_threads: usize) -> (Vec<String>, Vec<u32>) {
     let mut cfg = cfg.clone();
     cfg.env_threads = env_threads;
+    cfg.update_threads = env_threads;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(pool_threads).build().unwrap();
     pool.install(|| {
         let mut t = Trainer::new(cfg).unwrap();
@@ -21,6 +23,7 @@ fn run(cfg: &TrainConfig, env_threads: usize, pool_threads: usize) -> (Vec<Strin
 fn training_is_bit_identical_across_thread_counts() {
     for text in [
         "env = \"Pendulum-v1\"\nseed = 4\ntotal_timesteps = 2048\n[policy]\nhidden = [32, 32]\n[ppo]\nn_envs = 8\nn_steps = 64\nn_epochs = 2\n",
+        "env = \"CartPole-v1\"\nseed = 4\ntotal_timesteps = 2048\n[policy]\nhidden = [32, 32]\nengine = \"fused\"\n[ppo]\nn_envs = 4\nn_steps = 128\nn_epochs = 2\nminibatch_size = 128\ngrad_shards = 3\n",
         "env = \"PendulumNoVel-v1\"\nseed = 4\ntotal_timesteps = 1536\n[policy]\nkind = \"lstm\"\nrnn_hidden = 16\nhidden = []\n[ppo]\nn_envs = 6\nn_steps = 64\nbptt_len = 16\nminibatch_size = 64\nn_epochs = 2\n",
     ] {
         let cfg = TrainConfig::from_toml_with(text, &[]).unwrap();

@@ -500,6 +500,11 @@ impl ActorCritic {
         (g, out)
     }
 
+    /// Whether this policy trains on the fused engine (an MLP with `engine = "fused"`).
+    pub fn trains_fused(&self) -> bool {
+        self.fused_net().is_some()
+    }
+
     /// The fused engine's view of this network: `Some` for an MLP policy whose config asks
     /// for [`Engine::Fused`].
     fn fused_net(&self) -> Option<MlpNet<'_>> {
@@ -528,6 +533,19 @@ impl ActorCritic {
     ) -> Option<S> {
         let net = self.fused_net()?;
         Some(self.work.with(|ws| net.grads_of(obs, n, grads, &mut ws.mlp, loss)))
+    }
+
+    /// [`ActorCritic::fused_grads_of`] with a caller-owned workspace, so several row blocks of
+    /// one minibatch can run at once (gradient shards).
+    pub(crate) fn fused_grads_with<S>(
+        &self,
+        obs: &[f32],
+        n: usize,
+        grads: &mut Vec<Vec<f32>>,
+        work: &mut MlpWork,
+        loss: impl FnOnce(super::fused::HeadGrads) -> S,
+    ) -> Option<S> {
+        Some(self.fused_net()?.grads_of(obs, n, grads, work, loss))
     }
 
     /// Copies `weights` (in [`Params`] order) into the parameters, checking their count and

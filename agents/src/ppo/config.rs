@@ -1,13 +1,16 @@
 //! PPO hyperparameters and the full training configuration (one TOML file).
 
 use crate::error::AgentError;
-use crate::policy::PolicyConfig;
+use crate::policy::{Engine, PolicyConfig, PolicyKind};
 use serde::{Deserialize, Serialize};
 
 /// Bytes a rollout keeps per env step besides the observation, action and hidden-state rows:
 /// log-probability, value, reward, advantage, return and residual (`f32` each) and the done
 /// and episode-start flags (one byte each).
 const ROLLOUT_SCALAR_BYTES_PER_STEP: u128 = 6 * 4 + 2;
+
+/// Largest `update_threads` accepted.
+pub const MAX_UPDATE_THREADS: usize = 256;
 
 /// PPO hyperparameters (Schulman et al. 2017, "Proximal Policy Optimization Algorithms";
 /// semantics of CleanRL's `ppo_continuous_action.py` / `ppo_atari_lstm.py` and SB3's `PPO`).
@@ -58,6 +61,17 @@ pub struct PpoConfig {
     /// Recurrent policies: length of the BPTT chunks (0: whole `n_steps` sequences). Must
     /// divide `n_steps`. Default 0.
     pub bptt_len: usize,
+    /// Gradient shards per minibatch (fused MLP engine): the minibatch is cut into this many
+    /// row blocks whose gradients are computed independently (on up to `update_threads`
+    /// threads) and summed in shard order, weighted by their row counts, so the result
+    /// depends on the shard count but never on the thread count. 1: one block (the unsharded
+    /// computation). Default 1 (omitted from written configs when 1).
+    #[serde(skip_serializing_if = "is_one")]
+    pub grad_shards: usize,
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
 }
 
 impl Default for PpoConfig {
@@ -84,6 +98,7 @@ impl Default for PpoConfig {
             normalize_reward: false,
             reward_clip: 10.0,
             bptt_len: 0,
+            grad_shards: 1,
         }
     }
 }
@@ -106,6 +121,11 @@ pub struct TrainConfig {
     /// Threads stepping the envs (0 or 1: on the calling thread). Results do not depend on
     /// it. Default 1.
     pub env_threads: usize,
+    /// Threads computing the gradient shards of a minibatch (`ppo.grad_shards`), 1 to
+    /// [`MAX_UPDATE_THREADS`]. Results do not depend on it. Default 1 (omitted from written
+    /// configs when 1).
+    #[serde(skip_serializing_if = "is_one")]
+    pub update_threads: usize,
     /// Architecture.
     pub policy: PolicyConfig,
     /// PPO hyperparameters.
@@ -121,6 +141,7 @@ impl Default for TrainConfig {
             total_timesteps: 100_000,
             checkpoint_every: 50,
             env_threads: 1,
+            update_threads: 1,
             policy: PolicyConfig::default(),
             ppo: PpoConfig::default(),
         }
@@ -179,6 +200,26 @@ impl TrainConfig {
         }
         if !(0.0..=1.0).contains(&p.gamma) || !(0.0..=1.0).contains(&p.gae_lambda) {
             return bad(format!("ppo.gamma = {}, ppo.gae_lambda = {} (must be in [0, 1])", p.gamma, p.gae_lambda));
+        }
+        pos("grad_shards", p.grad_shards)?;
+        if p.grad_shards > 1 {
+            let fused = self.policy.kind == PolicyKind::Mlp && self.policy.engine == Engine::Fused;
+            if !fused {
+                return bad(format!(
+                    "ppo.grad_shards = {} needs an MLP policy on policy.engine = \"fused\" (the dfdx and \
+                     recurrent engines compute each minibatch as one shard; use grad_shards = 1)",
+                    p.grad_shards
+                ));
+            }
+            if p.grad_shards > p.minibatch_size {
+                return bad(format!(
+                    "ppo.grad_shards = {} (must be <= ppo.minibatch_size = {})",
+                    p.grad_shards, p.minibatch_size
+                ));
+            }
+        }
+        if self.update_threads == 0 || self.update_threads > MAX_UPDATE_THREADS {
+            return bad(format!("update_threads = {} (must be in 1..={MAX_UPDATE_THREADS})", self.update_threads));
         }
         self.policy.validate()?;
         self.check_rollout_memory(1, 1, 0)
@@ -256,5 +297,27 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("100000000") && text.contains("bytes"), "{text}");
         TrainConfig::from_toml_with("", &["ppo.n_envs=64".into()]).unwrap();
+    }
+
+    #[test]
+    fn gradient_shards_and_update_threads_are_checked() {
+        let e = |sets: &[&str]| {
+            let v: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            TrainConfig::from_toml_with("", &v).unwrap_err().to_string()
+        };
+        let err = e(&["ppo.grad_shards=2"]);
+        assert!(err.contains("ppo.grad_shards = 2") && err.contains("fused"), "{err}");
+        let err = e(&["ppo.grad_shards=0"]);
+        assert!(err.contains("ppo.grad_shards = 0") && err.contains(">= 1"), "{err}");
+        let err = e(&["policy.engine=\"fused\"", "ppo.grad_shards=65"]);
+        assert!(err.contains("grad_shards = 65") && err.contains("minibatch_size = 64"), "{err}");
+        let err = e(&["update_threads=0"]);
+        assert!(err.contains("update_threads = 0") && err.contains("1..=256"), "{err}");
+        let ok =
+            TrainConfig::from_toml_with("", &["policy.engine=\"fused\"".into(), "ppo.grad_shards=2".into()]).unwrap();
+        assert_eq!(TrainConfig::from_toml_with(&ok.to_toml(), &[]).unwrap(), ok);
+        // Defaults are not written, so configs written before these fields existed are unchanged.
+        let plain = TrainConfig::default().to_toml();
+        assert!(!plain.contains("grad_shards") && !plain.contains("update_threads"), "{plain}");
     }
 }

@@ -10,8 +10,8 @@
 use crate::nn::{Dev, Scalar, Tp};
 use crate::policy::actor_critic::{ActionEval, SeqInput};
 use crate::policy::dist::{ActionDist, HALF_LN_2PI};
-use crate::policy::fused::HeadGrads;
-use crate::policy::ActorCritic;
+use crate::policy::fused::{HeadGrads, MlpWork};
+use crate::policy::{ActorCritic, Policy};
 use dfdx::prelude::*;
 
 /// A PPO minibatch on the flat `[time, batch]` sample order of a [`SeqInput`]
@@ -87,6 +87,96 @@ pub fn loss_and_grads_into(policy: &ActorCritic, li: &LossInput, grads: &mut Vec
     let (g, stats) = loss_and_grads(policy, li);
     *grads = g;
     stats
+}
+
+/// Workspaces of [`loss_and_grads_sharded`]: one network workspace and one gradient per
+/// shard, grown on first use and reused.
+#[derive(Debug, Default)]
+pub struct ShardWork {
+    shards: Vec<(MlpWork, Vec<Vec<f32>>, LossStats)>,
+}
+
+/// [`loss_and_grads_into`] with the minibatch cut into `shards` row blocks (fused MLP engine;
+/// any other engine, or one shard, is the unsharded computation). Each block's gradient is
+/// that of its own mean loss; the minibatch gradient is their sum weighted by row counts,
+/// taken in shard order, and the statistics are weighted the same way. Blocks other than the
+/// first run on `pool` while the calling thread computes the first, so the result depends on
+/// `shards` and never on the pool's thread count (every block runs single-threaded).
+pub fn loss_and_grads_sharded(
+    policy: &ActorCritic,
+    li: &LossInput,
+    grads: &mut Vec<Vec<f32>>,
+    shards: usize,
+    pool: Option<&rayon::ThreadPool>,
+    work: &mut ShardWork,
+) -> LossStats {
+    let n = li.seq.time * li.seq.batch;
+    let s = shards.min(n);
+    if s <= 1 || li.seq.time != 1 || !policy.trains_fused() {
+        return loss_and_grads_into(policy, li, grads);
+    }
+    let (od, al, dist) = (policy.obs_dim(), policy.action_len(), policy.dist());
+    let bounds = |k: usize| (k * n / s, (k + 1) * n / s);
+    let run = |k: usize, slot: &mut (MlpWork, Vec<Vec<f32>>, LossStats)| {
+        let (lo, hi) = bounds(k);
+        let sub = LossInput {
+            seq: SeqInput { obs: &li.seq.obs[lo * od..hi * od], time: 1, batch: hi - lo, state0: &[], starts: None },
+            actions: &li.actions[lo * al..hi * al],
+            old_log_probs: &li.old_log_probs[lo..hi],
+            advantages: &li.advantages[lo..hi],
+            returns: &li.returns[lo..hi],
+            old_values: &li.old_values[lo..hi],
+            ..*li
+        };
+        let (w, g, st) = slot;
+        *st = policy
+            .fused_grads_with(sub.seq.obs, hi - lo, g, w, |h| hand_loss(dist, h, &sub))
+            .expect("fused engine checked above");
+    };
+    work.shards.resize_with(s, Default::default);
+    let (first, rest) = work.shards.split_at_mut(1);
+    match pool {
+        Some(pool) => pool.in_place_scope(|scope| {
+            for (k, slot) in rest.iter_mut().enumerate() {
+                let run = &run;
+                scope.spawn(move |_| run(k + 1, slot));
+            }
+            run(0, &mut first[0]);
+        }),
+        None => {
+            run(0, &mut first[0]);
+            for (k, slot) in rest.iter_mut().enumerate() {
+                run(k + 1, slot);
+            }
+        }
+    }
+    let weight = |k: usize| {
+        let (lo, hi) = bounds(k);
+        (hi - lo) as f32 / n as f32
+    };
+    let template = &work.shards[0].1;
+    grads.resize_with(template.len(), Vec::new);
+    for (p, g) in grads.iter_mut().enumerate() {
+        g.clear();
+        g.resize(template[p].len(), 0.0);
+        for (k, (_, gk, _)) in work.shards.iter().enumerate() {
+            let wk = weight(k);
+            for (a, &b) in g.iter_mut().zip(&gk[p]) {
+                *a += wk * b;
+            }
+        }
+    }
+    let mut st = LossStats::default();
+    for (k, (_, _, sk)) in work.shards.iter().enumerate() {
+        let wk = weight(k);
+        st.loss += wk * sk.loss;
+        st.pg_loss += wk * sk.pg_loss;
+        st.v_loss += wk * sk.v_loss;
+        st.entropy += wk * sk.entropy;
+        st.approx_kl += wk * sk.approx_kl;
+        st.clip_frac += wk * sk.clip_frac;
+    }
+    st
 }
 
 /// The scalar loss on the tape, its terms, and the log-ratios `ln r` (for the diagnostics).
@@ -379,5 +469,46 @@ mod tests {
         let one = run(1);
         assert_eq!(one, run(2));
         assert_eq!(one, run(1));
+    }
+
+    #[test]
+    fn sharded_gradients_equal_the_whole_minibatch_at_any_thread_count() {
+        // Row blocks weighted by their sizes give the minibatch gradient (rounding only:
+        // 1e-5 of the parameter's largest entry); for a fixed shard count the bits do not
+        // depend on how many threads compute the blocks. 37 rows: uneven blocks.
+        let n = 37;
+        for dist in [ActionDist::Categorical { n: 3 }, ActionDist::Gaussian { dim: 2 }] {
+            let (_, fused) = nets(vec![16, 8], false, dist);
+            let b = batch(&fused, n, 5);
+            let li = input(&b, n, Some(0.2));
+            let mut whole = Vec::new();
+            let ws = loss_and_grads_into(&fused, &li, &mut whole);
+            for shards in [2, 3, 5] {
+                let run = |workers: usize| {
+                    let pool =
+                        (workers > 0).then(|| rayon::ThreadPoolBuilder::new().num_threads(workers).build().unwrap());
+                    let mut g = Vec::new();
+                    let st =
+                        loss_and_grads_sharded(&fused, &li, &mut g, shards, pool.as_ref(), &mut ShardWork::default());
+                    (g, [st.loss, st.pg_loss, st.v_loss, st.entropy, st.approx_kl, st.clip_frac].map(f32::to_bits))
+                };
+                let (g, st) = run(0);
+                assert_eq!((g.clone(), st), run(1), "{shards} shards: one worker");
+                assert_eq!((g.clone(), st), run(4), "{shards} shards: four workers");
+                for ((x, w), p) in g.iter().zip(&whole).zip(fused.params().items()) {
+                    let scale = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                    for (a, b) in x.iter().zip(w) {
+                        assert!(
+                            (a - b).abs() <= 1e-5 * scale + 1e-7,
+                            "{shards} shards {dist:?} {}: {a} vs {b}",
+                            p.name
+                        );
+                    }
+                }
+                let loss = f32::from_bits(st[0]);
+                assert!((loss - ws.loss).abs() <= 1e-5 * ws.loss.abs() + 1e-7, "{loss} vs {}", ws.loss);
+                assert!((f32::from_bits(st[5]) - ws.clip_frac).abs() < 1e-6, "clip fraction is a count");
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@
 use super::adam::{clip_grad_norm, Adam};
 use super::config::TrainConfig;
 use super::gae::{bootstrap_truncated, gae};
-use super::loss::{loss_and_grads_into, LossInput, LossStats};
+use super::loss::{loss_and_grads_sharded, LossInput, LossStats, ShardWork};
 use super::normalize::{RewardScaler, RunningMeanStd};
 use crate::error::AgentError;
 use crate::policy::actor_critic::SeqInput;
@@ -179,6 +179,9 @@ pub struct Trainer {
     /// Episodes finished.
     pub episodes: u64,
     pool: std::sync::Arc<rayon::ThreadPool>,
+    /// Workers for gradient shards beyond the first (`update_threads − 1` threads).
+    shard_pool: Option<std::sync::Arc<rayon::ThreadPool>>,
+    shard_work: ShardWork,
 }
 
 impl Trainer {
@@ -197,7 +200,6 @@ impl Trainer {
         // The sampling stream is separate from the init stream (seed + 1).
         let rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1));
         Ok(Self {
-            cfg,
             policy,
             adam,
             envs,
@@ -210,6 +212,9 @@ impl Trainer {
             global_step: 0,
             episodes: 0,
             pool: std::sync::Arc::new(policy_pool()?),
+            shard_pool: shard_pool(&cfg)?,
+            shard_work: ShardWork::default(),
+            cfg,
         })
     }
 
@@ -243,6 +248,8 @@ impl Trainer {
             global_step: state.global_step,
             episodes: state.episodes,
             pool: std::sync::Arc::new(policy_pool()?),
+            shard_pool: shard_pool(&cfg)?,
+            shard_work: ShardWork::default(),
             cfg,
         })
     }
@@ -468,7 +475,14 @@ impl Trainer {
                     ent_coef: p.ent_coef,
                     vf_coef: p.vf_coef,
                 };
-                let st = loss_and_grads_into(&self.policy, &li, &mut grads);
+                let st = loss_and_grads_sharded(
+                    &self.policy,
+                    &li,
+                    &mut grads,
+                    p.grad_shards,
+                    self.shard_pool.as_deref(),
+                    &mut self.shard_work,
+                );
                 samples_trained += nn;
                 grad_norm_sum += clip_grad_norm(&mut grads, p.max_grad_norm);
                 self.adam.update(&mut flat, &grads, lr);
@@ -526,6 +540,20 @@ fn variance(x: &[f32]) -> f32 {
     let n = x.len().max(1) as f32;
     let m = x.iter().sum::<f32>() / n;
     x.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n
+}
+
+/// The workers for `ppo.grad_shards` beyond the calling thread: `min(update_threads,
+/// grad_shards) − 1` threads (none when that is 0).
+fn shard_pool(cfg: &TrainConfig) -> Result<Option<std::sync::Arc<rayon::ThreadPool>>, AgentError> {
+    let workers = cfg.update_threads.min(cfg.ppo.grad_shards).saturating_sub(1);
+    if workers == 0 {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .map(|p| Some(std::sync::Arc::new(p)))
+        .map_err(|e| AgentError::Config(format!("cannot start {workers} gradient-shard threads: {e}")))
 }
 
 fn policy_pool() -> Result<rayon::ThreadPool, AgentError> {
