@@ -121,6 +121,12 @@ pub struct TrainConfig {
     /// Threads stepping the envs (0 or 1: on the calling thread). Results do not depend on
     /// it. Default 1.
     pub env_threads: usize,
+    /// End training early once the mean return of the last finished episodes (the train
+    /// mean of the metrics, up to 100 episodes) reaches this value: "time to solve". The
+    /// learning-rate schedule still runs over `total_timesteps`. Default none (omitted from
+    /// written configs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_at_return: Option<f64>,
     /// Threads computing the gradient shards of a minibatch (`ppo.grad_shards`), 1 to
     /// [`MAX_UPDATE_THREADS`]. Results do not depend on it. Default 1 (omitted from written
     /// configs when 1).
@@ -142,6 +148,7 @@ impl Default for TrainConfig {
             checkpoint_every: 50,
             env_threads: 1,
             update_threads: 1,
+            stop_at_return: None,
             policy: PolicyConfig::default(),
             ppo: PpoConfig::default(),
         }
@@ -220,6 +227,9 @@ impl TrainConfig {
         }
         if self.update_threads == 0 || self.update_threads > MAX_UPDATE_THREADS {
             return bad(format!("update_threads = {} (must be in 1..={MAX_UPDATE_THREADS})", self.update_threads));
+        }
+        if self.stop_at_return.is_some_and(|r| !r.is_finite()) {
+            return bad(format!("stop_at_return = {:?} (must be finite)", self.stop_at_return));
         }
         self.policy.validate()?;
         self.check_rollout_memory(1, 1, 0)

@@ -280,9 +280,9 @@ impl Trainer {
         self.obs_rms.as_ref()
     }
 
-    /// Whether all updates are done.
+    /// Whether all updates are done (or `stop_at_return` is reached).
     pub fn finished(&self) -> bool {
-        self.update >= self.cfg.num_updates()
+        self.update >= self.cfg.num_updates() || self.cfg.stop_at_return.is_some_and(|r| self.return_mean() >= r)
     }
 
     /// Mean return of the last finished episodes (NaN before the first).
