@@ -127,7 +127,8 @@ pub struct TrainConfig {
     /// written configs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_at_return: Option<f64>,
-    /// Threads computing the gradient shards of a minibatch (`ppo.grad_shards`), 1 to
+    /// Threads computing the gradient shards of a minibatch (`ppo.grad_shards`; used only
+    /// where they are timed to pay, see [`crate::ppo::loss::ShardExec`]), 1 to
     /// [`MAX_UPDATE_THREADS`]. Results do not depend on it. Default 1 (omitted from written
     /// configs when 1).
     #[serde(skip_serializing_if = "is_one")]

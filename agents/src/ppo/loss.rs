@@ -179,6 +179,51 @@ pub fn loss_and_grads_sharded(
     st
 }
 
+/// Minibatches timed each way before [`ShardExec`] settles.
+pub const SHARD_PROBES: usize = 8;
+
+/// Where the gradient shards of [`loss_and_grads_sharded`] run: on the calling thread alone
+/// or with the worker pool. The first `2 · SHARD_PROBES` minibatches alternate between the
+/// two and are timed; afterwards the way with the faster best time is kept (the pool only if
+/// it saves ≥ 20 %: on a loaded machine a worker's wake-up can cost more than the shard).
+/// Either way gives the same bits, so the choice never changes results.
+#[derive(Debug, Default)]
+pub struct ShardExec {
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
+    best: [f64; 2],
+    calls: usize,
+    work: ShardWork,
+}
+
+impl ShardExec {
+    /// With `pool` as the workers (none: always the calling thread).
+    pub fn new(pool: Option<std::sync::Arc<rayon::ThreadPool>>) -> Self {
+        Self { pool, best: [f64::INFINITY; 2], calls: 0, work: ShardWork::default() }
+    }
+
+    /// Whether the pool is in use (after the probes; `None` while probing or without a pool).
+    pub fn uses_pool(&self) -> Option<bool> {
+        (self.pool.is_some() && self.calls >= 2 * SHARD_PROBES).then(|| self.best[1] < 0.8 * self.best[0])
+    }
+
+    /// [`loss_and_grads_sharded`] on the chosen threads.
+    pub fn run(&mut self, policy: &ActorCritic, li: &LossInput, grads: &mut Vec<Vec<f32>>, shards: usize) -> LossStats {
+        let Some(pool) = self.pool.clone() else {
+            return loss_and_grads_sharded(policy, li, grads, shards, None, &mut self.work);
+        };
+        if let Some(with_pool) = self.uses_pool() {
+            let p = with_pool.then_some(&*pool);
+            return loss_and_grads_sharded(policy, li, grads, shards, p, &mut self.work);
+        }
+        let way = self.calls % 2;
+        self.calls += 1;
+        let t = std::time::Instant::now();
+        let st = loss_and_grads_sharded(policy, li, grads, shards, (way == 1).then_some(&*pool), &mut self.work);
+        self.best[way] = self.best[way].min(t.elapsed().as_secs_f64());
+        st
+    }
+}
+
 /// The scalar loss on the tape, its terms, and the log-ratios `ln r` (for the diagnostics).
 fn ppo_loss(dev: &Dev, ev: ActionEval, li: &LossInput, n: usize) -> (Scalar, (LossStats, Vec<f32>)) {
     let vec1 = |x: &[f32]| dev.tensor_from_vec(x.to_vec(), (n,));
@@ -495,6 +540,15 @@ mod tests {
                 let (g, st) = run(0);
                 assert_eq!((g.clone(), st), run(1), "{shards} shards: one worker");
                 assert_eq!((g.clone(), st), run(4), "{shards} shards: four workers");
+                // The timed choice between the calling thread and the workers keeps the bits.
+                let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap());
+                let mut exec = ShardExec::new(Some(pool));
+                for call in 0..2 * SHARD_PROBES + 3 {
+                    let mut ge = Vec::new();
+                    let se = exec.run(&fused, &li, &mut ge, shards);
+                    assert!(ge == g && se.loss.to_bits() == st[0], "{shards} shards, call {call}");
+                }
+                assert!(exec.uses_pool().is_some(), "settled after the probes");
                 for ((x, w), p) in g.iter().zip(&whole).zip(fused.params().items()) {
                     let scale = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                     for (a, b) in x.iter().zip(w) {

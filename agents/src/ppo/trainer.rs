@@ -7,7 +7,7 @@
 use super::adam::{clip_grad_norm, Adam};
 use super::config::TrainConfig;
 use super::gae::{bootstrap_truncated, gae};
-use super::loss::{loss_and_grads_sharded, LossInput, LossStats, ShardWork};
+use super::loss::{LossInput, LossStats, ShardExec};
 use super::normalize::{RewardScaler, RunningMeanStd};
 use crate::error::AgentError;
 use crate::policy::actor_critic::SeqInput;
@@ -179,9 +179,8 @@ pub struct Trainer {
     /// Episodes finished.
     pub episodes: u64,
     pool: std::sync::Arc<rayon::ThreadPool>,
-    /// Workers for gradient shards beyond the first (`update_threads − 1` threads).
-    shard_pool: Option<std::sync::Arc<rayon::ThreadPool>>,
-    shard_work: ShardWork,
+    /// Where gradient shards run (workers: `update_threads − 1` threads, used where they pay).
+    shards: ShardExec,
 }
 
 impl Trainer {
@@ -212,8 +211,7 @@ impl Trainer {
             global_step: 0,
             episodes: 0,
             pool: std::sync::Arc::new(policy_pool()?),
-            shard_pool: shard_pool(&cfg)?,
-            shard_work: ShardWork::default(),
+            shards: ShardExec::new(shard_pool(&cfg)?),
             cfg,
         })
     }
@@ -248,8 +246,7 @@ impl Trainer {
             global_step: state.global_step,
             episodes: state.episodes,
             pool: std::sync::Arc::new(policy_pool()?),
-            shard_pool: shard_pool(&cfg)?,
-            shard_work: ShardWork::default(),
+            shards: ShardExec::new(shard_pool(&cfg)?),
             cfg,
         })
     }
@@ -475,14 +472,7 @@ impl Trainer {
                     ent_coef: p.ent_coef,
                     vf_coef: p.vf_coef,
                 };
-                let st = loss_and_grads_sharded(
-                    &self.policy,
-                    &li,
-                    &mut grads,
-                    p.grad_shards,
-                    self.shard_pool.as_deref(),
-                    &mut self.shard_work,
-                );
+                let st = self.shards.run(&self.policy, &li, &mut grads, p.grad_shards);
                 samples_trained += nn;
                 grad_norm_sum += clip_grad_norm(&mut grads, p.max_grad_norm);
                 self.adam.update(&mut flat, &grads, lr);
