@@ -184,6 +184,20 @@ impl TrainConfig {
         Ok(cfg)
     }
 
+    /// [`TrainConfig::from_toml_with`] with `engram train`'s `--env` and `--policy` applied
+    /// before the overrides.
+    pub fn from_toml_for(
+        text: &str,
+        env: Option<&str>,
+        policy: Option<PolicyKind>,
+        overrides: &[String],
+    ) -> Result<Self, AgentError> {
+        let mut sets: Vec<String> = env.map(|e| format!("env=\"{e}\"")).into_iter().collect();
+        sets.extend(policy.map(|p| format!("policy.kind=\"{}\"", p.as_str())));
+        sets.extend_from_slice(overrides);
+        Self::from_toml_with(text, &sets)
+    }
+
     /// The resolved config as TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("config serializes")

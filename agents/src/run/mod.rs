@@ -130,6 +130,20 @@ pub fn train_loop(
     Ok((crate::checkpoint::save(trainer, dir)?, true))
 }
 
+/// The line `engram train` prints at the end of a run: steps, the train mean return, the last
+/// checkpoint, and whether `stop_at_return` ended it early.
+pub fn run_summary(trainer: &crate::ppo::Trainer, dir: &Path, ckpt: &Path) -> String {
+    let early = if trainer.update < trainer.cfg.num_updates() { " (stop_at_return reached)" } else { "" };
+    format!(
+        "{}: {} steps{early}, mean return (last {} episodes) {:.2}; checkpoint {}",
+        dir.display(),
+        trainer.global_step,
+        crate::ppo::trainer::RETURN_WINDOW,
+        trainer.return_mean(),
+        ckpt.display()
+    )
+}
+
 /// Progress callback of long work: `(done_steps, total_steps, mean_return)`; the mean return is
 /// NaN until an episode has finished.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64, f64);

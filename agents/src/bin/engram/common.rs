@@ -8,6 +8,11 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))
 }
 
+/// The text of a config file, empty without one.
+pub fn config_text(path: Option<&Path>) -> Result<String> {
+    path.map_or(Ok(String::new()), read)
+}
+
 /// The env config in a TOML or JSON file, as JSON (`{}` without a file).
 pub fn env_config(path: Option<&Path>) -> Result<serde_json::Value> {
     let Some(path) = path else { return Ok(serde_json::json!({})) };

@@ -37,7 +37,7 @@ pub struct StudyArgs {
 
 /// Plans a study, then (unless `--plan-only`) runs its unfinished jobs and writes the report.
 pub fn study(a: StudyArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
+    let text = crate::common::config_text(Some(&a.config))?;
     let resumed = a.out.join(lib::PLAN_FILE).exists();
     let (plan, path) =
         lib::plan_into(&a.name, &text, &a.out).with_context(|| format!("config {}", a.config.display()))?;
@@ -86,10 +86,7 @@ pub struct SweepArgs {
 
 /// Writes the plan of a sweep.
 pub fn sweep(a: SweepArgs) -> Result<()> {
-    let base = match &a.config {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-        None => String::new(),
-    };
+    let base = crate::common::config_text(a.config.as_deref())?;
     let cfg = SweepConfig::from_flags(&base, &a.grid, &a.set, a.seeds, a.seed_base)?;
     let plan = Plan::new("sweep", cfg.jobs()?);
     let path = lib::save_new_or_same(&plan, &a.out)?;

@@ -51,18 +51,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
             (t, dir.clone(), log)
         }
         None => {
-            let text = match &args.config {
-                Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-                None => String::new(),
-            };
-            let mut sets = args.set.clone();
-            if let Some(e) = &args.env {
-                sets.insert(0, format!("env=\"{e}\""));
-            }
-            if let Some(p) = &args.policy {
-                sets.insert(0, format!("policy.kind=\"{}\"", p.as_str()));
-            }
-            let cfg = TrainConfig::from_toml_with(&text, &sets)?;
+            let text = crate::common::config_text(args.config.as_deref())?;
+            let cfg = TrainConfig::from_toml_for(&text, args.env.as_deref(), args.policy, &args.set)?;
             let dir = args.out.clone().context("--out runs/NAME is required (or --resume)")?;
             if let Some(n) = args.seeds {
                 let threads =
@@ -92,13 +82,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Err(e) = curves::write_curves(&dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str())) {
         eprintln!("warning: no learning-curve figure: {e}");
     }
-    println!(
-        "{}: {} steps, mean return (last {} episodes) {:.2}; checkpoint {}",
-        dir.display(),
-        trainer.global_step,
-        engram_agents::ppo::trainer::RETURN_WINDOW,
-        trainer.return_mean(),
-        ckpt.display()
-    );
+    println!("{}", run::run_summary(&trainer, &dir, &ckpt));
     Ok(())
 }
