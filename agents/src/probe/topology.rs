@@ -23,6 +23,11 @@ use super::dynamics::{find_fixed_points, FixedPointConfig, FixedPointSet, Jacobi
 use super::Matrix;
 use crate::error::AgentError;
 
+/// A branch that reached no known stable point but moves less than this per step at its end
+/// (L2) has neared an attractor the search missed: its end seeds the next search round.
+/// Ends still moving faster (on a limit cycle, or drifting through a slow region) do not.
+pub const LOOSE_END_STEP: f64 = 1e-6;
+
 /// Largest stable-point graph canonicalized exactly (by enumerating node orders within
 /// degree classes); larger graphs get a Weisfeiler–Lehman invariant.
 pub const MAX_EXACT_NODES: usize = 9;
@@ -45,8 +50,9 @@ pub struct TopologyConfig {
     pub match_tol: f64,
     /// Rounds of the second search (0: one search from the initial states only). A round
     /// searches from the midpoints of pairs of stable points found so far and from the ends
-    /// of saddle branches that reached no known stable point (an attractor the initial states
-    /// never visited); rounds stop when one adds no point.
+    /// of saddle branches that came to rest away from every known stable point (an attractor
+    /// the initial states never visited; see [`LOOSE_END_STEP`]); rounds stop when one adds
+    /// no point.
     pub discovery_rounds: usize,
     /// At most this many pairs of stable points seed a round (nearest pairs first).
     pub pair_seeds: usize,
@@ -327,8 +333,8 @@ fn follow_branches(
             for sign in [1i8, -1] {
                 let start: Vec<f64> =
                     p.state.iter().zip(&v).map(|(h, v)| h + f64::from(sign) * config.branch_step * v).collect();
-                let (end, last) = follow(map, &start, &targets, config);
-                if end.is_none() && last.iter().all(|v| v.is_finite()) {
+                let (end, last, step) = follow(map, &start, &targets, config);
+                if end.is_none() && step < LOOSE_END_STEP && last.iter().all(|v| v.is_finite()) {
                     loose.push(last);
                 }
                 branches.push(Branch { saddle: si, mode, sign, end });
@@ -368,15 +374,15 @@ fn unstable_real_eigenvectors(jac: &Matrix) -> Result<Vec<Vec<f64>>, AgentError>
 }
 
 /// Iterates `map` from `h` until it comes within `match_tol` of one of the stable points
-/// `targets` (`(index, state)`): that index and the last state. `None` if it settles
-/// elsewhere (a step shorter than `settle_tol`, away from every target), never settles (a
-/// cycle, chaos, escape), or leaves the finite numbers.
+/// `targets` (`(index, state)`): that index, the last state and the last step's length.
+/// `None` if it settles elsewhere (a step shorter than `settle_tol`, away from every
+/// target), never settles (a cycle, chaos, escape), or leaves the finite numbers.
 fn follow(
     map: MapFn<'_>,
     h: &[f64],
     targets: &[(usize, &[f64])],
     config: &TopologyConfig,
-) -> (Option<usize>, Vec<f64>) {
+) -> (Option<usize>, Vec<f64>, f64) {
     let near = |h: &[f64]| {
         targets
             .iter()
@@ -385,22 +391,22 @@ fn follow(
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(k, _)| k)
     };
-    let mut h = h.to_vec();
+    let (mut h, mut step) = (h.to_vec(), f64::INFINITY);
     for _ in 0..config.max_follow_steps {
         let next = map(&h);
         if next.iter().any(|v| !v.is_finite()) {
-            return (None, next);
+            return (None, next, f64::INFINITY);
         }
-        let step = dist(&next, &h);
+        step = dist(&next, &h);
         h = next;
         if let Some(k) = near(&h) {
-            return (Some(k), h);
+            return (Some(k), h, step);
         }
         if step < config.settle_tol {
             break;
         }
     }
-    (None, h)
+    (None, h, step)
 }
 
 /// Limit cycles reached from the first `cycle_starts` initial states, deduplicated.
