@@ -483,7 +483,7 @@ mod tests {
         let mut fitter = crate::fit::Fitter::new(FitConfig::from_toml(text).unwrap()).unwrap();
         while !fitter.done() {
             fitter.train_step().unwrap();
-            if fitter.step % fitter.cfg.train.eval_every == 0 {
+            if fitter.step.is_multiple_of(fitter.cfg.train.eval_every) {
                 fitter.evaluate();
             }
         }
