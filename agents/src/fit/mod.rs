@@ -28,7 +28,7 @@ use crate::error::AgentError;
 use crate::ppo::adam::{clip_grad_norm, Adam};
 pub use cli::{run_cli, FitArgs};
 use engram_envs::tasks::battery::{make_task, masked_nmse, Task, TaskBatch};
-pub use net::{Arch, LossParts, Net, Workspace};
+pub use net::{Arch, LossParts, Net, RecurrentInit, Workspace};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -66,6 +66,22 @@ pub struct NetSection {
     /// Outputs, when stated: must equal the task's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n_out: Option<usize>,
+    /// Initial recurrent weights (default: identity for the ReLU RNN, Gaussian otherwise;
+    /// see [`Net::init_with`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrent_init: Option<RecurrentInit>,
+    /// Scale of the initial recurrent weights, > 0 (Gaussian: std `gain/√H`; identity:
+    /// `gain · I`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub recurrent_gain: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn is_one(v: &f32) -> bool {
+    *v == 1.0
 }
 
 /// The optimization.
@@ -76,8 +92,12 @@ pub struct TrainSection {
     pub steps: u64,
     /// Trials per step, ≥ 1.
     pub batch: usize,
-    /// Adam learning rate, > 0.
+    /// Adam learning rate, > 0 (at step 0).
     pub lr: f32,
+    /// Learning rate at the last step, > 0, decaying exponentially from `lr` (absent:
+    /// constant `lr`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_final: Option<f32>,
     /// Adam ε, > 0.
     pub adam_eps: f32,
     /// Global gradient-norm bound, > 0 (PyTorch's `clip_grad_norm_`).
@@ -107,6 +127,7 @@ impl Default for TrainSection {
             steps: 2000,
             batch: 64,
             lr: 1e-3,
+            lr_final: None,
             adam_eps: 1e-8,
             clip: 1.0,
             l2_weight: 0.0,
@@ -186,7 +207,13 @@ impl FitConfig {
                 return Err(bad(field, v, "≥ 1"));
             }
         }
-        for (field, v) in [("train.lr", t.lr), ("train.adam_eps", t.adam_eps), ("train.clip", t.clip)] {
+        for (field, v) in [
+            ("train.lr", t.lr),
+            ("train.lr_final", t.lr_final.unwrap_or(t.lr)),
+            ("train.adam_eps", t.adam_eps),
+            ("train.clip", t.clip),
+            ("net.recurrent_gain", n.recurrent_gain),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(bad(field, v, "finite and > 0"));
             }
@@ -267,7 +294,9 @@ impl Fitter {
     pub fn new(cfg: FitConfig) -> Result<Self, AgentError> {
         let task = cfg.validate()?;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed);
-        let net = Net::init(cfg.net.arch, task.n_in(), cfg.net.hidden, task.n_out(), &mut rng);
+        let (arch, hidden) = (cfg.net.arch, cfg.net.hidden);
+        let init = cfg.net.recurrent_init.unwrap_or(RecurrentInit::default_for(arch));
+        let net = Net::init_with(arch, task.n_in(), hidden, task.n_out(), (init, cfg.net.recurrent_gain), &mut rng);
         let sizes: Vec<usize> = net.params.iter().map(Vec::len).collect();
         let adam = Adam::new(&sizes, cfg.train.adam_eps);
         let mut eval = TimeMajor::default();
@@ -317,9 +346,23 @@ impl Fitter {
                 self.step + 1
             )));
         }
-        self.adam.update(&mut self.net.params, &self.grads, self.cfg.train.lr);
+        let lr = self.lr_at(self.step);
+        self.adam.update(&mut self.net.params, &self.grads, lr);
         self.step += 1;
         Ok(StepStats { loss, grad_norm })
+    }
+
+    /// The learning rate of step `step` (0-based): `lr · (lr_final / lr)^(step / (steps − 1))`,
+    /// or `lr` without `lr_final`.
+    pub fn lr_at(&self, step: u64) -> f32 {
+        let t = &self.cfg.train;
+        match t.lr_final {
+            Some(end) if t.steps > 1 => {
+                let frac = step.min(t.steps - 1) as f64 / (t.steps - 1) as f64;
+                (t.lr as f64 * (end as f64 / t.lr as f64).powf(frac)) as f32
+            }
+            _ => t.lr,
+        }
     }
 
     /// Normalized MSE on the held-out trials; records the first step that meets the

@@ -56,6 +56,28 @@ impl Arch {
     }
 }
 
+/// How the recurrent weights start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecurrentInit {
+    /// `N(0, gain²/H)` entries.
+    Normal,
+    /// `gain · I` in the first gate block (Le, Jaitly & Hinton 2015, for ReLU RNNs), the
+    /// other blocks Gaussian.
+    Identity,
+}
+
+impl RecurrentInit {
+    /// Identity for the ReLU RNN (Le et al. 2015), Gaussian for the others.
+    pub fn default_for(arch: Arch) -> Self {
+        if arch == Arch::RnnRelu {
+            RecurrentInit::Identity
+        } else {
+            RecurrentInit::Normal
+        }
+    }
+}
+
 enum Path {
     Bptt(CellKind),
     Extra(ExtraKind),
@@ -149,17 +171,30 @@ impl Net {
     /// `N(0, 1/H)` (ReLU RNN: the identity, Le et al. 2015), biases 0 except the LSTM forget
     /// gate (+1) and the UGRNN update gate (+1, Collins et al.).
     pub fn init<R: Rng>(arch: Arch, n_in: usize, hidden: usize, n_out: usize, rng: &mut R) -> Self {
+        Self::init_with(arch, n_in, hidden, n_out, (RecurrentInit::default_for(arch), 1.0), rng)
+    }
+
+    /// [`Net::init`] with the recurrent weights drawn as `recurrent = (init, gain)` says.
+    pub fn init_with<R: Rng>(
+        arch: Arch,
+        n_in: usize,
+        hidden: usize,
+        n_out: usize,
+        recurrent: (RecurrentInit, f32),
+        rng: &mut R,
+    ) -> Self {
+        let (init, gain) = recurrent;
         let g = arch.gates() * hidden;
         let mut normal = |n: usize, fan_in: usize| -> Vec<f32> {
             let s = 1.0 / (fan_in as f64).sqrt();
             (0..n).map(|_| (s * rng.sample::<f64, _>(StandardNormal)) as f32).collect()
         };
         let w_ih = normal(n_in * g, n_in);
-        let mut w_hh = normal(hidden * g, hidden);
-        if arch == Arch::RnnRelu {
-            w_hh.fill(0.0);
+        let mut w_hh: Vec<f32> = normal(hidden * g, hidden).iter().map(|w| gain * w).collect();
+        if init == RecurrentInit::Identity {
             for j in 0..hidden {
-                w_hh[j * g + j] = 1.0;
+                w_hh[j * g..j * g + hidden].fill(0.0);
+                w_hh[j * g + j] = gain;
             }
         }
         let w_out = normal(hidden * n_out, hidden);

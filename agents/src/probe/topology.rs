@@ -3,10 +3,13 @@
 //! Follows Sussillo & Barak (2013) and Maheswaranathan, Williams, Golub, Ganguli & Sussillo
 //! (2019), "Universality and individuality in neural dynamics across large populations of
 //! recurrent networks": under one constant input, find the fixed points
-//! ([`super::dynamics::find_fixed_points`]), classify them by their unstable-mode count
-//! (stable: 0; saddle of index `k`: `0 < k < n`; source: all modes unstable), follow each
-//! saddle's unstable manifold both ways (start at `h* ± ε v` for every real unstable
-//! eigenvector `v`, iterate the map until it settles, match the end to a stable point), and
+//! ([`super::dynamics::find_fixed_points`]) from the given initial states and then again from
+//! the midpoints of every pair of stable points found (the index-1 saddles of a multistable
+//! network lie between the stable points they separate, where trajectory-sampled starts
+//! rarely go), classify them by their unstable-mode count (stable: 0; saddle of index `k`:
+//! `0 < k < n`; source: all modes unstable), follow each saddle's unstable manifold both ways
+//! (start at `h* ± ε v` for every real unstable eigenvector `v`, iterate the map until it
+//! enters a stable point's neighbourhood or settles elsewhere), and
 //! look for limit cycles (trajectories that stay bounded, keep moving, and come back near
 //! where they were). The transitions define a multigraph on the stable points (an edge per
 //! saddle branch pair that joins two of them). A network's [`Signature`] is, per input
@@ -19,6 +22,11 @@ use serde::{Deserialize, Serialize};
 use super::dynamics::{find_fixed_points, FixedPointConfig, FixedPointSet, JacobianFn, MapFn};
 use super::Matrix;
 use crate::error::AgentError;
+
+/// A branch that reached no known stable point but moves less than this per step at its end
+/// (L2) has neared an attractor the search missed: its end seeds the next search round.
+/// Ends still moving faster (on a limit cycle, or drifting through a slow region) do not.
+pub const LOOSE_END_STEP: f64 = 1e-6;
 
 /// Largest stable-point graph canonicalized exactly (by enumerating node orders within
 /// degree classes); larger graphs get a Weisfeiler–Lehman invariant.
@@ -36,8 +44,18 @@ pub struct TopologyConfig {
     pub max_follow_steps: usize,
     /// A trajectory has settled when one step moves it less than this (L2).
     pub settle_tol: f64,
-    /// A settled branch end matches a stable point within this distance (L2).
+    /// A branch ends on a stable point when it comes within this distance (L2) of it: near
+    /// an attracting point the rest of the way is a geometric approach that can take
+    /// thousands of steps when its slowest mode has `|λ|` close to 1.
     pub match_tol: f64,
+    /// Rounds of the second search (0: one search from the initial states only). A round
+    /// searches from the midpoints of pairs of stable points found so far and from the ends
+    /// of saddle branches that came to rest away from every known stable point (an attractor
+    /// the initial states never visited; see [`LOOSE_END_STEP`]); rounds stop when one adds
+    /// no point.
+    pub discovery_rounds: usize,
+    /// At most this many pairs of stable points seed a round (nearest pairs first).
+    pub pair_seeds: usize,
     /// Iterations discarded before a trajectory is tested for a limit cycle.
     pub cycle_burn_in: usize,
     /// Longest cycle period looked for (steps).
@@ -59,6 +77,8 @@ impl Default for TopologyConfig {
             max_follow_steps: 3000,
             settle_tol: 1e-9,
             match_tol: 1e-2,
+            discovery_rounds: 3,
+            pair_seeds: 200,
             cycle_burn_in: 2000,
             max_period: 400,
             return_tol: 0.05,
@@ -204,8 +224,60 @@ pub fn scaffold(
     initial_states: &Matrix,
     config: &TopologyConfig,
 ) -> Result<Scaffold, AgentError> {
-    let set = find_fixed_points(map, jacobian, initial_states, &config.fixed_points)?;
+    let mut set = find_fixed_points(map, jacobian, initial_states, &config.fixed_points)?;
+    let n = initial_states.cols();
+    for _ in 0..config.discovery_rounds {
+        let mut seeds = pair_midpoints(&set, config.pair_seeds);
+        let (_, loose_ends) = follow_branches(map, jacobian, &scaffold_points(&set, n), config)?;
+        seeds.extend(loose_ends);
+        if seeds.is_empty() {
+            break;
+        }
+        let before = set.points.len();
+        let more = find_fixed_points(map, jacobian, &Matrix::from_rows(&seeds)?, &config.fixed_points)?;
+        merge_points(&mut set, more, initial_states, &config.fixed_points);
+        if set.points.len() == before {
+            break;
+        }
+    }
     scaffold_from_set(map, jacobian, &set, initial_states, config)
+}
+
+/// Midpoints of the pairs of stable points of `set`, nearest pairs first, at most `max`.
+fn pair_midpoints(set: &FixedPointSet, max: usize) -> Vec<Vec<f64>> {
+    let stable: Vec<&[f64]> = set.points.iter().filter(|p| p.n_unstable == 0).map(|p| &p.state[..]).collect();
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for a in 0..stable.len() {
+        for b in a + 1..stable.len() {
+            pairs.push((dist(stable[a], stable[b]), a, b));
+        }
+    }
+    pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+    pairs.truncate(max);
+    pairs.iter().map(|&(_, a, b)| stable[a].iter().zip(stable[b]).map(|(x, y)| 0.5 * (x + y)).collect()).collect()
+}
+
+/// Adds the points of `more` that are new (farther than `tol_unique` from every point of
+/// `set`) and not outliers with respect to the original `initial_states` (the same rule as
+/// the first search), keeping `set`'s order by increasing `q`.
+fn merge_points(set: &mut FixedPointSet, more: FixedPointSet, initial_states: &Matrix, cfg: &FixedPointConfig) {
+    let n_init = initial_states.rows();
+    let centroid = super::linalg::column_means(initial_states);
+    let spread = (0..n_init).map(|i| dist(initial_states.row(i), &centroid)).sum::<f64>() / n_init as f64;
+    set.n_initial += more.n_initial;
+    set.n_not_converged += more.n_not_converged;
+    set.n_duplicates += more.n_duplicates;
+    set.n_outliers += more.n_outliers;
+    for p in more.points {
+        if spread > 0.0 && dist(&p.state, &centroid) > cfg.outlier_distance_scale * spread {
+            set.n_outliers += 1;
+        } else if set.points.iter().any(|q| dist(&q.state, &p.state) <= cfg.tol_unique) {
+            set.n_duplicates += 1;
+        } else {
+            set.points.push(p);
+        }
+    }
+    set.points.sort_by(|a, b| a.q.total_cmp(&b.q));
 }
 
 /// [`scaffold`] from fixed points already found (`set`, from `initial_states`).
@@ -216,22 +288,39 @@ pub fn scaffold_from_set(
     initial_states: &Matrix,
     config: &TopologyConfig,
 ) -> Result<Scaffold, AgentError> {
-    let n = initial_states.cols();
-    let mut points = Vec::with_capacity(set.points.len());
-    for p in &set.points {
-        let kind = match p.n_unstable {
-            0 => PointKind::Stable,
-            k if k == n => PointKind::Source,
-            k => PointKind::Saddle(k),
-        };
-        points.push(ScaffoldPoint {
+    let points = scaffold_points(set, initial_states.cols());
+    let (branches, _) = follow_branches(map, jacobian, &points, config)?;
+    let cycles = find_cycles(map, initial_states, config);
+    Ok(Scaffold { points, branches, cycles })
+}
+
+/// The points of `set` typed by their unstable-mode count (`n` dimensions).
+fn scaffold_points(set: &FixedPointSet, n: usize) -> Vec<ScaffoldPoint> {
+    set.points
+        .iter()
+        .map(|p| ScaffoldPoint {
             state: p.state.clone(),
-            kind,
+            kind: match p.n_unstable {
+                0 => PointKind::Stable,
+                k if k == n => PointKind::Source,
+                k => PointKind::Saddle(k),
+            },
             moduli: p.eigenvalues.iter().map(|e| e.modulus()).collect(),
-        });
-    }
-    let stable: Vec<usize> = (0..points.len()).filter(|&i| points[i].kind == PointKind::Stable).collect();
-    let mut branches = Vec::new();
+        })
+        .collect()
+}
+
+/// Follows both branches of every real unstable mode of every saddle in `points`: the
+/// branches, and the last states of those that reached no stable point of `points`.
+fn follow_branches(
+    map: MapFn<'_>,
+    jacobian: Option<JacobianFn<'_>>,
+    points: &[ScaffoldPoint],
+    config: &TopologyConfig,
+) -> Result<(Vec<Branch>, Vec<Vec<f64>>), AgentError> {
+    let targets: Vec<(usize, &[f64])> =
+        (0..points.len()).filter(|&k| points[k].kind == PointKind::Stable).map(|k| (k, &points[k].state[..])).collect();
+    let (mut branches, mut loose) = (Vec::new(), Vec::new());
     for (si, p) in points.iter().enumerate() {
         if !matches!(p.kind, PointKind::Saddle(_)) {
             continue;
@@ -244,20 +333,15 @@ pub fn scaffold_from_set(
             for sign in [1i8, -1] {
                 let start: Vec<f64> =
                     p.state.iter().zip(&v).map(|(h, v)| h + f64::from(sign) * config.branch_step * v).collect();
-                let end = settle(map, &start, config).and_then(|h| {
-                    stable
-                        .iter()
-                        .map(|&k| (k, dist(&points[k].state, &h)))
-                        .filter(|&(_, d)| d <= config.match_tol)
-                        .min_by(|a, b| a.1.total_cmp(&b.1))
-                        .map(|(k, _)| k)
-                });
+                let (end, last, step) = follow(map, &start, &targets, config);
+                if end.is_none() && step < LOOSE_END_STEP && last.iter().all(|v| v.is_finite()) {
+                    loose.push(last);
+                }
                 branches.push(Branch { saddle: si, mode, sign, end });
             }
         }
     }
-    let cycles = find_cycles(map, initial_states, config);
-    Ok(Scaffold { points, branches, cycles })
+    Ok((branches, loose))
 }
 
 /// Unit real eigenvectors of `jac` whose eigenvalues are real with `|λ| > 1`, most unstable
@@ -289,22 +373,40 @@ fn unstable_real_eigenvectors(jac: &Matrix) -> Result<Vec<Vec<f64>>, AgentError>
     Ok(found.into_iter().map(|(_, v)| v).collect())
 }
 
-/// Iterates `map` from `h` until a step moves less than `settle_tol`; `None` if it never
-/// settles (a cycle, chaos, or escape) or leaves the finite numbers.
-fn settle(map: MapFn<'_>, h: &[f64], config: &TopologyConfig) -> Option<Vec<f64>> {
-    let mut h = h.to_vec();
+/// Iterates `map` from `h` until it comes within `match_tol` of one of the stable points
+/// `targets` (`(index, state)`): that index, the last state and the last step's length.
+/// `None` if it settles elsewhere (a step shorter than `settle_tol`, away from every
+/// target), never settles (a cycle, chaos, escape), or leaves the finite numbers.
+fn follow(
+    map: MapFn<'_>,
+    h: &[f64],
+    targets: &[(usize, &[f64])],
+    config: &TopologyConfig,
+) -> (Option<usize>, Vec<f64>, f64) {
+    let near = |h: &[f64]| {
+        targets
+            .iter()
+            .map(|&(k, s)| (k, dist(s, h)))
+            .filter(|&(_, d)| d <= config.match_tol)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k)
+    };
+    let (mut h, mut step) = (h.to_vec(), f64::INFINITY);
     for _ in 0..config.max_follow_steps {
         let next = map(&h);
         if next.iter().any(|v| !v.is_finite()) {
-            return None;
+            return (None, next, f64::INFINITY);
         }
-        let step = dist(&next, &h);
+        step = dist(&next, &h);
         h = next;
+        if let Some(k) = near(&h) {
+            return (Some(k), h, step);
+        }
         if step < config.settle_tol {
-            return Some(h);
+            break;
         }
     }
-    None
+    (None, h, step)
 }
 
 /// Limit cycles reached from the first `cycle_starts` initial states, deduplicated.
@@ -607,6 +709,32 @@ mod tests {
         // A ring of 8 has the same counts and degrees but is not the cube.
         let ring: Vec<(usize, usize)> = (0..8).map(|a| (a, (a + 1) % 8)).collect();
         assert_ne!(canonical_graph(8, &ring).code, canonical_graph(8, &cube).code);
+    }
+
+    #[test]
+    fn pair_seeds_find_the_saddles_that_corner_starts_miss() {
+        // Starts only at the 8 corners: the first search finds the stable points alone; the
+        // midpoint search finds the 12 edge saddles, 6 face saddles and the origin.
+        let corners: Vec<Vec<f64>> = (0..8)
+            .map(|k| {
+                let c = |bit: usize| if k >> bit & 1 == 1 { 1.2 } else { -1.2 };
+                vec![c(0), c(1), c(2), 0.0, 0.0]
+            })
+            .collect();
+        let starts = Matrix::from_rows(&corners).unwrap();
+        let off = TopologyConfig { discovery_rounds: 0, ..TopologyConfig::default() };
+        let sig = condition_signature(&scaffold(&flip_flop_map, None, &starts, &off).unwrap());
+        assert_eq!((sig.stable, sig.saddles.clone(), sig.graph.edges), (8, vec![], 0), "{sig:?}");
+        let sig = condition_signature(&scaffold(&flip_flop_map, None, &starts, &TopologyConfig::default()).unwrap());
+        assert_eq!((sig.stable, sig.saddles.clone(), sig.sources), (8, vec![12, 6, 1], 0), "{sig:?}");
+        let cube: Vec<(usize, usize)> =
+            (0..8usize).flat_map(|a| (0..3).map(move |k| (a, a ^ (1 << k)))).filter(|(a, b)| a < b).collect();
+        assert_eq!(sig.graph, canonical_graph(8, &cube));
+        // Without one corner among the starts, the saddle branches lead to it.
+        let seven = Matrix::from_rows(&corners[1..]).unwrap();
+        let sig = condition_signature(&scaffold(&flip_flop_map, None, &seven, &TopologyConfig::default()).unwrap());
+        assert_eq!((sig.stable, sig.saddles.clone()), (8, vec![12, 6, 1]), "{sig:?}");
+        assert_eq!(sig.graph, canonical_graph(8, &cube));
     }
 
     #[test]

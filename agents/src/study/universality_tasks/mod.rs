@@ -52,6 +52,10 @@ pub struct TaskStudy {
     /// `fit`'s `[train]` section for this task (its defaults where absent).
     #[serde(default)]
     pub train: toml::Table,
+    /// Extra `fit` `[net]` settings per architecture (config name → table), e.g.
+    /// `[tasks.net.rnn_relu] recurrent_gain = 0.5`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub net: std::collections::BTreeMap<String, toml::Table>,
 }
 
 /// The study's config (`scripts/configs/universality_tasks_*.toml`).
@@ -104,6 +108,7 @@ impl Default for UniversalityTasksConfig {
                 id: "FlipFlop-v0".into(),
                 config: toml::Table::new(),
                 train: toml::Table::new(),
+                net: Default::default(),
             }],
         }
     }
@@ -161,6 +166,12 @@ impl UniversalityTasksConfig {
         }
         let mut jobs = vec![];
         for t in &self.tasks {
+            if let Some(k) = t.net.keys().find(|k| !Arch::ALL.iter().any(|&a| arch_name(a) == k.as_str())) {
+                return Err(cfg_err(format!(
+                    "tasks.{}.net.{k}: not an architecture (rnn_tanh, rnn_relu, ugrnn, gru, lstm)",
+                    t.name
+                )));
+            }
             for &arch in &self.architectures {
                 for &width in &self.widths {
                     for seed in self.seed_base..self.seed_base + self.seeds {
@@ -170,7 +181,7 @@ impl UniversalityTasksConfig {
                         task.insert("id".into(), t.id.clone().into());
                         task.insert("config".into(), toml::Value::Table(t.config.clone()));
                         doc.insert("task".into(), toml::Value::Table(task));
-                        let mut net = toml::Table::new();
+                        let mut net = t.net.get(arch_name(arch)).cloned().unwrap_or_default();
                         net.insert("arch".into(), arch_name(arch).into());
                         net.insert("hidden".into(), (width as i64).into());
                         doc.insert("net".into(), toml::Value::Table(net));
@@ -461,6 +472,31 @@ mod tests {
         assert!((c[0].1[0] - 0.25).abs() < 1e-12 && (c[2].1[0] - (50.0 / 51.0 + 0.25)).abs() < 1e-12);
         let cdi = make_task("ContextIntegration-v0", &serde_json::json!({})).unwrap();
         assert_eq!(input_conditions(cdi.as_ref(), &serde_json::json!({}), 3).len(), 2);
+    }
+
+    /// A flip-flop GRU fitted to criterion has the 3-bit scaffold: 8 stable points (one per
+    /// memory state) and index-1 saddles whose unstable manifolds join them.
+    #[test]
+    fn a_fitted_flip_flop_gru_has_eight_stable_points_joined_through_saddles() {
+        let text = "seed = 0\n[task]\nid = \"FlipFlop-v0\"\n[net]\narch = \"gru\"\nhidden = 16\n\
+                    [train]\nsteps = 5000\nbatch = 32\nlr = 0.01\nlr_final = 0.0005\neval_every = 50\n";
+        let mut fitter = crate::fit::Fitter::new(FitConfig::from_toml(text).unwrap()).unwrap();
+        while !fitter.done() {
+            fitter.train_step().unwrap();
+            if fitter.step.is_multiple_of(fitter.cfg.train.eval_every) {
+                fitter.evaluate();
+            }
+        }
+        assert!(fitter.reached_at.is_some(), "fit missed the criterion: {:?}", fitter.last_eval);
+        let map = NetMap::new(&fitter.net).unwrap();
+        let u = [0.0; 3];
+        let inits = initial_states(&map, fitter.task.as_ref(), &u, 16, 48);
+        let f = |h: &[f64]| map.step(h, &u);
+        let j = |h: &[f64]| map.jacobian(h, &u);
+        let sc = scaffold(&f, Some(&j), &inits, &TopologyConfig::default()).unwrap();
+        let sig = condition_signature(&sc);
+        assert_eq!(sig.stable, 8, "{}", Signature { conditions: vec![sig.clone()] }.key());
+        assert!(sig.saddles.first().copied().unwrap_or(0) >= 1 && sig.graph.edges >= 1, "{sig:?}");
     }
 
     #[test]

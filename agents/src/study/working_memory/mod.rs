@@ -110,7 +110,14 @@ impl WorkingMemoryConfig {
                 let fit = FitConfig {
                     seed,
                     task: TaskSection { id: OrientationWm::ID.into(), config: task_json.clone() },
-                    net: NetSection { arch, hidden: self.hidden, n_in: None, n_out: None },
+                    net: NetSection {
+                        arch,
+                        hidden: self.hidden,
+                        n_in: None,
+                        n_out: None,
+                        recurrent_init: None,
+                        recurrent_gain: 1.0,
+                    },
                     train: self.train.clone(),
                 };
                 fit.validate()?;
