@@ -154,3 +154,59 @@ fn tiny_universality_study_runs_end_to_end() {
     assert_eq!(json(out.join("report.json"))["envs"][0]["conclusion"], env["conclusion"]);
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn train_logs_the_lyapunov_spectrum_at_every_checkpoint_once() {
+    let dir = std::env::temp_dir().join(format!("engram-train-lyap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/configs/pendulum_novel_gru.toml");
+    let d = dir.to_str().unwrap();
+    let base = [
+        "train",
+        "--config",
+        config,
+        "--out",
+        d,
+        "--quiet",
+        "--set",
+        "total_timesteps=1024",
+        "--set",
+        "ppo.n_envs=4",
+        "--set",
+        "ppo.n_steps=64",
+        "--set",
+        "ppo.n_epochs=1",
+        "--set",
+        "policy.rnn_hidden=6",
+        "--set",
+        "checkpoint_every=1",
+        "--set",
+        "lyapunov_exponents=3",
+    ];
+    // Killed after two updates, then resumed: each of the 4 checkpoints logged once, in order.
+    let mut first: Vec<&str> = base.to_vec();
+    first.extend(["--stop-after", "2"]);
+    ok(&first);
+    ok(&["train", "--resume", d, "--quiet"]);
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("lyapunov.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let steps: Vec<u64> = rows.iter().map(|r| r["step"].as_u64().unwrap()).collect();
+    assert_eq!(steps, [1, 2, 3, 4]);
+    for r in &rows {
+        let e: Vec<f64> = r["exponents"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(e.len(), 3);
+        assert!(e.windows(2).all(|w| w[0] >= w[1]) && e.iter().all(|v| v.is_finite()), "{e:?}");
+    }
+    assert!(dir.join("lyapunov.png").exists());
+    // A memoryless policy has no spectrum: refused before anything is written.
+    let mlp = dir.join("mlp");
+    let out =
+        engram(&["train", "--env", "Pendulum-v1", "--out", mlp.to_str().unwrap(), "--set", "lyapunov_exponents=2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("lyapunov_exponents = 2") && err.contains("mlp"), "{err}");
+    assert!(!mlp.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

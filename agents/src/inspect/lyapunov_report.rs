@@ -201,10 +201,10 @@ const FIT_LYAPUNOV_TRIALS: usize = 4;
 /// Steps that only align the frame.
 const FIT_LYAPUNOV_WARMUP: usize = 50;
 
-/// One row of a fit run's `lyapunov.jsonl`.
+/// One row of a run's `lyapunov.jsonl` (`engram fit`: Adam step; `engram train`: PPO update).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitLyapunovRow {
-    /// Adam step of the checkpoint.
+    /// Adam step (fit) or PPO update (train) of the checkpoint.
     pub step: u64,
     /// Leading exponents, natural log per step, decreasing.
     pub exponents: Vec<f64>,
@@ -235,32 +235,64 @@ pub fn fit_lyapunov(f: &crate::fit::Fitter) -> Result<Vec<f64>, AgentError> {
 /// (replacing rows of this step or later, so a resumed run logs each checkpoint once) and
 /// redraws `dir/lyapunov.png` / `.svg`, the exponents over training.
 pub fn fit_lyapunov_hook(f: &crate::fit::Fitter, dir: &Path) -> Result<(), AgentError> {
-    let exponents = fit_lyapunov(f)?;
+    log_spectrum(dir, f.step, fit_lyapunov(f)?, "Adam step")
+}
+
+/// Deterministic episodes driving the PPO checkpoint's recurrent layer in
+/// [`train_lyapunov_hook`] (the same seeds at every checkpoint).
+const TRAIN_LYAPUNOV_EPISODES: usize = 4;
+/// Seed of those episodes and of the random initial frames.
+const TRAIN_LYAPUNOV_SEED: u64 = 7_001;
+
+/// [`crate::run::TrainHook`]: the leading `lyapunov_exponents` exponents of the checkpoint's
+/// actor recurrent layer, driven by the observations of [`TRAIN_LYAPUNOV_EPISODES`]
+/// deterministic episodes of that checkpoint's own policy (recorded into
+/// `dir/lyapunov_rollouts`; the probe of `engram probe lyapunov`), appended to
+/// `dir/lyapunov.jsonl` with the PPO update and drawn in `dir/lyapunov.png`.
+pub fn train_lyapunov_hook(t: &crate::ppo::Trainer, dir: &Path) -> Result<(), AgentError> {
+    let agent = ProbedAgent::load(dir)?;
+    let rollouts = Rollouts::record_or_reuse(
+        &agent,
+        &dir.join("lyapunov_rollouts"),
+        TRAIN_LYAPUNOV_EPISODES,
+        TRAIN_LYAPUNOV_SEED,
+    )?;
+    let cfg =
+        LyapunovProbeConfig { n_exponents: t.cfg.lyapunov_exponents, seed: TRAIN_LYAPUNOV_SEED, ..Default::default() };
+    let report = probe_lyapunov(&agent, &rollouts, &cfg)?;
+    log_spectrum(dir, t.update as u64, report.mean_per_step, "PPO update")
+}
+
+/// Appends `(step, exponents)` to `dir/lyapunov.jsonl` (replacing rows of this step or later,
+/// so a resumed run logs each checkpoint once) and redraws `dir/lyapunov.png` / `.svg`, the
+/// exponents over training.
+fn log_spectrum(dir: &Path, step: u64, exponents: Vec<f64>, x_label: &str) -> Result<(), AgentError> {
     let path = dir.join("lyapunov.jsonl");
     let mut rows: Vec<FitLyapunovRow> = match std::fs::read_to_string(&path) {
         Ok(text) => text
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
-            .filter(|r: &FitLyapunovRow| r.step < f.step)
+            .filter(|r: &FitLyapunovRow| r.step < step)
             .collect(),
         Err(_) => Vec::new(),
     };
-    rows.push(FitLyapunovRow { step: f.step, exponents });
+    rows.push(FitLyapunovRow { step, exponents });
     let text: String = rows.iter().map(|r| serde_json::to_string(r).unwrap_or_default() + "\n").collect();
     crate::io::write_text(&path, &text)?;
     use plotters::drawing::IntoDrawingArea;
     crate::render::register_font();
     let png = dir.join("lyapunov.png");
-    draw_fit_lyapunov(plotters::prelude::BitMapBackend::new(&png, (800, 600)).into_drawing_area(), &rows)
+    draw_fit_lyapunov(plotters::prelude::BitMapBackend::new(&png, (800, 600)).into_drawing_area(), &rows, x_label)
         .map_err(|e| AgentError::figure(&png, e))?;
     let svg = dir.join("lyapunov.svg");
-    draw_fit_lyapunov(plotters::prelude::SVGBackend::new(&svg, (800, 600)).into_drawing_area(), &rows)
+    draw_fit_lyapunov(plotters::prelude::SVGBackend::new(&svg, (800, 600)).into_drawing_area(), &rows, x_label)
         .map_err(|e| AgentError::figure(&svg, e))
 }
 
 fn draw_fit_lyapunov<DB: plotters::prelude::DrawingBackend>(
     root: plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
     rows: &[FitLyapunovRow],
+    x_label: &str,
 ) -> crate::render::chart::Drawn
 where
     DB::ErrorType: 'static,
@@ -269,8 +301,7 @@ where
     use plotters::prelude::*;
     let x = bounds(rows.iter().map(|r| r.step as f64), 0.05);
     let y = bounds(rows.iter().flat_map(|r| r.exponents.iter().copied()).chain([0.0]), 0.08);
-    let mut chart =
-        xy_chart(&root, "Lyapunov spectrum over training", x, y, ("Adam step", "λ_i (natural log per step)"))?;
+    let mut chart = xy_chart(&root, "Lyapunov spectrum over training", x, y, (x_label, "λ_i (natural log per step)"))?;
     chart.draw_series(LineSeries::new([(x.0, 0.0), (x.1, 0.0)], BLACK.mix(0.4)))?;
     let k = rows.iter().map(|r| r.exponents.len()).max().unwrap_or(0);
     for i in 0..k {

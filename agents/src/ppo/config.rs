@@ -74,6 +74,10 @@ fn is_one(v: &usize) -> bool {
     *v == 1
 }
 
+fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
+
 impl Default for PpoConfig {
     fn default() -> Self {
         Self {
@@ -127,6 +131,12 @@ pub struct TrainConfig {
     /// written configs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_at_return: Option<f64>,
+    /// Log the leading this-many Lyapunov exponents of the actor's recurrent layer at every
+    /// checkpoint (driven by 4 deterministic episodes of the checkpoint's own policy) into
+    /// `lyapunov.jsonl` and `lyapunov.png` of the run (`engram train` only). 0: off. Default 0
+    /// (omitted from written configs).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub lyapunov_exponents: usize,
     /// Threads computing the gradient shards of a minibatch (`ppo.grad_shards`; used only
     /// where they are timed to pay, see [`crate::ppo::loss::ShardExec`]), 1 to
     /// [`MAX_UPDATE_THREADS`]. Results do not depend on it. Default 1 (omitted from written
@@ -150,6 +160,7 @@ impl Default for TrainConfig {
             env_threads: 1,
             update_threads: 1,
             stop_at_return: None,
+            lyapunov_exponents: 0,
             policy: PolicyConfig::default(),
             ppo: PpoConfig::default(),
         }
@@ -242,6 +253,14 @@ impl TrainConfig {
         }
         if self.update_threads == 0 || self.update_threads > MAX_UPDATE_THREADS {
             return bad(format!("update_threads = {} (must be in 1..={MAX_UPDATE_THREADS})", self.update_threads));
+        }
+        if self.lyapunov_exponents > 0 && (self.policy.kind.cell().is_none() || self.policy.rnn_layers != 1) {
+            return bad(format!(
+                "lyapunov_exponents = {} needs a policy with one recurrent layer (policy.kind = {}, rnn_layers = {})",
+                self.lyapunov_exponents,
+                self.policy.kind.as_str(),
+                self.policy.rnn_layers
+            ));
         }
         if self.stop_at_return.is_some_and(|r| !r.is_finite()) {
             return bad(format!("stop_at_return = {:?} (must be finite)", self.stop_at_return));

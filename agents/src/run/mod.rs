@@ -100,6 +100,11 @@ fn update_of(line: &str) -> Option<usize> {
     }
 }
 
+/// Called after each checkpoint of [`train_loop`] (with the run directory) when
+/// `lyapunov_exponents` > 0: [`crate::inspect::lyapunov_report::train_lyapunov_hook`], which
+/// logs the spectrum (passed in by `engram train`, as the probes sit above this layer).
+pub type TrainHook = fn(&crate::ppo::Trainer, &Path) -> Result<(), AgentError>;
+
 /// Runs `trainer` until its budget is spent (or, with `max_updates`, until this call has done
 /// that many updates): every update is appended to `log` and reported to `progress` with the
 /// steps/s of this call, a checkpoint is written every `checkpoint_every` updates, and one at
@@ -109,8 +114,23 @@ pub fn train_loop(
     dir: &Path,
     log: &mut MetricsLog,
     max_updates: Option<usize>,
+    hook: Option<TrainHook>,
     progress: &mut dyn FnMut(&UpdateMetrics, f64),
 ) -> Result<(PathBuf, bool), AgentError> {
+    let k = trainer.cfg.lyapunov_exponents;
+    if k > 0 && hook.is_none() {
+        return Err(AgentError::Config(format!(
+            "lyapunov_exponents = {k}: logging the spectrum needs the checkpoint hook (`engram train` passes it; \
+             studies and --seeds do not log it)"
+        )));
+    }
+    let save = |trainer: &crate::ppo::Trainer| -> Result<PathBuf, AgentError> {
+        let path = crate::checkpoint::save(trainer, dir)?;
+        match hook {
+            Some(h) if k > 0 => h(trainer, dir).map(|_| path),
+            _ => Ok(path),
+        }
+    };
     let (start, start_step) = (std::time::Instant::now(), trainer.global_step);
     let every = trainer.cfg.checkpoint_every;
     let mut done_here = 0usize;
@@ -121,13 +141,13 @@ pub fn train_loop(
         log.write(&m, sps)?;
         progress(&m, sps);
         if max_updates.is_some_and(|s| done_here >= s) {
-            return Ok((crate::checkpoint::save(trainer, dir)?, trainer.finished()));
+            return Ok((save(trainer)?, trainer.finished()));
         }
         if every > 0 && m.update % every == 0 && !trainer.finished() {
-            crate::checkpoint::save(trainer, dir)?;
+            save(trainer)?;
         }
     }
-    Ok((crate::checkpoint::save(trainer, dir)?, true))
+    Ok((save(trainer)?, true))
 }
 
 /// The line `engram train` prints at the end of a run: steps, the train mean return, the last
@@ -192,7 +212,7 @@ pub fn train_to_end(config: &str, dir: &Path, progress: Progress) -> Result<crat
     };
     let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
     progress(trainer.global_step, total, f64::NAN);
-    train_loop(&mut trainer, dir, &mut log, None, &mut |m, _| progress(m.global_step, total, m.return_mean))?;
+    train_loop(&mut trainer, dir, &mut log, None, None, &mut |m, _| progress(m.global_step, total, m.return_mean))?;
     // The figure is a convenience; a plotting failure must not fail the job.
     let _ = curves::write_curves(dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str()));
     Ok(trainer)
@@ -274,7 +294,7 @@ fn train_one_seed(
     let dir = out.join(format!("seed-{}", cfg.seed));
     let (mut trainer, mut log) =
         if crate::checkpoint::resolve(&dir).is_ok() { resume(&dir)? } else { create(cfg, &dir)? };
-    let (_, finished) = train_loop(&mut trainer, &dir, &mut log, max_updates, &mut |_, _| {})?;
+    let (_, finished) = train_loop(&mut trainer, &dir, &mut log, max_updates, None, &mut |_, _| {})?;
     if finished {
         let _ = curves::write_curves(&dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str()));
     }

@@ -70,7 +70,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  ETA {eta}").expect("valid template"),
     );
     bar.set_position(trainer.global_step);
-    let (ckpt, finished) = run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, &mut |m, sps| {
+    let hook = Some(engram_agents::inspect::lyapunov_report::train_lyapunov_hook as run::TrainHook);
+    let (ckpt, finished) = run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, hook, &mut |m, sps| {
         bar.set_position(m.global_step);
         bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
     })?;
