@@ -171,15 +171,17 @@ pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> B
     let (mut e1, mut e2) = (vec![], vec![]);
     let (mut h1, mut h2) = (vec![0usize; edges.len() + 1], vec![0usize; edges.len() + 1]);
     for b in 0..trials {
-        let (mut out, mut tgt) = (vec![0.0f64; 4], vec![0.0f64; 4]);
+        // Outputs summed over the report steps (the decoded angle ignores the scale); targets
+        // are constant over the report phase.
+        let mut out = [0.0f64; 4];
         for s in report.clone() {
-            for c in 0..4 {
-                out[c] += ws.y[(s * trials + b) * no + c] as f64;
+            let row = (s * trials + b) * no;
+            for (o, &y) in out.iter_mut().zip(&ws.y[row..row + 4]) {
+                *o += f64::from(y);
             }
         }
-        for c in 0..4 {
-            tgt[c] = tb.targets[(b * t + report.start) * no + c] as f64;
-        }
+        let row = (b * t + report.start) * no;
+        let tgt: Vec<f64> = tb.targets[row..row + 4].iter().map(|&v| f64::from(v)).collect();
         for (k, (errs, hist)) in [(&mut e1, &mut h1), (&mut e2, &mut h2)].into_iter().enumerate() {
             let est = decode_orientation(out[2 * k], out[2 * k + 1]);
             let truth = decode_orientation(tgt[2 * k], tgt[2 * k + 1]);
@@ -237,7 +239,7 @@ pub fn probe_torus(dir: &Path, cfg: &TorusProbeConfig) -> Result<(TorusReport, V
     let dyn_code = dynamic_code(&before, &t1);
     let theta1: Vec<f64> = (0..n * n).map(|r| (r / n) as f64 * PI / n as f64).collect();
     let theta2: Vec<f64> = (0..n * n).map(|r| (r % n) as f64 * PI / n as f64).collect();
-    let train: Vec<bool> = (0..n * n).map(|r| (r / n + r % n) % 2 == 0).collect();
+    let train: Vec<bool> = (0..n * n).map(|r| (r / n + r % n).is_multiple_of(2)).collect();
     let ct = cross_temporal_decoding(&states, &theta1, &train)?;
     let ct2 = cross_temporal_decoding(&states, &theta2, &train)?;
     let rows = |m: &Matrix| (0..m.rows()).map(|i| m.row(i).to_vec()).collect::<Vec<_>>();

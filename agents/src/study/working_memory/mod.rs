@@ -96,7 +96,7 @@ impl WorkingMemoryConfig {
                 self.architectures.len()
             )));
         }
-        if !(self.gate_mae_deg > 0.0) {
+        if self.gate_mae_deg.is_nan() || self.gate_mae_deg <= 0.0 {
             return Err(AgentError::Config(format!(
                 "working-memory: gate_mae_deg = {} (must be > 0)",
                 self.gate_mae_deg
