@@ -147,7 +147,7 @@ pub fn record_grid(net: &Net, task: &OrientationWm, n: usize) -> Vec<Matrix> {
         }
     }
     let mut ws = Workspace::default();
-    net.forward(&x, t, b, &mut ws);
+    net.forward(&x, None, t, b, &mut ws);
     let h = net.states(&ws);
     let hd = net.hidden;
     (0..t).map(|s| Matrix::from_fn(b, hd, |r, u| h[(s * b + r) * hd + u] as f64)).collect()
@@ -165,7 +165,7 @@ pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> B
         }
     }
     let mut ws = Workspace::default();
-    net.forward(&x, t, trials, &mut ws);
+    net.forward(&x, None, t, trials, &mut ws);
     let report = task.phases().report;
     let edges: Vec<f64> = (-6..=6).map(|k| k as f64 * 5.0).collect();
     let (mut e1, mut e2) = (vec![], vec![]);
