@@ -7,7 +7,7 @@
 
 use super::io_err;
 use crate::error::AgentError;
-use crate::fit::{load_checkpoint, Arch, Net, Workspace};
+use crate::fit::{load_checkpoint, recurrent_noise, Arch, Net, Workspace};
 use crate::probe::homology::{cloud_homology, Homology, HomologyConfig};
 use crate::probe::linalg::Pca;
 use crate::probe::torus::{geometry, synthetic, TorusGeometry, TorusGrid};
@@ -66,11 +66,16 @@ impl Default for TorusProbeConfig {
     }
 }
 
-/// Report errors (decoded − true, wrapped into (−90°, 90°]) on noisy trials.
+/// Report errors (decoded − true, wrapped into (−90°, 90°]) on noisy trials: the task's input
+/// noise and the recurrent noise the network was trained with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Behaviour {
     /// Trials.
     pub trials: usize,
+    /// Recurrent noise (std on every unit's pre-activation) during these trials: the run's
+    /// `train.recurrent_noise_std`.
+    #[serde(default)]
+    pub recurrent_noise_std: f32,
     /// Mean absolute error of θ1, degrees (chance 45°).
     pub mae1_deg: f64,
     /// Of θ2.
@@ -153,8 +158,9 @@ pub fn record_grid(net: &Net, task: &OrientationWm, n: usize) -> Vec<Matrix> {
     (0..t).map(|s| Matrix::from_fn(b, hd, |r, u| h[(s * b + r) * hd + u] as f64)).collect()
 }
 
-/// Report errors of `net` on `trials` noisy trials of `task` drawn from `seed`.
-pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> Behaviour {
+/// Report errors of `net` on `trials` noisy trials of `task` drawn from `seed`, with recurrent
+/// noise of std `recurrent_noise_std` (0: none) drawn from the same seed.
+pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64, recurrent_noise_std: f32) -> Behaviour {
     let tb = TaskBatch::generate(task, seed.wrapping_add(BEHAVIOUR_SEED_OFFSET), 0, trials);
     let (t, ni, no) = (tb.time, tb.n_in, tb.n_out);
     let mut x = vec![0.0f32; tb.inputs.len()];
@@ -165,7 +171,12 @@ pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> B
         }
     }
     let mut ws = Workspace::default();
-    net.forward(&x, None, t, trials, &mut ws);
+    let mut draw = vec![];
+    if recurrent_noise_std > 0.0 {
+        let n = t * trials * net.hidden;
+        recurrent_noise(seed.wrapping_add(BEHAVIOUR_SEED_OFFSET), 0, recurrent_noise_std, n, &mut draw);
+    }
+    net.forward(&x, (recurrent_noise_std > 0.0).then_some(&draw[..]), t, trials, &mut ws);
     let report = task.phases().report;
     let edges: Vec<f64> = (-6..=6).map(|k| k as f64 * 5.0).collect();
     let (mut e1, mut e2) = (vec![], vec![]);
@@ -193,6 +204,7 @@ pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> B
     let mae = |v: &[f64]| v.iter().map(|e| e.abs()).sum::<f64>() / v.len() as f64;
     Behaviour {
         trials,
+        recurrent_noise_std,
         mae1_deg: mae(&e1),
         mae2_deg: mae(&e2),
         mae_deg: (mae(&e1) + mae(&e2)) / 2.0,
@@ -249,7 +261,7 @@ pub fn probe_torus(dir: &Path, cfg: &TorusProbeConfig) -> Result<(TorusReport, V
         hidden: net.hidden,
         seed: fitter.cfg.seed,
         config: cfg.clone(),
-        behaviour: behaviour(net, &task, cfg.trials, fitter.cfg.seed),
+        behaviour: behaviour(net, &task, cfg.trials, fitter.cfg.seed, fitter.cfg.train.recurrent_noise_std),
         geometry: geo,
         geometry_untrained,
         homology,
@@ -493,8 +505,11 @@ mod tests {
         let t = task.phases().delay1.end - 1;
         assert_eq!(s[t].row(3 * 8), s[t].row(3 * 8 + 5));
         assert_ne!(s[t].row(0), s[t].row(3 * 8));
-        let b = behaviour(&net, &task, 64, 1);
+        let b = behaviour(&net, &task, 64, 1, 0.0);
         assert_eq!(b.hist1.iter().sum::<usize>(), 64);
         assert!(b.mae_deg > 20.0, "an untrained network is near chance (45°): {}", b.mae_deg);
+        let noisy = behaviour(&net, &task, 64, 1, 0.5);
+        assert_ne!(noisy.mae_deg, b.mae_deg, "recurrent noise enters the behavioural trials");
+        assert_eq!(noisy.mae_deg.to_bits(), behaviour(&net, &task, 64, 1, 0.5).mae_deg.to_bits());
     }
 }

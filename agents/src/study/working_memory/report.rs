@@ -73,7 +73,8 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
          (θ1, θ2) on noise-free trials, unless stated. Intervals: mean and Student-t 95 % interval over seeds. \
          Clifford index in [0, 1] (1: exact Clifford torus; an exact standard torus with R = 2r scores 0.67); \
          principal angles in [0°, 90°] (Clifford: 90°, 90°; standard: 0°, 90°); radius ratio in (0, 1]; \
-         report error in degrees (chance 45°). Clifford-like (stated before the run): index ≥ {CLIFFORD_INDEX_MIN}, \
+         report error in degrees (chance 45°), on held-out trials with the task's input noise and the recurrent \
+         noise the network was trained with. Clifford-like (stated before the run): index ≥ {CLIFFORD_INDEX_MIN}, \
          smaller angle ≥ {ANGLE_MIN_DEG}°, ratio ≥ {RATIO_MIN}.\n",
         g = nets.first().map_or(0, |n| n.3.config.grid)
     );
