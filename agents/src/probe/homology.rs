@@ -78,14 +78,19 @@ pub struct Homology {
 }
 
 /// Greedy max–min subsample of the rows of `x`, starting from row 0: indices and the
-/// covering radius (the largest distance of any row to the subsample).
+/// covering radius (the largest distance of any row to the subsample). Stops early when every
+/// remaining row coincides with a chosen one (duplicates, e.g. saturated units), so the
+/// subsample holds distinct points only.
 pub fn maxmin_subsample(x: &Matrix, m: usize) -> (Vec<usize>, f64) {
     let n = x.rows();
     let m = m.min(n);
     let mut chosen = vec![0usize];
     let mut dmin: Vec<f64> = (0..n).map(|i| dist(x.row(i), x.row(0))).collect();
     while chosen.len() < m {
-        let (far, _) = dmin.iter().enumerate().fold((0, -1.0), |b, (i, &d)| if d > b.1 { (i, d) } else { b });
+        let (far, d_far) = dmin.iter().enumerate().fold((0, -1.0), |b, (i, &d)| if d > b.1 { (i, d) } else { b });
+        if d_far <= 0.0 {
+            break;
+        }
         chosen.push(far);
         for (i, d) in dmin.iter_mut().enumerate() {
             *d = d.min(dist(x.row(i), x.row(far)));
@@ -276,6 +281,13 @@ pub fn cloud_homology(x: &Matrix, cfg: &HomologyConfig) -> Result<Homology, Agen
         return Err(AgentError::Probe(format!("homology: point entry {k} is not finite")));
     }
     let (idx, mut delta) = maxmin_subsample(x, cfg.n_points);
+    if idx.len() < 8 {
+        return Err(AgentError::Probe(format!(
+            "homology: the cloud has {} distinct points of {} (needs ≥ 8)",
+            idx.len(),
+            x.rows()
+        )));
+    }
     if delta == 0.0 {
         // The whole cloud was kept: the scale unit is the largest nearest-neighbour distance.
         let sub = x.select_rows(&idx);
@@ -362,6 +374,21 @@ mod tests {
         for s in &seen {
             assert_eq!(s.2, [1, 2, 1], "{seen:?}");
         }
+    }
+
+    /// A cloud of repeated points (saturated units) is reduced to its distinct points: a
+    /// circle of 40 points each repeated 5 times reads as the circle.
+    #[test]
+    fn duplicate_points_are_subsampled_once() {
+        let circle = Matrix::from_fn(200, 2, |i, j| {
+            let a = 2.0 * std::f64::consts::PI * (i / 5) as f64 / 40.0;
+            [a.cos(), a.sin()][j]
+        });
+        let h = cloud_homology(&circle, &HomologyConfig { cap: 6.0, ..Default::default() }).unwrap();
+        assert_eq!((h.n_points, h.betti), (40, [1, 1, 0]));
+        let flat = Matrix::from_fn(100, 3, |i, _| (i % 4) as f64);
+        let e = cloud_homology(&flat, &HomologyConfig::default()).unwrap_err().to_string();
+        assert!(e.contains("4 distinct points of 100"), "{e}");
     }
 
     #[test]
