@@ -19,7 +19,7 @@ fn bench_bptt(c: &mut Criterion) {
     for (name, time, batch) in [("whole_seq_128x1", 128usize, 1usize), ("chunks_16x8", 16, 8)] {
         let n = time * batch;
         let (x, h0, d_out) = (r(n * inp, 1.0), r(batch * hd, 0.5), r(n * hd, 0.01));
-        let seq = SeqLayout { time, batch, starts: None };
+        let seq = SeqLayout { time, batch, starts: None, noise: None };
         let mut tr = LayerTrace::default();
         let (mut grads, mut ws) = (CellGrads::default(), BpttScratch::default());
         grp.bench_function(format!("{name}_forward"), |bch| {

@@ -66,8 +66,18 @@ pub struct ExtraTrace {
     w_hh_t: Vec<f32>,
 }
 
-/// Runs the layer over `time × batch` rows of `x` (`[T·B, in]`) from `h0` (`[B, H]`).
-pub fn forward(w: &ExtraWeights, x: &[f32], time: usize, batch: usize, h0: &[f32], tr: &mut ExtraTrace) {
+/// Runs the layer over `time × batch` rows of `x` (`[T·B, in]`) from `h0` (`[B, H]`), with
+/// optional additive `noise [T·B, H]` on each unit's candidate pre-activation (ReLU: the
+/// pre-activation; UGRNN: `c`'s), as [`crate::nn::bptt::SeqLayout::noise`].
+pub fn forward(
+    w: &ExtraWeights,
+    x: &[f32],
+    time: usize,
+    batch: usize,
+    h0: &[f32],
+    noise: Option<&[f32]>,
+    tr: &mut ExtraTrace,
+) {
     let (hd, g, n) = (w.hidden, w.kind.gates() * w.hidden, time * batch);
     assert_eq!(x.len(), n * w.inp, "input length");
     tr.act.clear();
@@ -75,6 +85,10 @@ pub fn forward(w: &ExtraWeights, x: &[f32], time: usize, batch: usize, h0: &[f32
         tr.act.extend_from_slice(w.b);
     }
     gemm::nn(&mut tr.act, Acc::Add, x, w.w_ih, n, w.inp, g);
+    if let Some(noise) = noise {
+        assert_eq!(noise.len(), n * hd, "noise length");
+        crate::nn::bptt::add_to_block(&mut tr.act, noise, g, 0, hd);
+    }
     tr.h_prev.resize(n * hd, 0.0);
     tr.out.resize(n * hd, 0.0);
     for t in 0..time {
@@ -281,7 +295,7 @@ mod tests {
                 let (out_ref, grads_ref) = dfdx_reference(&c, time, batch);
                 let w = ExtraWeights { kind, inp: c.inp, hidden: c.hd, w_ih: &c.w_ih, w_hh: &c.w_hh, b: &c.b };
                 let mut tr = ExtraTrace::default();
-                forward(&w, &c.x, time, batch, &c.h0, &mut tr);
+                forward(&w, &c.x, time, batch, &c.h0, None, &mut tr);
                 assert_eq!(tr.out.len(), out_ref.len());
                 for (a, b) in tr.out.iter().zip(&out_ref) {
                     assert!((a - b).abs() < FWD_TOL, "{kind:?} forward: {a} vs {b}");

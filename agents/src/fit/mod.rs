@@ -36,6 +36,8 @@ pub use store::{load_checkpoint, save_checkpoint, FitMeta, MetricsRow};
 
 /// Seed offset of the held-out trials.
 const EVAL_SEED_OFFSET: u64 = 0x5EED_E7A1;
+/// Seed offset of the recurrent-noise stream (the ChaCha stream number is the step).
+const NOISE_SEED_OFFSET: u64 = 0x5EED_0015;
 
 /// The task to train on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -119,6 +121,17 @@ pub struct TrainSection {
     /// Leading Lyapunov exponents logged at each checkpoint into `lyapunov.jsonl` (0: off;
     /// needs the hook that `engram fit` passes, [`CheckpointHook`]).
     pub lyapunov_exponents: usize,
+    /// Standard deviation of the Gaussian noise added to every unit's candidate
+    /// pre-activation at every step of every training trial ([`Net::forward`]), ≥ 0 (0: none,
+    /// and the run is bit-identical to one without the field). Held-out evaluation is
+    /// noise-free. The draw of step `k` is a function of the seed and `k`, so a resumed run
+    /// stays bit-identical.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub recurrent_noise_std: f32,
+}
+
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
 }
 
 impl Default for TrainSection {
@@ -138,6 +151,7 @@ impl Default for TrainSection {
             stop_at_criterion: true,
             checkpoint_every: 500,
             lyapunov_exponents: 0,
+            recurrent_noise_std: 0.0,
         }
     }
 }
@@ -218,7 +232,11 @@ impl FitConfig {
                 return Err(bad(field, v, "finite and > 0"));
             }
         }
-        for (field, v) in [("train.l2_weight", t.l2_weight), ("train.l2_activity", t.l2_activity)] {
+        for (field, v) in [
+            ("train.l2_weight", t.l2_weight),
+            ("train.l2_activity", t.l2_activity),
+            ("train.recurrent_noise_std", t.recurrent_noise_std),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(bad(field, v, "finite and ≥ 0"));
             }
@@ -257,6 +275,16 @@ impl TimeMajor {
     }
 }
 
+/// Fills `out` with `n` draws of `N(0, std²)` for training step `step` of the run seeded
+/// `seed` (ChaCha8, stream = step: independent of every other step and of the thread count).
+pub fn recurrent_noise(seed: u64, step: u64, std: f32, n: usize, out: &mut Vec<f32>) {
+    use rand::Rng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed.wrapping_add(NOISE_SEED_OFFSET));
+    rng.set_stream(step);
+    out.clear();
+    out.extend((0..n).map(|_| std * rng.sample::<f32, _>(rand_distr::StandardNormal)));
+}
+
 /// One training step's numbers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StepStats {
@@ -287,6 +315,7 @@ pub struct Fitter {
     batch: TaskBatch,
     tm: TimeMajor,
     eval: TimeMajor,
+    noise: Vec<f32>,
 }
 
 impl Fitter {
@@ -316,6 +345,7 @@ impl Fitter {
             batch: TaskBatch::default(),
             tm: TimeMajor::default(),
             eval,
+            noise: Vec::new(),
         })
     }
 
@@ -325,7 +355,14 @@ impl Fitter {
         let (b, t) = (self.cfg.train.batch, self.task.steps());
         self.batch.fill(self.task.as_ref(), self.cfg.seed, self.step * b as u64, b);
         self.tm.load(&self.batch);
-        self.net.forward(&self.tm.x, t, b, &mut self.ws);
+        let std = self.cfg.train.recurrent_noise_std;
+        let noise = if std > 0.0 {
+            recurrent_noise(self.cfg.seed, self.step, std, t * b * self.net.hidden, &mut self.noise);
+            Some(&self.noise[..])
+        } else {
+            None
+        };
+        self.net.forward(&self.tm.x, noise, t, b, &mut self.ws);
         let reg = (self.cfg.train.l2_weight, self.cfg.train.l2_activity);
         let loss =
             self.net.loss_and_grads(&self.tm.x, &self.tm.y, &self.tm.m, t, b, reg, &mut self.ws, Some(&mut self.grads));
@@ -369,7 +406,7 @@ impl Fitter {
     /// criterion.
     pub fn evaluate(&mut self) -> f64 {
         let (b, t) = (self.cfg.train.eval_batch, self.task.steps());
-        self.net.forward(&self.eval.x, t, b, &mut self.ws);
+        self.net.forward(&self.eval.x, None, t, b, &mut self.ws);
         let nmse = masked_nmse(&self.ws.y, &self.eval.y, &self.eval.m, self.net.n_out);
         self.last_eval = Some(nmse);
         if nmse <= self.cfg.train.criterion && self.reached_at.is_none() {

@@ -226,8 +226,11 @@ impl Net {
         }
     }
 
-    /// Runs the network over time-major inputs `x [T·B, I]`; outputs land in `ws.y`.
-    pub fn forward(&self, x: &[f32], time: usize, batch: usize, ws: &mut Workspace) {
+    /// Runs the network over time-major inputs `x [T·B, I]`; outputs land in `ws.y`. With
+    /// `noise [T·B, H]`, it is added to each unit's candidate pre-activation at every step
+    /// ([`crate::nn::bptt::SeqLayout::noise`]); [`Net::loss_and_grads`] after such a forward
+    /// is the gradient under that draw.
+    pub fn forward(&self, x: &[f32], noise: Option<&[f32]>, time: usize, batch: usize, ws: &mut Workspace) {
         let (hd, o) = (self.hidden, self.n_out);
         let (w_ih, w_hh, b, b_hh) = self.layer();
         ws.h0.clear();
@@ -235,12 +238,12 @@ impl Net {
         match self.arch.path() {
             Path::Bptt(kind) => {
                 let w = CellWeights { kind, inp: self.n_in, hidden: hd, w_ih, w_hh, b_ih: b, b_hh };
-                let seq = SeqLayout { time, batch, starts: None };
+                let seq = SeqLayout { time, batch, starts: None, noise };
                 bptt::forward(&w, x, seq, &ws.h0, Some(&ws.h0), &mut ws.trace);
             }
             Path::Extra(kind) => {
                 let w = ExtraWeights { kind, inp: self.n_in, hidden: hd, w_ih, w_hh, b };
-                extra::forward(&w, x, time, batch, &ws.h0, &mut ws.extra);
+                extra::forward(&w, x, time, batch, &ws.h0, noise, &mut ws.extra);
             }
         }
         let n = time * batch;
@@ -324,7 +327,7 @@ impl Net {
         match self.arch.path() {
             Path::Bptt(kind) => {
                 let w = CellWeights { kind, inp: self.n_in, hidden: hd, w_ih, w_hh, b_ih: b, b_hh };
-                let seq = SeqLayout { time, batch, starts: None };
+                let seq = SeqLayout { time, batch, starts: None, noise: None };
                 let mut cg = CellGrads {
                     w_ih: std::mem::take(&mut grads[0]),
                     w_hh: std::mem::take(&mut grads[1]),

@@ -36,7 +36,6 @@ pub mod output;
 pub mod rollouts;
 pub mod similarity_report;
 pub mod sysid_report;
-#[allow(clippy::needless_range_loop, clippy::manual_is_multiple_of, clippy::neg_cmp_op_on_partial_ord)]
 pub mod torus_report;
 
 use crate::error::AgentError;

@@ -7,7 +7,7 @@
 
 use super::io_err;
 use crate::error::AgentError;
-use crate::fit::{load_checkpoint, Arch, Net, Workspace};
+use crate::fit::{load_checkpoint, recurrent_noise, Arch, Net, Workspace};
 use crate::probe::homology::{cloud_homology, Homology, HomologyConfig};
 use crate::probe::linalg::Pca;
 use crate::probe::torus::{geometry, synthetic, TorusGeometry, TorusGrid};
@@ -66,11 +66,16 @@ impl Default for TorusProbeConfig {
     }
 }
 
-/// Report errors (decoded − true, wrapped into (−90°, 90°]) on noisy trials.
+/// Report errors (decoded − true, wrapped into (−90°, 90°]) on noisy trials: the task's input
+/// noise and the recurrent noise the network was trained with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Behaviour {
     /// Trials.
     pub trials: usize,
+    /// Recurrent noise (std on every unit's pre-activation) during these trials: the run's
+    /// `train.recurrent_noise_std`.
+    #[serde(default)]
+    pub recurrent_noise_std: f32,
     /// Mean absolute error of θ1, degrees (chance 45°).
     pub mae1_deg: f64,
     /// Of θ2.
@@ -147,14 +152,15 @@ pub fn record_grid(net: &Net, task: &OrientationWm, n: usize) -> Vec<Matrix> {
         }
     }
     let mut ws = Workspace::default();
-    net.forward(&x, t, b, &mut ws);
+    net.forward(&x, None, t, b, &mut ws);
     let h = net.states(&ws);
     let hd = net.hidden;
     (0..t).map(|s| Matrix::from_fn(b, hd, |r, u| h[(s * b + r) * hd + u] as f64)).collect()
 }
 
-/// Report errors of `net` on `trials` noisy trials of `task` drawn from `seed`.
-pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> Behaviour {
+/// Report errors of `net` on `trials` noisy trials of `task` drawn from `seed`, with recurrent
+/// noise of std `recurrent_noise_std` (0: none) drawn from the same seed.
+pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64, recurrent_noise_std: f32) -> Behaviour {
     let tb = TaskBatch::generate(task, seed.wrapping_add(BEHAVIOUR_SEED_OFFSET), 0, trials);
     let (t, ni, no) = (tb.time, tb.n_in, tb.n_out);
     let mut x = vec![0.0f32; tb.inputs.len()];
@@ -165,21 +171,28 @@ pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> B
         }
     }
     let mut ws = Workspace::default();
-    net.forward(&x, t, trials, &mut ws);
+    let mut draw = vec![];
+    if recurrent_noise_std > 0.0 {
+        let n = t * trials * net.hidden;
+        recurrent_noise(seed.wrapping_add(BEHAVIOUR_SEED_OFFSET), 0, recurrent_noise_std, n, &mut draw);
+    }
+    net.forward(&x, (recurrent_noise_std > 0.0).then_some(&draw[..]), t, trials, &mut ws);
     let report = task.phases().report;
     let edges: Vec<f64> = (-6..=6).map(|k| k as f64 * 5.0).collect();
     let (mut e1, mut e2) = (vec![], vec![]);
     let (mut h1, mut h2) = (vec![0usize; edges.len() + 1], vec![0usize; edges.len() + 1]);
     for b in 0..trials {
-        let (mut out, mut tgt) = (vec![0.0f64; 4], vec![0.0f64; 4]);
+        // Outputs summed over the report steps (the decoded angle ignores the scale); targets
+        // are constant over the report phase.
+        let mut out = [0.0f64; 4];
         for s in report.clone() {
-            for c in 0..4 {
-                out[c] += ws.y[(s * trials + b) * no + c] as f64;
+            let row = (s * trials + b) * no;
+            for (o, &y) in out.iter_mut().zip(&ws.y[row..row + 4]) {
+                *o += f64::from(y);
             }
         }
-        for c in 0..4 {
-            tgt[c] = tb.targets[(b * t + report.start) * no + c] as f64;
-        }
+        let row = (b * t + report.start) * no;
+        let tgt: Vec<f64> = tb.targets[row..row + 4].iter().map(|&v| f64::from(v)).collect();
         for (k, (errs, hist)) in [(&mut e1, &mut h1), (&mut e2, &mut h2)].into_iter().enumerate() {
             let est = decode_orientation(out[2 * k], out[2 * k + 1]);
             let truth = decode_orientation(tgt[2 * k], tgt[2 * k + 1]);
@@ -191,6 +204,7 @@ pub fn behaviour(net: &Net, task: &OrientationWm, trials: usize, seed: u64) -> B
     let mae = |v: &[f64]| v.iter().map(|e| e.abs()).sum::<f64>() / v.len() as f64;
     Behaviour {
         trials,
+        recurrent_noise_std,
         mae1_deg: mae(&e1),
         mae2_deg: mae(&e2),
         mae_deg: (mae(&e1) + mae(&e2)) / 2.0,
@@ -237,7 +251,7 @@ pub fn probe_torus(dir: &Path, cfg: &TorusProbeConfig) -> Result<(TorusReport, V
     let dyn_code = dynamic_code(&before, &t1);
     let theta1: Vec<f64> = (0..n * n).map(|r| (r / n) as f64 * PI / n as f64).collect();
     let theta2: Vec<f64> = (0..n * n).map(|r| (r % n) as f64 * PI / n as f64).collect();
-    let train: Vec<bool> = (0..n * n).map(|r| (r / n + r % n) % 2 == 0).collect();
+    let train: Vec<bool> = (0..n * n).map(|r| (r / n + r % n).is_multiple_of(2)).collect();
     let ct = cross_temporal_decoding(&states, &theta1, &train)?;
     let ct2 = cross_temporal_decoding(&states, &theta2, &train)?;
     let rows = |m: &Matrix| (0..m.rows()).map(|i| m.row(i).to_vec()).collect::<Vec<_>>();
@@ -247,7 +261,7 @@ pub fn probe_torus(dir: &Path, cfg: &TorusProbeConfig) -> Result<(TorusReport, V
         hidden: net.hidden,
         seed: fitter.cfg.seed,
         config: cfg.clone(),
-        behaviour: behaviour(net, &task, cfg.trials, fitter.cfg.seed),
+        behaviour: behaviour(net, &task, cfg.trials, fitter.cfg.seed, fitter.cfg.train.recurrent_noise_std),
         geometry: geo,
         geometry_untrained,
         homology,
@@ -491,8 +505,11 @@ mod tests {
         let t = task.phases().delay1.end - 1;
         assert_eq!(s[t].row(3 * 8), s[t].row(3 * 8 + 5));
         assert_ne!(s[t].row(0), s[t].row(3 * 8));
-        let b = behaviour(&net, &task, 64, 1);
+        let b = behaviour(&net, &task, 64, 1, 0.0);
         assert_eq!(b.hist1.iter().sum::<usize>(), 64);
         assert!(b.mae_deg > 20.0, "an untrained network is near chance (45°): {}", b.mae_deg);
+        let noisy = behaviour(&net, &task, 64, 1, 0.5);
+        assert_ne!(noisy.mae_deg, b.mae_deg, "recurrent noise enters the behavioural trials");
+        assert_eq!(noisy.mae_deg.to_bits(), behaviour(&net, &task, 64, 1, 0.5).mae_deg.to_bits());
     }
 }

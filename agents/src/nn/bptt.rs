@@ -54,6 +54,11 @@ pub struct SeqLayout<'a> {
     pub batch: usize,
     /// Episode-start flags `[time, batch]` (None: no resets inside the sequences).
     pub starts: Option<&'a [bool]>,
+    /// Additive noise on each unit's candidate pre-activation, `[T·B, H]` (None: none):
+    /// the vanilla RNN's `a` in `h = tanh(a)`, the GRU's `n` and the LSTM's `g` (cell input)
+    /// blocks. It enters the stored activations, so [`backward`] is the exact gradient of
+    /// the loss under that draw (the noise is a constant of the graph, like the input).
+    pub noise: Option<&'a [f32]>,
 }
 
 impl SeqLayout<'_> {
@@ -147,6 +152,14 @@ pub fn forward(w: &CellWeights, x: &[f32], seq: SeqLayout, h0: &[f32], c0: Optio
         tr.act.extend_from_slice(w.b_ih);
     }
     gemm::nn(&mut tr.act, Acc::Add, x, w.w_ih, n, w.inp, g);
+    if let Some(noise) = seq.noise {
+        assert_eq!(noise.len(), n * hd, "noise length");
+        let block = match w.kind {
+            CellKind::Rnn => 0,
+            CellKind::Gru | CellKind::Lstm => 2,
+        };
+        add_to_block(&mut tr.act, noise, g, block * hd, hd);
+    }
     resize(&mut tr.h_prev, n * hd);
     resize(&mut tr.out, n * hd);
     let lstm = w.kind == CellKind::Lstm;
@@ -381,6 +394,15 @@ pub fn backward(
     }
 }
 
+/// `act[r, off..off + h] += noise[r, ..]` for every row `r` of `act` (`[n, g]`, `noise [n, h]`).
+pub(crate) fn add_to_block(act: &mut [f32], noise: &[f32], g: usize, off: usize, h: usize) {
+    for (row, nz) in act.chunks_exact_mut(g).zip(noise.chunks_exact(h)) {
+        for (a, &v) in row[off..off + h].iter_mut().zip(nz) {
+            *a += v;
+        }
+    }
+}
+
 fn col_sums(m: &[f32], cols: usize, out: &mut Vec<f32>) {
     zeros(out, cols);
     for row in m.chunks_exact(cols) {
@@ -516,7 +538,7 @@ mod tests {
                         b_hh: cell.b_hh.map(|id| &vals[id][..]),
                     })
                     .collect();
-                let seq = SeqLayout { time, batch, starts: Some(&c.starts) };
+                let seq = SeqLayout { time, batch, starts: Some(&c.starts), noise: None };
                 let mut traces = vec![LayerTrace::default(); layers];
                 for l in 0..layers {
                     let (done, rest) = traces.split_at_mut(l);

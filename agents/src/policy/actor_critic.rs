@@ -269,7 +269,7 @@ impl ActorCritic {
     /// traces in `work`; writes the state after the last step into `new_state` when given.
     fn run_cells(&self, trunk: &Trunk, s: &SeqInput, new_state: Option<&mut [f32]>, work: &mut TrunkWork) {
         let (bn, width) = (s.batch, self.width);
-        let seq = SeqLayout { time: s.time, batch: bn, starts: s.starts };
+        let seq = SeqLayout { time: s.time, batch: bn, starts: s.starts, noise: None };
         work.traces.resize_with(trunk.cells.len(), LayerTrace::default);
         let mut off = trunk.state_offset;
         let mut new_state = new_state;
@@ -315,7 +315,7 @@ impl ActorCritic {
         scratch: &mut BpttScratch,
         grads: &mut [Vec<f32>],
     ) {
-        let seq = SeqLayout { time: s.time, batch: s.batch, starts: s.starts };
+        let seq = SeqLayout { time: s.time, batch: s.batch, starts: s.starts, noise: None };
         let n = s.time * s.batch;
         let mut d_out = d_top;
         let mut cg = CellGrads::default();

@@ -164,7 +164,7 @@ mod tests {
                 (0..6).map(|_| vec![rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0)]).collect();
             let x: Vec<f32> = inputs.iter().flatten().map(|&v| v as f32).collect();
             let mut ws = Workspace::default();
-            net.forward(&x, 6, 1, &mut ws);
+            net.forward(&x, None, 6, 1, &mut ws);
             let states = map.drive(&inputs);
             for (t, s) in states.iter().enumerate() {
                 for (j, (&a, &f)) in s.iter().zip(&net.states(&ws)[t * 4..(t + 1) * 4]).enumerate() {

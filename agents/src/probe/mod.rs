@@ -33,7 +33,6 @@
 
 pub mod dynamics;
 pub mod fit_map;
-#[allow(clippy::needless_range_loop, clippy::manual_is_multiple_of, clippy::neg_cmp_op_on_partial_ord)]
 pub mod homology;
 pub mod json;
 pub mod linalg;

@@ -30,7 +30,6 @@ pub mod slurm;
 pub mod sweep;
 pub mod universality;
 pub mod universality_tasks;
-#[allow(clippy::needless_range_loop, clippy::manual_is_multiple_of, clippy::neg_cmp_op_on_partial_ord)]
 pub mod working_memory;
 
 pub use crate::run::Progress;

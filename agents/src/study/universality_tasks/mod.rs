@@ -372,7 +372,7 @@ fn probe_states(net: &crate::fit::Net, task: &dyn Task, trials: usize) -> (Vec<f
         }
     }
     let mut ws = crate::fit::Workspace::default();
-    net.forward(&x, t, b, &mut ws);
+    net.forward(&x, None, t, b, &mut ws);
     (net.states(&ws).to_vec(), t * b)
 }
 

@@ -44,6 +44,28 @@ pub struct WorkingMemoryConfig {
     pub train: TrainSection,
     /// The probe.
     pub probe: TorusProbeConfig,
+    /// Training conditions to compare (the paper's psychophysics manipulations: noise levels,
+    /// the auxiliary ordinal output θ1 > θ2); each plans architectures × seeds of its own and
+    /// gets its own summaries in the report. Empty: one condition, the `[task]` and `[train]`
+    /// values as given (job ids without a condition prefix).
+    pub conditions: Vec<Condition>,
+}
+
+/// One training condition: overrides of `[task]` / `[train]` (absent fields keep the study's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Name, used in job ids and the report: non-empty, letters, digits, `_` or `.`.
+    pub name: String,
+    /// `train.recurrent_noise_std` (noise on every unit's pre-activation while training).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrent_noise_std: Option<f32>,
+    /// `task.input_noise_std`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_noise_std: Option<f64>,
+    /// `task.ordinal_output` (the auxiliary θ1 > θ2 output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinal_output: Option<bool>,
 }
 
 impl Default for WorkingMemoryConfig {
@@ -63,6 +85,7 @@ impl Default for WorkingMemoryConfig {
                 ..Default::default()
             },
             probe: TorusProbeConfig::default(),
+            conditions: vec![],
         }
     }
 }
@@ -77,6 +100,9 @@ pub struct WorkingMemoryJob {
     pub probe: TorusProbeConfig,
     /// The exclusion gate (the report's, identical in every job).
     pub gate_mae_deg: f64,
+    /// The training condition's name (empty: the study has a single condition).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub condition: String,
 }
 
 impl WorkingMemoryConfig {
@@ -96,45 +122,82 @@ impl WorkingMemoryConfig {
                 self.architectures.len()
             )));
         }
-        if !(self.gate_mae_deg > 0.0) {
+        if self.gate_mae_deg.is_nan() || self.gate_mae_deg <= 0.0 {
             return Err(AgentError::Config(format!(
                 "working-memory: gate_mae_deg = {} (must be > 0)",
                 self.gate_mae_deg
             )));
         }
-        OrientationWm::new(self.task.clone())?;
-        let task_json = serde_json::to_value(&self.task).map_err(|e| AgentError::Config(e.to_string()))?;
+        let mut names = std::collections::BTreeSet::new();
+        for c in &self.conditions {
+            let ok =
+                !c.name.is_empty() && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.');
+            if !ok || !names.insert(c.name.as_str()) {
+                return Err(AgentError::Config(format!(
+                    "working-memory: condition name {:?} (must be unique, non-empty, letters, digits, '_' or '.')",
+                    c.name
+                )));
+            }
+        }
+        let single =
+            [Condition { name: String::new(), recurrent_noise_std: None, input_noise_std: None, ordinal_output: None }];
+        let conditions = if self.conditions.is_empty() { &single[..] } else { &self.conditions[..] };
         let mut jobs = vec![];
-        for &arch in &self.architectures {
-            for seed in self.seed_base..self.seed_base + self.seeds {
-                let fit = FitConfig {
-                    seed,
-                    task: TaskSection { id: OrientationWm::ID.into(), config: task_json.clone() },
-                    net: NetSection {
-                        arch,
-                        hidden: self.hidden,
-                        n_in: None,
-                        n_out: None,
-                        recurrent_init: None,
-                        recurrent_gain: 1.0,
-                    },
-                    train: self.train.clone(),
-                };
-                fit.validate()?;
-                let fit = toml::to_string(&fit).map_err(|e| AgentError::Config(e.to_string()))?;
-                let job = WorkingMemoryJob { fit, probe: self.probe.clone(), gate_mae_deg: self.gate_mae_deg };
-                let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
-                let id = format!("{}-h{}-seed{seed}", arch_name(arch), self.hidden);
-                jobs.push(Job {
-                    index: 0,
-                    out_dir: format!("jobs/{id}"),
-                    id,
-                    kind: JobKind::WorkingMemory,
-                    seed,
-                    config_hash: config_hash(&config),
-                    config,
-                    labels: vec![format!("arch={}", arch_name(arch)), format!("hidden={}", self.hidden)],
-                });
+        for cond in conditions {
+            let mut task = self.task.clone();
+            let mut train = self.train.clone();
+            if let Some(v) = cond.recurrent_noise_std {
+                train.recurrent_noise_std = v;
+            }
+            if let Some(v) = cond.input_noise_std {
+                task.input_noise_std = v;
+            }
+            if let Some(v) = cond.ordinal_output {
+                task.ordinal_output = v;
+            }
+            OrientationWm::new(task.clone())?;
+            let task_json = serde_json::to_value(&task).map_err(|e| AgentError::Config(e.to_string()))?;
+            for &arch in &self.architectures {
+                for seed in self.seed_base..self.seed_base + self.seeds {
+                    let fit = FitConfig {
+                        seed,
+                        task: TaskSection { id: OrientationWm::ID.into(), config: task_json.clone() },
+                        net: NetSection {
+                            arch,
+                            hidden: self.hidden,
+                            n_in: None,
+                            n_out: None,
+                            recurrent_init: None,
+                            recurrent_gain: 1.0,
+                        },
+                        train: train.clone(),
+                    };
+                    fit.validate()?;
+                    let fit = toml::to_string(&fit).map_err(|e| AgentError::Config(e.to_string()))?;
+                    let job = WorkingMemoryJob {
+                        fit,
+                        probe: self.probe.clone(),
+                        gate_mae_deg: self.gate_mae_deg,
+                        condition: cond.name.clone(),
+                    };
+                    let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
+                    let net_id = format!("{}-h{}-seed{seed}", arch_name(arch), self.hidden);
+                    let id = if cond.name.is_empty() { net_id } else { format!("{}-{net_id}", cond.name) };
+                    let mut labels = vec![format!("arch={}", arch_name(arch)), format!("hidden={}", self.hidden)];
+                    if !cond.name.is_empty() {
+                        labels.push(format!("condition={}", cond.name));
+                    }
+                    jobs.push(Job {
+                        index: 0,
+                        out_dir: format!("jobs/{id}"),
+                        id,
+                        kind: JobKind::WorkingMemory,
+                        seed,
+                        config_hash: config_hash(&config),
+                        config,
+                        labels,
+                    });
+                }
             }
         }
         Ok(jobs)
@@ -208,6 +271,47 @@ mod tests {
         let spec: WorkingMemoryJob = toml::from_str(&j.config).unwrap();
         let fit = FitConfig::from_toml(&spec.fit).unwrap();
         assert_eq!((fit.seed, fit.net.arch, fit.task.id.as_str()), (1, Arch::Gru, "OrientationWM-v0"));
+    }
+
+    #[test]
+    fn conditions_plan_their_own_jobs_with_their_overrides() {
+        let text = "seeds = 2\narchitectures = [\"rnn_tanh\"]\n[train]\nsteps = 10\n\
+                    [[conditions]]\nname = \"quiet\"\n\
+                    [[conditions]]\nname = \"noisy_ordinal\"\nrecurrent_noise_std = 0.1\nordinal_output = true\n";
+        let cfg = WorkingMemoryConfig::from_toml(text).unwrap();
+        let jobs = cfg.jobs().unwrap();
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "quiet-rnn_tanh-h100-seed0",
+                "quiet-rnn_tanh-h100-seed1",
+                "noisy_ordinal-rnn_tanh-h100-seed0",
+                "noisy_ordinal-rnn_tanh-h100-seed1"
+            ]
+        );
+        let fit_of = |j: &Job| {
+            let spec: WorkingMemoryJob = toml::from_str(&j.config).unwrap();
+            (spec.condition.clone(), FitConfig::from_toml(&spec.fit).unwrap())
+        };
+        let (c0, f0) = fit_of(&jobs[0]);
+        let (c2, f2) = fit_of(&jobs[2]);
+        assert_eq!(
+            (c0.as_str(), f0.train.recurrent_noise_std, f0.task.config["ordinal_output"].as_bool()),
+            ("quiet", 0.0, Some(false))
+        );
+        assert_eq!(
+            (c2.as_str(), f2.train.recurrent_noise_std, f2.task.config["ordinal_output"].as_bool()),
+            ("noisy_ordinal", 0.1, Some(true))
+        );
+        // Without conditions the plan is the single-condition one (ids and configs unchanged).
+        assert!(!quick().jobs().unwrap()[0].config.contains("condition"));
+        let e = WorkingMemoryConfig::from_toml("[[conditions]]\nname = \"a b\"\n").unwrap_err().to_string();
+        assert!(e.contains("\"a b\""), "{e}");
+        let e = WorkingMemoryConfig::from_toml("[[conditions]]\nname = \"n\"\nrecurrent_noise_std = -1.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("recurrent_noise_std = -1"), "{e}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ const RATIO_MIN: f64 = 0.8;
 
 #[derive(Serialize)]
 struct ArchSummary {
+    condition: String,
     arch: String,
     n_networks: usize,
     n_included: usize,
@@ -46,7 +47,8 @@ fn fmt_summary(v: &[f64]) -> String {
 
 /// Writes `report.md` and `report.json` into `dir` from every job's `torus/torus.json`.
 pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
-    let mut nets: Vec<(String, f64, TorusReport)> = vec![];
+    // (job id, gate, condition, report)
+    let mut nets: Vec<(String, f64, String, TorusReport)> = vec![];
     for job in &plan.jobs {
         let spec: WorkingMemoryJob =
             toml::from_str(&job.config).map_err(|e| AgentError::Config(format!("job {}: {e}", job.id)))?;
@@ -54,7 +56,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
         let text = std::fs::read_to_string(&path).map_err(|e| AgentError::io(&path, e))?;
         let r: TorusReport = serde_json::from_str(&text)
             .map_err(|e| AgentError::ProbeFile { path: path.display().to_string(), message: e.to_string() })?;
-        nets.push((job.id.clone(), spec.gate_mae_deg, r));
+        nets.push((job.id.clone(), spec.gate_mae_deg, spec.condition, r));
     }
     let mut md = String::new();
     let _ = writeln!(md, "# Working memory of two orientations: manifold, connectivity, dynamic code\n");
@@ -71,13 +73,14 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
          (θ1, θ2) on noise-free trials, unless stated. Intervals: mean and Student-t 95 % interval over seeds. \
          Clifford index in [0, 1] (1: exact Clifford torus; an exact standard torus with R = 2r scores 0.67); \
          principal angles in [0°, 90°] (Clifford: 90°, 90°; standard: 0°, 90°); radius ratio in (0, 1]; \
-         report error in degrees (chance 45°). Clifford-like (stated before the run): index ≥ {CLIFFORD_INDEX_MIN}, \
+         report error in degrees (chance 45°), on held-out trials with the task's input noise and the recurrent \
+         noise the network was trained with. Clifford-like (stated before the run): index ≥ {CLIFFORD_INDEX_MIN}, \
          smaller angle ≥ {ANGLE_MIN_DEG}°, ratio ≥ {RATIO_MIN}.\n",
-        g = nets.first().map_or(0, |n| n.2.config.grid)
+        g = nets.first().map_or(0, |n| n.3.config.grid)
     );
     // References.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-    let g = nets.first().map_or(16, |n| n.2.config.grid);
+    let g = nets.first().map_or(16, |n| n.3.config.grid);
     let c = geometry(&synthetic::torus(true, 0.0, 1.0, g, g, 100, 0.0, &mut rng))?;
     let s = geometry(&synthetic::torus(false, 2.0, 1.0, g, g, 100, 0.0, &mut rng))?;
     let _ = writeln!(md, "## References (exact tori in R^100)\n");
@@ -97,7 +100,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
          (untrained) | local − far weight (p) | θ1 pref. changed (> 30°) |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
-    for (id, gate, r) in &nets {
+    for (id, gate, _, r) in &nets {
         let gm = &r.geometry;
         let conn = r.connectivity1.as_ref().map_or("n/a (gated)".to_string(), |c| {
             format!("{:+.4} (p = {:.3}, {} units)", c.local_minus_far, c.p_value, c.n_units)
@@ -121,13 +124,16 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
         );
     }
     let _ = writeln!(md, "\n## Per architecture (networks passing the gate)\n");
-    let mut archs: Vec<String> = nets.iter().map(|n| arch_name(n.2.arch).to_string()).collect();
-    archs.dedup();
+    // Groups in plan order: (condition, architecture).
+    let mut groups: Vec<(String, String)> =
+        nets.iter().map(|n| (n.2.clone(), arch_name(n.3.arch).to_string())).collect();
+    groups.dedup();
     let mut summaries = vec![];
-    for a in &archs {
-        let all: Vec<&(String, f64, TorusReport)> = nets.iter().filter(|n| arch_name(n.2.arch) == a).collect();
-        let inc: Vec<&TorusReport> = all.iter().filter(|n| n.2.behaviour.mae_deg <= n.1).map(|n| &n.2).collect();
-        let excluded: Vec<String> = all.iter().filter(|n| n.2.behaviour.mae_deg > n.1).map(|n| n.0.clone()).collect();
+    for (cond, a) in &groups {
+        let all: Vec<&(String, f64, String, TorusReport)> =
+            nets.iter().filter(|n| &n.2 == cond && arch_name(n.3.arch) == a).collect();
+        let inc: Vec<&TorusReport> = all.iter().filter(|n| n.3.behaviour.mae_deg <= n.1).map(|n| &n.3).collect();
+        let excluded: Vec<String> = all.iter().filter(|n| n.3.behaviour.mae_deg > n.1).map(|n| n.0.clone()).collect();
         let col = |f: &dyn Fn(&TorusReport) -> f64| fmt_summary(&inc.iter().map(|r| f(r)).collect::<Vec<_>>());
         let torus_share = inc.iter().filter(|r| r.homology.betti == [1, 2, 1]).count();
         let cliff = inc
@@ -139,7 +145,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
             })
             .count();
         let rows = vec![
-            ("report MAE (°)".to_string(), fmt_summary(&all.iter().map(|n| n.2.behaviour.mae_deg).collect::<Vec<_>>())),
+            ("report MAE (°)".to_string(), fmt_summary(&all.iter().map(|n| n.3.behaviour.mae_deg).collect::<Vec<_>>())),
             ("Betti (1, 2, 1)".into(), format!("{torus_share} of {}", inc.len())),
             ("Clifford-like".into(), format!("{cliff} of {}", inc.len())),
             ("Clifford index".into(), col(&|r| r.geometry.clifford_index)),
@@ -176,7 +182,8 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
                 }),
             ),
         ];
-        let _ = writeln!(md, "### {a}: {} networks, {} pass the gate\n", all.len(), inc.len());
+        let title = if cond.is_empty() { a.clone() } else { format!("{cond} / {a}") };
+        let _ = writeln!(md, "### {title}: {} networks, {} pass the gate\n", all.len(), inc.len());
         if !excluded.is_empty() {
             let _ = writeln!(md, "Excluded by the gate: {}.\n", excluded.join(", "));
         }
@@ -185,7 +192,14 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
             let _ = writeln!(md, "| {k} | {v} |");
         }
         let _ = writeln!(md);
-        summaries.push(ArchSummary { arch: a.clone(), n_networks: all.len(), n_included: inc.len(), excluded, rows });
+        summaries.push(ArchSummary {
+            condition: cond.clone(),
+            arch: a.clone(),
+            n_networks: all.len(),
+            n_included: inc.len(),
+            excluded,
+            rows,
+        });
     }
     let _ = writeln!(md, "## Figures\n");
     for job in &plan.jobs {
@@ -194,7 +208,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
             md,
             "- {}: [manifold]({t}/manifold.png), [errors]({t}/errors.png), [cross-temporal]({t}/cross_temporal.png){}",
             job.id,
-            if job.id.starts_with("rnn") {
+            if job.labels.iter().any(|l| l == "arch=rnn_tanh") {
                 format!(", [connectivity profile]({t}/connectivity_profile.png), [sorted weights]({t}/connectivity_sorted.png)")
             } else {
                 String::new()
@@ -207,7 +221,10 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
         "engram_version": plan.engram_version,
         "references": { "clifford": c, "standard": s },
         "architectures": summaries,
-        "networks": nets.iter().map(|n| serde_json::json!({"id": n.0, "report": n.2})).collect::<Vec<_>>(),
+        "networks": nets
+            .iter()
+            .map(|n| serde_json::json!({"id": n.0, "condition": n.2, "report": n.3}))
+            .collect::<Vec<_>>(),
     });
     crate::io::write_json(&dir.join("report.json"), &json)?;
     let out = dir.join("report.md");
