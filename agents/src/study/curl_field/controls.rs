@@ -5,7 +5,7 @@
 //! per-seed slopes, the learning–washout angle between pretraining conditions; Holm over the
 //! family.
 
-use super::report::SeedBehaviour;
+use super::behaviour::SeedBehaviour;
 use crate::error::AgentError;
 use crate::probe::prep_shift::{slope_equivalence, PrepShiftReport, SCALAR_NAMES};
 use crate::stats::{self, holm, mean, permutation_test, sign_flip_test, summarize, welch_diff};

@@ -183,7 +183,7 @@ where
 /// (small multiples). Returns the Markdown that shows them.
 pub(super) fn kinematics_figures(
     variant: &str,
-    ss: &[&super::report::SeedBehaviour],
+    ss: &[&super::behaviour::SeedBehaviour],
     fig_dir: &Path,
 ) -> Result<String, AgentError> {
     const DT_S: f64 = 0.01;

@@ -8,6 +8,7 @@
 //! One seed × one variant is one job of the study's plan; the job is resumable at any
 //! checkpoint.
 
+mod behaviour;
 mod controls;
 mod figures;
 mod job;

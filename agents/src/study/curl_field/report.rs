@@ -1,8 +1,9 @@
 //! The curl-field study's report: behaviour across phases (deviation, after-effects,
 //! savings) per seed with CIs, figures, `report.json` and `report.md`.
 
+use super::behaviour::{load, SeedBehaviour};
 use super::figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle};
-use super::{CurlFieldJob, PrepRecord, PHASES, RECORDS_FILE};
+use super::{CurlFieldJob, PrepRecord, PHASES};
 use crate::error::{AgentError, Context};
 use crate::probe::prep_shift::{
     report as prep_shift_report, PhaseStates, PrepShiftConfig, PrepShiftInput, PrepShiftReport,
@@ -17,9 +18,6 @@ use rand::SeedableRng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Criterion for "learned" in the savings measure: |deviation| at or below this fraction of
-/// the first-exposure deviation.
-const SAVINGS_CRITERION: f64 = 0.5;
 /// Success rate the null-field reaches must reach (issue bar).
 const SUCCESS_BAR: f64 = 0.9;
 
@@ -60,75 +58,6 @@ fn stability_table(per_seed: &[crate::probe::prep_shift::PrepShiftSeed]) -> Stri
     }
     md.push('\n');
     md
-}
-
-/// Per-seed behaviour of one job.
-pub(super) struct SeedBehaviour {
-    pub(super) seed: u64,
-    pub(super) variant: String,
-    pub(super) b: f64,
-    /// (update, phase, signed deviation on the trained target (all targets' mean in the
-    /// classic protocol) m, success rate) per record.
-    pub(super) curve: Vec<(usize, String, f64, f64)>,
-    pub(super) records: Vec<PrepRecord>,
-    /// Index of the trained target.
-    pub(super) trained: usize,
-}
-
-impl SeedBehaviour {
-    pub(super) fn phase(&self, name: &str) -> Vec<&(usize, String, f64, f64)> {
-        self.curve.iter().filter(|c| c.1 == name).collect()
-    }
-    pub(super) fn first(&self, name: &str) -> f64 {
-        self.phase(name).first().map_or(f64::NAN, |c| c.2)
-    }
-    pub(super) fn last(&self, name: &str) -> f64 {
-        self.phase(name).last().map_or(f64::NAN, |c| c.2)
-    }
-    /// Mean success rate over the phase's records (one recording moves with every PPO
-    /// update, so the phase's mean is the steadier figure).
-    pub(super) fn mean_success(&self, name: &str) -> f64 {
-        mean(&self.phase(name).iter().map(|c| c.3).collect::<Vec<_>>())
-    }
-    /// Updates into the phase until |dev| ≤ criterion × |first exposure of learning|.
-    fn updates_to_criterion(&self, name: &str, reference: f64) -> f64 {
-        let pts = self.phase(name);
-        let start = pts.first().map_or(0, |c| c.0);
-        pts.iter().find(|c| c.2.abs() <= SAVINGS_CRITERION * reference.abs()).map_or(f64::NAN, |c| (c.0 - start) as f64)
-    }
-    /// Mean |deviation| over the phase's records (area under the error curve per record).
-    pub(super) fn error_area(&self, name: &str) -> f64 {
-        mean(&self.phase(name).iter().map(|c| c.2.abs()).collect::<Vec<_>>())
-    }
-}
-
-fn load(plan: &Plan, dir: &Path) -> Result<Vec<SeedBehaviour>, AgentError> {
-    let mut out = vec![];
-    for j in &plan.jobs {
-        let spec: CurlFieldJob = toml::from_str(&j.config).ctx(|| format!("job {}", j.id))?;
-        let path = dir.join(&j.out_dir).join(RECORDS_FILE);
-        let records: Vec<PrepRecord> =
-            serde_json::from_str(&std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?)
-                .ctx(|| format!("parsing {}", path.display()))?;
-        let e = &spec.experiment;
-        let dev = |r: &PrepRecord| {
-            if e.field_on_all_targets {
-                mean(&r.max_lateral_deviation_m)
-            } else {
-                r.max_lateral_deviation_m.get(e.trained_target).copied().unwrap_or(f64::NAN)
-            }
-        };
-        let curve = records.iter().map(|r| (r.update, r.phase.clone(), dev(r), mean(&r.success_rate))).collect();
-        out.push(SeedBehaviour {
-            seed: spec.seed,
-            variant: spec.variant.name().into(),
-            b: e.b_ns_m,
-            curve,
-            records,
-            trained: e.trained_target,
-        });
-    }
-    Ok(out)
 }
 
 fn stat(name: &str, per_seed: Vec<f64>, unit: &str) -> serde_json::Value {
