@@ -54,6 +54,23 @@ pub struct Job {
     pub labels: Vec<String>,
 }
 
+impl Job {
+    /// A job of `kind` whose output goes to `jobs/<id>`, its config hashed (the plan numbers
+    /// it: `index` is set when the plan is built).
+    pub fn new(id: String, kind: JobKind, seed: u64, config: String, labels: Vec<String>) -> Self {
+        Self {
+            index: 0,
+            out_dir: format!("jobs/{id}"),
+            config_hash: config_hash(&config),
+            id,
+            kind,
+            seed,
+            config,
+            labels,
+        }
+    }
+}
+
 /// A study's list of jobs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {

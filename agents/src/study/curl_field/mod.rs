@@ -22,7 +22,7 @@ pub use report::{prep_shift, write_report};
 use super::{Plan, Progress, Study};
 use crate::error::AgentError;
 use crate::ppo::TrainConfig;
-use crate::study::{config_hash, Job, JobKind};
+use crate::study::{Job, JobKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -316,16 +316,7 @@ impl CurlFieldConfig {
                 let job = CurlFieldJob { variant: *v, seed, experiment: self.clone() };
                 let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
                 let id = format!("{}-seed{seed}", v.name());
-                jobs.push(Job {
-                    index: 0,
-                    out_dir: format!("jobs/{id}"),
-                    id,
-                    kind: JobKind::CurlField,
-                    seed,
-                    config_hash: config_hash(&config),
-                    config,
-                    labels: vec![format!("variant={}", v.name())],
-                });
+                jobs.push(Job::new(id, JobKind::CurlField, seed, config, vec![format!("variant={}", v.name())]));
             }
         }
         Ok(jobs)

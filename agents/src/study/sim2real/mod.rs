@@ -20,7 +20,7 @@ use crate::error::AgentError;
 use crate::inspect::sysid_report::SysidProbeConfig;
 use crate::policy::{ActorCritic, PolicyConfig, PolicyKind};
 use crate::ppo::TrainConfig;
-use crate::study::{config_hash, Job, JobKind};
+use crate::study::{Job, JobKind};
 use engram_envs::tasks::biped;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -314,16 +314,13 @@ impl Sim2RealConfig {
                     let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
                     let kind = spec.policy.kind.as_str();
                     let id = format!("{kind}{pi}-{}-seed{seed}", dr_name(dr));
-                    jobs.push(Job {
-                        index: 0,
-                        out_dir: format!("jobs/{id}"),
+                    jobs.push(Job::new(
                         id,
-                        kind: JobKind::Sim2Real,
+                        JobKind::Sim2Real,
                         seed,
-                        config_hash: config_hash(&config),
                         config,
-                        labels: vec![format!("policy={kind}"), format!("dr={dr}")],
-                    });
+                        vec![format!("policy={kind}"), format!("dr={dr}")],
+                    ));
                 }
             }
         }

@@ -19,7 +19,7 @@
 
 mod report;
 
-use super::plan::{config_hash, slug, Job, JobKind};
+use super::plan::{slug, Job, JobKind};
 use super::{Plan, Progress, Study};
 use crate::checkpoint;
 use crate::error::AgentError;
@@ -119,16 +119,7 @@ impl SweepConfig {
                 let n = jobs.len();
                 let s = slug(labels);
                 let id = if s.is_empty() { format!("{n:03}-seed{seed}") } else { format!("{n:03}-{s}-seed{seed}") };
-                jobs.push(Job {
-                    index: 0,
-                    out_dir: format!("jobs/{id}"),
-                    id,
-                    kind: JobKind::Train,
-                    seed,
-                    config_hash: config_hash(&config),
-                    config,
-                    labels: labels.clone(),
-                });
+                jobs.push(Job::new(id, JobKind::Train, seed, config, labels.clone()));
             }
         }
         Ok(jobs)

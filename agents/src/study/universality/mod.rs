@@ -24,7 +24,7 @@ use crate::inspect::rollouts::Rollouts;
 use crate::inspect::similarity_report::SimilarityConfig;
 use crate::policy::PolicyKind;
 use crate::ppo::TrainConfig;
-use crate::study::{config_hash, Job, JobKind};
+use crate::study::{Job, JobKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -186,20 +186,17 @@ impl UniversalityConfig {
                         };
                         let config = toml::to_string(&job).map_err(|e| AgentError::Config(e.to_string()))?;
                         let id = format!("{}-{}-h{width}-seed{seed}", e.name, arch.as_str());
-                        jobs.push(Job {
-                            index: 0,
-                            out_dir: format!("jobs/{id}"),
+                        jobs.push(Job::new(
                             id,
-                            kind: JobKind::Universality,
+                            JobKind::Universality,
                             seed,
-                            config_hash: config_hash(&config),
                             config,
-                            labels: vec![
+                            vec![
                                 format!("env={}", e.name),
                                 format!("arch={}", arch.as_str()),
                                 format!("width={width}"),
                             ],
-                        });
+                        ));
                     }
                 }
             }

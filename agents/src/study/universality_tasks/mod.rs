@@ -30,7 +30,7 @@ use crate::fit::{fit_new, fit_resume, load_checkpoint, Arch, FitConfig};
 use crate::probe::fit_map::NetMap;
 use crate::probe::topology::{condition_signature, scaffold, Scaffold, Signature, TopologyConfig};
 use crate::probe::Matrix;
-use crate::study::{config_hash, Job, JobKind};
+use crate::study::{Job, JobKind};
 use engram_envs::tasks::battery::{make_task, sine::SineGenConfig, Task, TaskBatch};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -202,20 +202,17 @@ impl UniversalityTasksConfig {
                         };
                         let config = toml::to_string(&job).map_err(|e| cfg_err(e.to_string()))?;
                         let id = format!("{}-{}-h{width}-seed{seed}", t.name, arch_name(arch));
-                        jobs.push(Job {
-                            index: 0,
-                            out_dir: format!("jobs/{id}"),
+                        jobs.push(Job::new(
                             id,
-                            kind: JobKind::UniversalityTasks,
+                            JobKind::UniversalityTasks,
                             seed,
-                            config_hash: config_hash(&config),
                             config,
-                            labels: vec![
+                            vec![
                                 format!("task={}", t.name),
                                 format!("arch={}", arch_name(arch)),
                                 format!("width={width}"),
                             ],
-                        });
+                        ));
                     }
                 }
             }

@@ -17,7 +17,7 @@ use super::{Plan, Progress, Study};
 use crate::error::AgentError;
 use crate::fit::{fit_new, fit_resume, Arch, FitConfig, NetSection, TaskSection, TrainSection};
 use crate::inspect::torus_report::{arch_name, probe_torus, TorusProbeConfig};
-use crate::study::{config_hash, Job, JobKind};
+use crate::study::{Job, JobKind};
 use engram_envs::tasks::battery::orientation_wm::{OrientationWm, OrientationWmConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -187,16 +187,7 @@ impl WorkingMemoryConfig {
                     if !cond.name.is_empty() {
                         labels.push(format!("condition={}", cond.name));
                     }
-                    jobs.push(Job {
-                        index: 0,
-                        out_dir: format!("jobs/{id}"),
-                        id,
-                        kind: JobKind::WorkingMemory,
-                        seed,
-                        config_hash: config_hash(&config),
-                        config,
-                        labels,
-                    });
+                    jobs.push(Job::new(id, JobKind::WorkingMemory, seed, config, labels));
                 }
             }
         }
