@@ -19,9 +19,14 @@ fn ok(args: &[&str]) -> String {
 }
 
 fn train(dir: &Path, kind: &str) {
+    train_with(dir, &["--set", &format!("policy.kind=\"{kind}\"")]);
+}
+
+/// A tiny GRU run of `pendulum_novel_gru.toml` (512 steps), with `extra` arguments after the
+/// defaults (a later `--set` wins).
+fn train_with(dir: &Path, extra: &[&str]) {
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/configs/pendulum_novel_gru.toml");
-    let kind = format!("policy.kind=\"{kind}\"");
-    ok(&[
+    let mut args = vec![
         "train",
         "--config",
         config,
@@ -38,9 +43,9 @@ fn train(dir: &Path, kind: &str) {
         "ppo.n_epochs=1",
         "--set",
         "policy.rnn_hidden=6",
-        "--set",
-        &kind,
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
 }
 
 fn json(path: PathBuf) -> serde_json::Value {
@@ -159,34 +164,10 @@ fn tiny_universality_study_runs_end_to_end() {
 fn train_logs_the_lyapunov_spectrum_at_every_checkpoint_once() {
     let dir = std::env::temp_dir().join(format!("engram-train-lyap-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/configs/pendulum_novel_gru.toml");
     let d = dir.to_str().unwrap();
-    let base = [
-        "train",
-        "--config",
-        config,
-        "--out",
-        d,
-        "--quiet",
-        "--set",
-        "total_timesteps=1024",
-        "--set",
-        "ppo.n_envs=4",
-        "--set",
-        "ppo.n_steps=64",
-        "--set",
-        "ppo.n_epochs=1",
-        "--set",
-        "policy.rnn_hidden=6",
-        "--set",
-        "checkpoint_every=1",
-        "--set",
-        "lyapunov_exponents=3",
-    ];
     // Killed after two updates, then resumed: each of the 4 checkpoints logged once, in order.
-    let mut first: Vec<&str> = base.to_vec();
-    first.extend(["--stop-after", "2"]);
-    ok(&first);
+    let sets = ["--set", "total_timesteps=1024", "--set", "checkpoint_every=1", "--set", "lyapunov_exponents=3"];
+    train_with(&dir, &[&sets[..], &["--stop-after", "2"]].concat());
     ok(&["train", "--resume", d, "--quiet"]);
     let rows: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("lyapunov.jsonl"))
         .unwrap()
