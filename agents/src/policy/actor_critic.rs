@@ -531,8 +531,7 @@ impl ActorCritic {
         grads: &mut Vec<Vec<f32>>,
         loss: impl FnOnce(super::fused::HeadGrads) -> S,
     ) -> Option<S> {
-        let net = self.fused_net()?;
-        Some(self.work.with(|ws| net.grads_of(obs, n, grads, &mut ws.mlp, loss)))
+        self.work.with(|ws| self.fused_grads_with(obs, n, grads, &mut ws.mlp, loss))
     }
 
     /// [`ActorCritic::fused_grads_of`] with a caller-owned workspace, so several row blocks of

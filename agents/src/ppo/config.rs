@@ -262,8 +262,8 @@ impl TrainConfig {
                 self.policy.rnn_layers
             ));
         }
-        if self.stop_at_return.is_some_and(|r| !r.is_finite()) {
-            return bad(format!("stop_at_return = {:?} (must be finite)", self.stop_at_return));
+        if let Some(r) = self.stop_at_return.filter(|r| !r.is_finite()) {
+            return bad(format!("stop_at_return = {r} (must be finite)"));
         }
         self.policy.validate()?;
         self.check_rollout_memory(1, 1, 0)
@@ -355,6 +355,8 @@ mod tests {
         assert!(err.contains("ppo.grad_shards = 0") && err.contains(">= 1"), "{err}");
         let err = e(&["policy.engine=\"fused\"", "ppo.grad_shards=65"]);
         assert!(err.contains("grad_shards = 65") && err.contains("minibatch_size = 64"), "{err}");
+        let err = e(&["stop_at_return=nan"]);
+        assert!(err.contains("stop_at_return = NaN (must be finite)"), "{err}");
         let err = e(&["update_threads=0"]);
         assert!(err.contains("update_threads = 0") && err.contains("1..=256"), "{err}");
         let ok =

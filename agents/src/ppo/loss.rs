@@ -208,18 +208,19 @@ impl ShardExec {
 
     /// [`loss_and_grads_sharded`] on the chosen threads.
     pub fn run(&mut self, policy: &ActorCritic, li: &LossInput, grads: &mut Vec<Vec<f32>>, shards: usize) -> LossStats {
-        let Some(pool) = self.pool.clone() else {
-            return loss_and_grads_sharded(policy, li, grads, shards, None, &mut self.work);
+        let settled = self.uses_pool();
+        let Self { pool, best, calls, work } = self;
+        let Some(pool) = pool.as_deref() else {
+            return loss_and_grads_sharded(policy, li, grads, shards, None, work);
         };
-        if let Some(with_pool) = self.uses_pool() {
-            let p = with_pool.then_some(&*pool);
-            return loss_and_grads_sharded(policy, li, grads, shards, p, &mut self.work);
+        if let Some(with_pool) = settled {
+            return loss_and_grads_sharded(policy, li, grads, shards, with_pool.then_some(pool), work);
         }
-        let way = self.calls % 2;
-        self.calls += 1;
+        let way = *calls % 2;
+        *calls += 1;
         let t = std::time::Instant::now();
-        let st = loss_and_grads_sharded(policy, li, grads, shards, (way == 1).then_some(&*pool), &mut self.work);
-        self.best[way] = self.best[way].min(t.elapsed().as_secs_f64());
+        let st = loss_and_grads_sharded(policy, li, grads, shards, (way == 1).then_some(pool), work);
+        best[way] = best[way].min(t.elapsed().as_secs_f64());
         st
     }
 }
