@@ -30,6 +30,34 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Agen
     write_text(path, &text)
 }
 
+/// What a resumed run keeps of its metrics log: rewrites `dir/metrics.jsonl` and
+/// `dir/metrics.csv` (atomically) with the CSV header and the complete rows whose `key` (the
+/// JSON field; the CSV's first column) is at most `last`. A row cut short by a kill in the
+/// middle of a write, or written after the checkpoint resumed from, is dropped.
+pub fn keep_metrics_through(dir: &Path, key: &str, csv_header: &str, last: u64) -> Result<(), AgentError> {
+    let columns = csv_header.split(',').count();
+    let key_of = |line: &str| -> Option<u64> {
+        if line.starts_with('{') {
+            serde_json::from_str::<serde_json::Value>(line).ok()?[key].as_u64()
+        } else if line.split(',').count() == columns {
+            line.split(',').next()?.parse().ok()
+        } else {
+            None
+        }
+    };
+    for path in [dir.join("metrics.jsonl"), dir.join("metrics.csv")] {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let kept: Vec<&str> =
+            text.lines().filter(|&l| l == csv_header || key_of(l).is_some_and(|x| x <= last)).collect();
+        let mut out = kept.join("\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        write_text(&path, &out)?;
+    }
+    Ok(())
+}
+
 /// Reads and parses a JSON file, the error naming the path.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, AgentError> {
     let text = std::fs::read_to_string(path).map_err(|e| AgentError::io(path, e))?;

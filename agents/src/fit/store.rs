@@ -2,7 +2,6 @@
 //! atomically, `latest.json` replaced last).
 
 use super::{FitConfig, Fitter};
-use crate::checkpoint::write_atomic;
 use crate::error::AgentError;
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
@@ -47,21 +46,12 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    /// Opens the files of `dir`; with `Some(step)`, rows after `step` are dropped first (a
-    /// resumed run rewrites what followed its checkpoint).
+    /// Opens the files of `dir`; with `Some(step)`, rows after `step` (and a row cut short by a
+    /// kill) are dropped first (a resumed run rewrites what followed its checkpoint).
     pub(crate) fn open(dir: &Path, truncate_after: Option<u64>) -> Result<Self, AgentError> {
         let (jp, cp) = (dir.join("metrics.jsonl"), dir.join("metrics.csv"));
         if let Some(s) = truncate_after {
-            for p in [&jp, &cp] {
-                if let Ok(text) = std::fs::read_to_string(p) {
-                    let kept: Vec<&str> = text.lines().filter(|l| step_of(l).is_none_or(|x| x <= s)).collect();
-                    let mut out = kept.join("\n");
-                    if !out.is_empty() {
-                        out.push('\n');
-                    }
-                    write_atomic(p, out.as_bytes())?;
-                }
-            }
+            crate::io::keep_metrics_through(dir, "step", CSV_HEADER, s)?;
         }
         let new_csv = !cp.exists();
         let jsonl = std::fs::OpenOptions::new().create(true).append(true).open(&jp).map_err(io(&jp))?;
@@ -94,14 +84,6 @@ impl Metrics {
         .map_err(io(&cp))?;
         self.jsonl.flush().map_err(io(&jp))?;
         self.csv.flush().map_err(io(&cp))
-    }
-}
-
-fn step_of(line: &str) -> Option<u64> {
-    if line.starts_with('{') {
-        serde_json::from_str::<serde_json::Value>(line).ok()?["step"].as_u64()
-    } else {
-        line.split(',').next()?.parse().ok()
     }
 }
 

@@ -46,21 +46,13 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AgentError + '_ {
 impl MetricsLog {
     /// Opens (appending) the metrics files of `dir`; writes the CSV header to a new file.
     /// With `truncate_after = Some(u)`, lines of updates after `u` are dropped first (a
-    /// resumed run rewrites what followed its checkpoint).
+    /// resumed run rewrites what followed its checkpoint), and so is a line cut short by a
+    /// kill in the middle of a write.
     pub fn open(dir: &Path, truncate_after: Option<usize>) -> Result<Self, AgentError> {
         let jp = dir.join("metrics.jsonl");
         let cp = dir.join("metrics.csv");
         if let Some(u) = truncate_after {
-            for p in [&jp, &cp] {
-                if let Ok(text) = std::fs::read_to_string(p) {
-                    let kept: Vec<&str> = text.lines().filter(|l| update_of(l).is_none_or(|x| x <= u)).collect();
-                    let mut s = kept.join("\n");
-                    if !s.is_empty() {
-                        s.push('\n');
-                    }
-                    std::fs::write(p, s).map_err(io(p))?;
-                }
-            }
+            crate::io::keep_metrics_through(dir, "update", &CSV_COLUMNS.join(","), u as u64)?;
         }
         let new_csv = !cp.exists();
         let jsonl = std::fs::OpenOptions::new().create(true).append(true).open(&jp).map_err(io(&jp))?;
@@ -89,14 +81,6 @@ impl MetricsLog {
         writeln!(self.csv, "{}", cells.join(",")).map_err(io(&cp))?;
         self.jsonl.flush().map_err(io(&jp))?;
         self.csv.flush().map_err(io(&cp))
-    }
-}
-
-fn update_of(line: &str) -> Option<usize> {
-    if line.starts_with('{') {
-        serde_json::from_str::<serde_json::Value>(line).ok()?["update"].as_u64().map(|u| u as usize)
-    } else {
-        line.split(',').next()?.parse().ok()
     }
 }
 
@@ -323,4 +307,40 @@ pub fn seeds_summary(runs: &[SeedRun]) -> String {
     let mean = runs.iter().map(|r| r.return_mean).sum::<f64>() / runs.len().max(1) as f64;
     s.push_str(&format!("{} seeds: mean of the final mean returns {mean:.2}", runs.len()));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resuming_drops_later_updates_and_a_line_cut_by_a_kill() {
+        let dir = std::env::temp_dir().join(format!("engram-metrics-log-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut log = MetricsLog::open(&dir, None).unwrap();
+        for u in 1..=3 {
+            log.write(&UpdateMetrics { update: u, ..Default::default() }, 1.0).unwrap();
+        }
+        drop(log);
+        // A kill in the middle of writing update 4 leaves half a line in each file.
+        for (f, cut) in [("metrics.jsonl", "{\"update\":4,\"glob"), ("metrics.csv", "4,0,")] {
+            let p = dir.join(f);
+            let text = std::fs::read_to_string(&p).unwrap() + cut;
+            std::fs::write(&p, text).unwrap();
+        }
+        MetricsLog::open(&dir, Some(2)).unwrap();
+        let jsonl = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        let updates: Vec<u64> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["update"].as_u64().unwrap())
+            .collect();
+        assert_eq!(updates, [1, 2]);
+        let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert_eq!(lines[0], CSV_COLUMNS.join(","));
+        assert!(lines[1].starts_with("1,") && lines[2].starts_with("2,"), "{csv}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
