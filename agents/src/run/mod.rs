@@ -2,6 +2,7 @@
 //! learning curves and recordings (`.npy` + manifest).
 
 pub mod curves;
+pub mod progress;
 pub mod record;
 
 use crate::error::AgentError;
@@ -232,6 +233,7 @@ pub fn train_seeds(
     n: usize,
     threads: usize,
     max_updates: Option<usize>,
+    quiet: bool,
 ) -> Result<Vec<SeedRun>, AgentError> {
     if n == 0 {
         return Err(AgentError::Config("--seeds 0: the number of seeds must be >= 1".into()));
@@ -259,7 +261,7 @@ pub fn train_seeds(
                 if k >= n {
                     break;
                 }
-                let r = train_one_seed(cfg, out, k, max_updates);
+                let r = train_one_seed(cfg, out, k, max_updates, quiet);
                 *results[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             });
         }
@@ -272,13 +274,20 @@ fn train_one_seed(
     out: &Path,
     k: usize,
     max_updates: Option<usize>,
+    quiet: bool,
 ) -> Result<SeedRun, AgentError> {
     let mut cfg = cfg.clone();
     cfg.seed = cfg.seed.wrapping_add(k as u64);
     let dir = out.join(format!("seed-{}", cfg.seed));
     let (mut trainer, mut log) =
         if crate::checkpoint::resolve(&dir).is_ok() { resume(&dir)? } else { create(cfg, &dir)? };
-    let (_, finished) = train_loop(&mut trainer, &dir, &mut log, max_updates, None, &mut |_, _| {})?;
+    let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
+    // Several seeds share stderr: plain lines (one per seed every 30 s), never interleaved bars.
+    let mut bar = progress::StepProgress::new(&dir.display().to_string(), total, trainer.global_step, quiet, true);
+    let (_, finished) = train_loop(&mut trainer, &dir, &mut log, max_updates, None, &mut |m, sps| {
+        bar.update(m.global_step, sps, m.return_mean)
+    })?;
+    bar.finish(finished);
     if finished {
         let _ = curves::write_curves(&dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str()));
     }

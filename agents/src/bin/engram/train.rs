@@ -4,8 +4,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use engram_agents::policy::PolicyKind;
 use engram_agents::ppo::TrainConfig;
-use engram_agents::run::{self, curves};
-use indicatif::{ProgressBar, ProgressStyle};
+use engram_agents::run::{self, curves, progress::StepProgress};
 use std::path::PathBuf;
 
 /// Train a policy with PPO.
@@ -57,7 +56,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if let Some(n) = args.seeds {
                 let threads =
                     args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
-                println!("{}", run::seeds_summary(&run::train_seeds(&cfg, &dir, n, threads, args.stop_after)?));
+                println!(
+                    "{}",
+                    run::seeds_summary(&run::train_seeds(&cfg, &dir, n, threads, args.stop_after, args.quiet)?)
+                );
                 return Ok(());
             }
             let (t, log) = run::create(cfg, &dir)?;
@@ -65,21 +67,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
     };
     let total = trainer.cfg.num_updates() as u64 * (trainer.cfg.ppo.n_envs * trainer.cfg.ppo.n_steps) as u64;
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  ETA {eta}").expect("valid template"),
-    );
-    bar.set_position(trainer.global_step);
+    let mut bar = StepProgress::new(&dir.display().to_string(), total, trainer.global_step, args.quiet, false);
     let hook = Some(engram_agents::inspect::lyapunov_report::train_lyapunov_hook as run::TrainHook);
     let (ckpt, finished) = run::train_loop(&mut trainer, &dir, &mut log, args.stop_after, hook, &mut |m, sps| {
-        bar.set_position(m.global_step);
-        bar.set_message(format!("{sps:.0} steps/s  return {:.1}", m.return_mean));
+        bar.update(m.global_step, sps, m.return_mean)
     })?;
+    bar.finish(finished);
     if !finished {
-        bar.abandon();
         return Ok(());
     }
-    bar.finish();
     if let Err(e) = curves::write_curves(&dir, &format!("{} {}", trainer.cfg.env, trainer.cfg.policy.kind.as_str())) {
         eprintln!("warning: no learning-curve figure: {e}");
     }
