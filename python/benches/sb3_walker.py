@@ -7,7 +7,7 @@ Set-up (a throwaway virtualenv; stable-baselines3 pulls torch, about 5.5 GB of w
     /tmp/sb3env/bin/pip install stable-baselines3 'gymnasium[mujoco]'
     /tmp/sb3env/bin/python python/benches/sb3_walker.py --threads 1 --policy mlp
 
-Settings are engram's walking recipe (scripts/configs/biped_mlp_walk_g998.toml): 16 envs x
+Settings are engram's walking recipe (scripts/configs/biped_mlp_walk.toml): 16 envs x
 256 steps = 4,096 samples per update, 10 epochs, minibatch 512, 64x64 tanh MLP (SB3's
 default net) for `--policy mlp`; sb3-contrib's RecurrentPPO with an LSTM of 64 units for
 `--policy lstm` (only if sb3-contrib is installed). Prints env steps/s of training
