@@ -155,4 +155,11 @@ fn seeds_train_exactly_as_each_seed_alone_and_bad_counts_are_refused() {
         let out = Command::new(env!("CARGO_BIN_EXE_engram")).args(&a).output().unwrap();
         assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(msg), "{msg}");
     }
+    // A setting --seeds cannot honour is refused before any seed's directory exists.
+    let never = tmp("seeds-lyapunov");
+    let a = ["train", "--env", "CartPole-v1", "--policy", "gru", "--out", never.to_str().unwrap(), "--seeds", "2"];
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_engram")).args(a).args(["--set", "lyapunov_exponents=2"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("lyapunov_exponents = 2"));
+    assert!(!never.exists(), "nothing is written for a refused --seeds run");
 }

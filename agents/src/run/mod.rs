@@ -242,6 +242,13 @@ pub fn train_seeds(
         return Err(AgentError::Config("--threads 0: the number of worker threads must be >= 1".into()));
     }
     cfg.validate()?;
+    if cfg.lyapunov_exponents > 0 {
+        // Refused before any seed's directory is created (train_loop would refuse it per seed).
+        return Err(AgentError::Config(format!(
+            "lyapunov_exponents = {}: --seeds does not log the spectrum (bound: 0 here; train each seed with              `engram train` to log it)",
+            cfg.lyapunov_exponents
+        )));
+    }
     let env = engram_envs::make_with(&cfg.env, &cfg.env_config_json())?;
     let obs_dim = env.observation_space().flat_dim();
     let dist = crate::policy::dist::dist_for(env.action_space())?;
