@@ -110,14 +110,19 @@ impl MlpDecoderConfig {
     /// Refuses empty or zero-width layers, zero epochs and a non-positive learning rate.
     pub fn validate(&self) -> Result<(), AgentError> {
         let widths = self.hidden.widths();
-        if widths.is_empty() || widths.contains(&0) || self.epochs == 0 || !(self.learning_rate > 0.0) {
+        if widths.is_empty()
+            || widths.contains(&0)
+            || self.epochs == 0
+            || self.learning_rate.is_nan()
+            || self.learning_rate <= 0.0
+        {
             return Err(AgentError::InvalidParameter {
                 name: "mlp decoder",
                 value: format!("hidden {widths:?}, epochs {}, learning_rate {}", self.epochs, self.learning_rate),
                 reason: "needs at least one hidden layer, every width >= 1, epochs >= 1 and learning_rate > 0",
             });
         }
-        if !(self.weight_decay >= 0.0) {
+        if self.weight_decay.is_nan() || self.weight_decay < 0.0 {
             return Err(AgentError::InvalidParameter {
                 name: "mlp decoder weight_decay",
                 value: self.weight_decay.to_string(),
