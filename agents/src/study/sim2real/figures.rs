@@ -13,6 +13,7 @@ use crate::render::chart::{png_and_svg, Drawn};
 use crate::render::COLOURS;
 use crate::run::curves::read_curve;
 use crate::stats::Ci;
+use engram_envs::registry::MAX_EPISODE_STEPS_KEY;
 use engram_envs::tasks::biped;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -331,7 +332,12 @@ fn draw_strips(jobs: &[JobData], group: &str, _gi: usize, out: &Path) -> Result<
         return Err(AgentError::figure(out, format!("group {group} has no job")));
     };
     let policy = checkpoint::load_policy(&job.dir)?;
-    let env_cfg = policy.config.env_config_json();
+    let mut env_cfg = policy.config.env_config_json();
+    // The strips' episodes are cut by their own step count: the walker is built without the
+    // time-limit wrapper, which the key would ask for.
+    if let Some(m) = env_cfg.as_object_mut() {
+        m.remove(MAX_EPISODE_STEPS_KEY);
+    }
     let mut conditions = vec![(CONDITIONS[0].to_string(), policy.config.env.clone())];
     conditions.extend(HELD_OUT[..4].iter().zip(biped::REAL_FAMILY_IDS).map(|(c, id)| (c.to_string(), id.to_string())));
     let steps = STRIP_EVERY_STEPS * (STRIP_FRAMES - 1);

@@ -383,7 +383,7 @@ impl Study for Sim2Real {
         "sim2real"
     }
     fn about(&self) -> &'static str {
-        "sim-to-real on the walker: {MLP, GRU, LSTM} x randomization on/off, held-out robots, sysid probe"
+        "sim-to-real on the walker: {MLP, GRU, LSTM} x randomization on/off, held-out robots, sysid probe, Siekmann decoder"
     }
     fn job_kinds(&self) -> &'static [JobKind] {
         &[JobKind::Sim2Real]
