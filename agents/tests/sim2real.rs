@@ -1,5 +1,5 @@
 //! The sim-to-real study end to end on a tiny budget (plan → training → evaluation → sysid
-//! probe → report), resuming, and the CLI's errors.
+//! probe → Siekmann's decoder → report and figures), resuming, and the CLI's errors.
 
 mod common;
 
@@ -42,6 +42,10 @@ times = [5, 10]
 window = 2
 [probe.mlp]
 epochs = 20
+[siekmann]
+episodes = 20
+steps = [2, 8]
+decoder = { hidden = [16, 16], activation = "relu", epochs = 30 }
 [train.ppo]
 n_envs = 2
 n_steps = 256
@@ -100,18 +104,52 @@ fn tiny_study_runs_end_to_end_and_resumes() {
         assert_eq!(sysid["targets"].as_array().unwrap().len(), 31);
         assert_eq!(sysid["env"], "PlanarBipedDR-v0");
         assert_eq!(sysid["features"].as_array().unwrap().len(), 4);
+        // Siekmann's decoder: the 23 physical parameters, memory and its baselines for the GRU,
+        // the observation window alone for the memoryless MLP; every kept episode on one side.
+        let s = read_json(&jd.join("siekmann.json"));
+        assert_eq!((s["schema"].as_str(), s["env"].as_str()), (Some("engram.siekmann/1"), Some("PlanarBipedDR-v0")));
+        assert_eq!(s["targets"].as_array().unwrap().len(), 23);
+        let steps = s["sampled_steps"].as_array().unwrap();
+        assert!(steps.len() == 20 && steps.iter().all(|t| (2..=8).contains(&t.as_u64().unwrap())));
+        let n = s["n"].as_u64().unwrap();
+        assert_eq!(n + s["dropped"].as_u64().unwrap(), 20);
+        assert_eq!(s["n_train"].as_u64().unwrap() + s["n_test"].as_u64().unwrap(), n);
+        let features: Vec<&str> =
+            s["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        let recurrent = j["id"].as_str().unwrap().starts_with("gru");
+        assert_eq!(features, if recurrent { vec!["memory", "untrained", "window"] } else { vec!["window"] });
+        for f in s["features"].as_array().unwrap() {
+            assert!(f["percent_error"].as_array().unwrap().iter().all(|v| v.as_f64().is_some_and(|v| v >= 0.0)), "{f}");
+        }
     }
     assert!(out.join("report.md").exists() && out.join("report.json").exists());
-    assert!(out.join("figures/returns.png").exists() && out.join("figures/sysid_r2.png").exists());
+    for fig in ["returns", "sysid_r2", "learning_curves", "return_vs_severity", "strips_mlp_dr", "strips_gru_dr"] {
+        for ext in ["png", "svg"] {
+            assert!(out.join(format!("figures/{fig}.{ext}")).exists(), "{fig}.{ext}");
+        }
+    }
     let report = read_json(&out.join("report.json"));
     assert_eq!(report["table"].as_array().unwrap().len(), 2 * 7);
     assert_eq!(report["severity"].as_array().unwrap().len(), 2 * 4);
     assert_eq!(report["dr_effect"].as_array().unwrap().len(), 2 * 5);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("RNN+DR > MLP+DR > no-DR") && md.contains("Return vs severity"), "{md}");
+    assert!(md.contains("Siekmann Table II analogue") && md.contains("figures/strips_gru_dr.png"), "{md}");
+    assert_eq!(report["siekmann"]["groups"].as_array().unwrap().len(), 2);
     // Running it again finds every job done and rewrites the same report.
     let before = std::fs::read_to_string(out.join("report.json")).unwrap();
     ok(&["experiment", "sim2real", "--config", c, "--out", o, "--jobs", "1"]);
+    assert_eq!(std::fs::read_to_string(out.join("report.json")).unwrap(), before);
+    // A job finished before the decoder existed (done, no siekmann.json) gets it on resume,
+    // without retraining, and the same one (seeded).
+    let gru_dir = out.join(jobs[1]["out_dir"].as_str().unwrap());
+    let decoded = std::fs::read_to_string(gru_dir.join("siekmann.json")).unwrap();
+    let done_time = |d: &Path| std::fs::metadata(d.join("done.json")).unwrap().modified().unwrap();
+    let done_before = done_time(&gru_dir);
+    std::fs::remove_file(gru_dir.join("siekmann.json")).unwrap();
+    ok(&["experiment", "sim2real", "--config", c, "--out", o, "--jobs", "1"]);
+    assert_eq!(std::fs::read_to_string(gru_dir.join("siekmann.json")).unwrap(), decoded);
+    assert_eq!(done_time(&gru_dir), done_before, "the job was not rerun");
     assert_eq!(std::fs::read_to_string(out.join("report.json")).unwrap(), before);
 
     // The probe CLI on one run and on the study; its errors.

@@ -17,6 +17,8 @@
 //!   [`crate::probe::similarity`] and [`crate::probe::mds`]);
 //! - [`sysid_report`]: `engram probe sysid` (implicit system identification on held-out
 //!   episodes; maths in [`crate::probe::sysid`] and [`crate::probe::mlp_decoder`]);
+//! - [`siekmann`]: Siekmann et al.'s decoder of the walker's dynamics parameters from its
+//!   memory at a random early step (`siekmann.json`; maths in [`crate::probe::mlp_decoder`]);
 //! - [`torus_report`]: the working-memory probe of an `engram fit` run on `OrientationWM-v0`
 //!   (manifold geometry, homology, connectivity, dynamic code; maths in [`crate::probe::torus`],
 //!   [`crate::probe::homology`], [`crate::probe::tuning`]);
@@ -34,6 +36,7 @@ pub mod fixed_points_report;
 pub mod lyapunov_report;
 pub mod output;
 pub mod rollouts;
+pub mod siekmann;
 pub mod similarity_report;
 pub mod sysid_report;
 pub mod torus_report;

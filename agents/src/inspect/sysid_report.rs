@@ -28,7 +28,7 @@ use crate::probe::sysid::{ridge_cv, RidgeCvConfig};
 use crate::probe::Matrix;
 use crate::rollout::{run_policy, EpisodeSpec, StepView};
 use engram_envs::tasks::biped::{self, keys};
-use engram_envs::ResetOptions;
+use engram_envs::{Info, ResetOptions};
 use engram_sim::biped::PARAMS;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -254,7 +254,7 @@ fn features_of(p: &LoadedPolicy, state: &[f32], obs: &[f32]) -> Vec<f64> {
 }
 
 /// One sample row of every feature set for one episode and time.
-type Row = [Vec<f64>; 4];
+pub(crate) type Row = [Vec<f64>; 4];
 
 /// Runs the probe on the run in `run_dir`; `env` defaults to the fitting probe env.
 pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> Result<SysidReport, AgentError> {
@@ -285,13 +285,6 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
     let min_alive =
         cfg.min_episodes.max(cfg.ridge.n_folds).max((cfg.min_alive_fraction * cfg.episodes as f64).ceil() as usize);
     let seed = policy.config.seed + PROBE_SEED_OFFSET;
-    let mut untrained = LoadedPolicy {
-        net: ActorCritic::new(&policy.config.policy, policy.obs_dim(), policy.net.dist(), seed),
-        config: policy.config.clone(),
-        obs_rms: policy.obs_rms.clone(),
-        dir: policy.dir.clone(),
-    };
-    untrained.config.seed = seed;
     let n = cfg.episodes;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let b: Vec<f64> = (0..n).map(|_| rng.gen_range(cfg.b_range_ns_m[0]..=cfg.b_range_ns_m[1])).collect();
@@ -304,61 +297,19 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
     };
     let t_max = *cfg.times.iter().max().unwrap_or(&0);
     let names = target_keys(&env);
-    let (od, al) = (policy.obs_dim(), policy.action_len());
-    // Per episode: the untrained net's state, the history of (obs, action), targets.
-    let mut u_states: Vec<HiddenState> = (0..n).map(|_| untrained.initial_state(1)).collect();
-    let mut history: Vec<Vec<(Vec<f32>, Vec<f32>)>> = vec![Vec::new(); n];
-    let mut targets: Vec<Option<Vec<f64>>> = vec![None; n];
-    let mut rows: Vec<Vec<Option<Row>>> = vec![vec![None; cfg.times.len()]; n];
-    let mut out = ActOutput::default();
-    let mut u_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut missing_key = None;
     let spec = EpisodeSpec::seeded(n, seed).with_options(options).with_max_steps((!reach).then_some(t_max + 1));
-    run_policy(&policy, &env, &policy.config.env_config_json(), &spec, ActMode::Deterministic, &mut |v: &StepView<
-        '_,
-        dyn engram_envs::Env,
-    >| {
-        let i = v.episode;
-        if targets[i].is_none() {
-            let t: Vec<Option<f64>> = names.iter().map(|k| v.info.get(k)).collect();
-            if t.iter().any(Option::is_none) {
-                missing_key = Some(names[t.iter().position(Option::is_none).unwrap_or(0)]);
-            }
-            targets[i] = Some(t.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect());
-        }
-        let u_state = u_states[i].data.clone();
-        let offset = if reach { v.info.get(GO_STEP).unwrap_or(0.0).max(0.0) as usize } else { 0 };
-        if let Some(k) = v.t.checked_sub(offset).and_then(|rel| cfg.times.iter().position(|&t| t == rel)) {
-            let mut window = Vec::with_capacity(cfg.window * (od + al));
-            for w in 0..cfg.window {
-                // Observation t−w and the action taken just before it (zeros before the start).
-                let (o, a) = match v.t.checked_sub(w) {
-                    Some(s) if s == v.t => (v.obs.to_vec(), history[i].last().map(|h| h.1.clone())),
-                    Some(s) => (history[i][s].0.clone(), s.checked_sub(1).map(|p| history[i][p].1.clone())),
-                    None => (vec![0.0; od], None),
-                };
-                window.extend(o.iter().map(|&x| x as f64));
-                window.extend(a.unwrap_or_else(|| vec![0.0; al]).iter().map(|&x| x as f64));
-            }
-            rows[i][k] = Some([
-                features_of(&policy, v.state, v.obs),
-                features_of(&untrained, &u_state, v.obs),
-                v.obs.iter().map(|&x| x as f64).collect(),
-                window,
-            ]);
-        }
-        history[i].push((v.obs.to_vec(), v.action.to_vec()));
-        untrained.act(v.obs, &mut u_states[i], ActMode::Deterministic, &mut u_rng, &mut out);
-    })?;
-    if let Some(k) = missing_key {
-        return Err(AgentError::Probe(format!("sysid: {env} does not report `{k}` in info")));
-    }
+    let slot_of = |_: usize, t: usize, info: &Info| {
+        let offset = if reach { info.get(GO_STEP).unwrap_or(0.0).max(0.0) as usize } else { 0 };
+        t.checked_sub(offset).and_then(|rel| cfg.times.iter().position(|&x| x == rel))
+    };
+    let sampling = Sampling { env: &env, window: cfg.window, names: &names, n_slots: cfg.times.len(), seed };
+    let Recording { rows, targets } = record_states(&policy, &sampling, &spec, slot_of)?;
     let mut features: Vec<FeatureResult> =
         FEATURES.iter().map(|f| FeatureResult { name: f.to_string(), dim: 0, times: vec![] }).collect();
     let mut dec_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     for (k, &t) in cfg.times.iter().enumerate() {
         let alive: Vec<usize> = (0..n).filter(|&i| rows[i][k].is_some()).collect();
-        let y_rows: Vec<Vec<f64>> = alive.iter().map(|&i| targets[i].clone().unwrap_or_default()).collect();
+        let y_rows: Vec<Vec<f64>> = alive.iter().map(|&i| targets[i].clone()).collect();
         let groups: Vec<u64> = alive.iter().map(|&i| i as u64).collect();
         for (f, fr) in features.iter_mut().enumerate() {
             let nan = vec![f64::NAN; names.len()];
@@ -400,6 +351,107 @@ pub fn probe_run(run_dir: &Path, env: Option<&str>, cfg: &SysidProbeConfig) -> R
         config: cfg.clone(),
         features,
     })
+}
+
+/// A freshly initialized network of `policy`'s architecture (seeded with `seed`), with the
+/// run's observation normalizer: the untrained-memory baseline.
+pub(crate) fn untrained_twin(policy: &LoadedPolicy, seed: u64) -> LoadedPolicy {
+    let mut twin = LoadedPolicy {
+        net: ActorCritic::new(&policy.config.policy, policy.obs_dim(), policy.net.dist(), seed),
+        config: policy.config.clone(),
+        obs_rms: policy.obs_rms.clone(),
+        dir: policy.dir.clone(),
+    };
+    twin.config.seed = seed;
+    twin
+}
+
+/// What [`record_states`] gathered.
+pub(crate) struct Recording {
+    /// Per episode and slot: the feature rows ([`FEATURES`] order), `None` when the episode
+    /// ended before the slot's step.
+    pub rows: Vec<Vec<Option<Row>>>,
+    /// Per episode: the values of the target keys in `info` (NaN before the first step).
+    pub targets: Vec<Vec<f64>>,
+}
+
+/// What [`record_states`] records and where.
+pub(crate) struct Sampling<'a> {
+    /// Env id the episodes run in (with the run's env config).
+    pub env: &'a str,
+    /// Observations (with the actions between them) in the window feature.
+    pub window: usize,
+    /// Info keys of the targets; every one must be reported.
+    pub names: &'a [&'static str],
+    /// Rows recorded per episode at most.
+    pub n_slots: usize,
+    /// Seed of the untrained twin's initialization ([`untrained_twin`]) and of its noise.
+    pub seed: u64,
+}
+
+/// Runs the episodes of `spec` with `policy` acting deterministically, feeding the same
+/// observations to its untrained twin; at every step for which `slot_of(episode, t, info)`
+/// names a slot records one [`Row`] there: both networks' memory entering step `t`, the
+/// observation at `t`, and the window of the last observations with the actions between them.
+pub(crate) fn record_states(
+    policy: &LoadedPolicy,
+    s: &Sampling<'_>,
+    spec: &EpisodeSpec,
+    slot_of: impl Fn(usize, usize, &Info) -> Option<usize>,
+) -> Result<Recording, AgentError> {
+    let (env, window, names, n_slots) = (s.env, s.window, s.names, s.n_slots);
+    let untrained = untrained_twin(policy, s.seed);
+    let seed = s.seed;
+    let n = spec.n;
+    let (od, al) = (policy.obs_dim(), policy.action_len());
+    // Per episode: the untrained net's state, the history of (obs, action), targets.
+    let mut u_states: Vec<HiddenState> = (0..n).map(|_| untrained.initial_state(1)).collect();
+    let mut history: Vec<Vec<(Vec<f32>, Vec<f32>)>> = vec![Vec::new(); n];
+    let mut targets: Vec<Option<Vec<f64>>> = vec![None; n];
+    let mut rows: Vec<Vec<Option<Row>>> = vec![vec![None; n_slots]; n];
+    let mut out = ActOutput::default();
+    let mut u_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut missing_key = None;
+    run_policy(policy, env, &policy.config.env_config_json(), spec, ActMode::Deterministic, &mut |v: &StepView<
+        '_,
+        dyn engram_envs::Env,
+    >| {
+        let i = v.episode;
+        if targets[i].is_none() {
+            let t: Vec<Option<f64>> = names.iter().map(|k| v.info.get(k)).collect();
+            if t.iter().any(Option::is_none) {
+                missing_key = Some(names[t.iter().position(Option::is_none).unwrap_or(0)]);
+            }
+            targets[i] = Some(t.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect());
+        }
+        let u_state = u_states[i].data.clone();
+        if let Some(k) = slot_of(i, v.t, v.info) {
+            let mut win = Vec::with_capacity(window * (od + al));
+            for w in 0..window {
+                // Observation t−w and the action taken just before it (zeros before the start).
+                let (o, a) = match v.t.checked_sub(w) {
+                    Some(s) if s == v.t => (v.obs.to_vec(), history[i].last().map(|h| h.1.clone())),
+                    Some(s) => (history[i][s].0.clone(), s.checked_sub(1).map(|p| history[i][p].1.clone())),
+                    None => (vec![0.0; od], None),
+                };
+                win.extend(o.iter().map(|&x| x as f64));
+                win.extend(a.unwrap_or_else(|| vec![0.0; al]).iter().map(|&x| x as f64));
+            }
+            rows[i][k] = Some([
+                features_of(policy, v.state, v.obs),
+                features_of(&untrained, &u_state, v.obs),
+                v.obs.iter().map(|&x| x as f64).collect(),
+                win,
+            ]);
+        }
+        history[i].push((v.obs.to_vec(), v.action.to_vec()));
+        untrained.act(v.obs, &mut u_states[i], ActMode::Deterministic, &mut u_rng, &mut out);
+    })?;
+    if let Some(k) = missing_key {
+        return Err(AgentError::Probe(format!("sysid: {env} does not report `{k}` in info")));
+    }
+    let nan = vec![f64::NAN; names.len()];
+    Ok(Recording { rows, targets: targets.into_iter().map(|t| t.unwrap_or_else(|| nan.clone())).collect() })
 }
 
 /// Runs the probe and writes [`SYSID_FILE`] into the run directory; returns the report.

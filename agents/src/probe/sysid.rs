@@ -79,6 +79,33 @@ pub fn group_folds<R: Rng>(groups: &[u64], n_folds: usize, rng: &mut R) -> Resul
     Ok(groups.iter().map(|g| fold_of[g]).collect())
 }
 
+/// Splits samples into training and test rows by group (episode): the distinct groups are
+/// shuffled with `rng` and the first `round(test_fraction · groups)` (at least one) are held
+/// out, so no group has samples on both sides. Returns `(train_rows, test_rows)`.
+pub fn split_by_group<R: Rng>(
+    groups: &[u64],
+    test_fraction: f64,
+    rng: &mut R,
+) -> Result<(Vec<usize>, Vec<usize>), AgentError> {
+    if !(test_fraction > 0.0 && test_fraction < 1.0) {
+        return Err(AgentError::InvalidParameter {
+            name: "test_fraction",
+            value: test_fraction.to_string(),
+            reason: "must be in (0, 1)",
+        });
+    }
+    let mut distinct: Vec<u64> = groups.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return Err(AgentError::TooFew { context: "split_by_group", what: "groups", needed: 2, got: distinct.len() });
+    }
+    distinct.shuffle(rng);
+    let n_test = ((test_fraction * distinct.len() as f64).round() as usize).clamp(1, distinct.len() - 1);
+    let test: std::collections::BTreeSet<u64> = distinct[..n_test].iter().copied().collect();
+    Ok((0..groups.len()).partition(|&i| !test.contains(&groups[i])))
+}
+
 /// A ridge fit on one training set for every λ at once: `β(λ) = V diag(s/(s²+λ)) Uᵀ y`.
 #[derive(Debug, Clone)]
 pub struct RidgePath {
@@ -266,6 +293,24 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, StandardNormal};
+
+    #[test]
+    fn split_by_group_never_mixes_groups_and_is_seeded() {
+        // 50 episodes of 3 samples each.
+        let groups: Vec<u64> = (0..150).map(|i| i / 3).collect();
+        let (train, test) = split_by_group(&groups, 0.2, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        assert_eq!(train.len() + test.len(), 150);
+        let held: std::collections::BTreeSet<u64> = test.iter().map(|&i| groups[i]).collect();
+        assert_eq!(held.len(), 10, "20 % of 50 episodes");
+        assert!(train.iter().all(|&i| !held.contains(&groups[i])), "an episode on both sides");
+        let again = split_by_group(&groups, 0.2, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        assert_eq!(again, (train.clone(), test.clone()));
+        assert_ne!(split_by_group(&groups, 0.2, &mut ChaCha8Rng::seed_from_u64(2)).unwrap().1, test);
+        let e = split_by_group(&groups, 1.0, &mut ChaCha8Rng::seed_from_u64(1)).unwrap_err().to_string();
+        assert!(e.contains("test_fraction") && e.contains("(0, 1)"), "{e}");
+        let e = split_by_group(&[7, 7], 0.2, &mut ChaCha8Rng::seed_from_u64(1)).unwrap_err().to_string();
+        assert!(e.contains("groups") && e.contains('2'), "{e}");
+    }
 
     const EPISODES: usize = 40;
     const STEPS: usize = 20;

@@ -8,6 +8,7 @@
 
 use crate::controller::Controller;
 use crate::error::AgentError;
+use crate::render::chart::{png_and_svg, Drawn};
 use crate::rollout::{self, ControllerActor, EpisodeSpec, Observer, StepView};
 use engram_envs::tasks::biped::{make_planar_biped, PlanarBiped};
 use engram_envs::Info;
@@ -312,12 +313,76 @@ pub fn render_biped_strip(frames: &[BipedFrame], out_path: &Path) -> Result<(), 
     Ok(())
 }
 
+/// Frames `0, every, 2·every, …` of `frames` (fixed intervals), at most `panels` of them.
+pub fn frames_every(frames: &[BipedFrame], every: usize, panels: usize) -> Vec<BipedFrame> {
+    frames.iter().step_by(every.max(1)).take(panels).copied().collect()
+}
+
+/// Width of the row-label column of [`render_biped_rows`], px.
+const ROW_LABEL_W: u32 = 150;
+
+fn draw_rows_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    rows: &[(String, Vec<BipedFrame>)],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let font = ("sans-serif", 15).into_font();
+    root.draw(&Text::new(title.to_string(), (8, 6), font.clone().resize(18.0)))?;
+    for (r, (label, frames)) in rows.iter().enumerate() {
+        let top = TITLE_H as i32 + r as i32 * (PANEL_H + LABEL_H) as i32;
+        root.draw(&Text::new(label.clone(), (8, top + PANEL_H as i32 / 2), font.clone()))?;
+        for (k, f) in frames.iter().enumerate() {
+            let origin = (ROW_LABEL_W as i32 + k as i32 * PANEL_W as i32, top);
+            draw_prims(&root, &figure(f, origin))?;
+            let x = origin.0 + PANEL_W as i32 / 2 - 20;
+            root.draw(&Text::new(format!("{:.2} s", f.t_s), (x, top + PANEL_H as i32 + 4), font.clone()))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Height of the title line of [`render_biped_rows`], px.
+const TITLE_H: u32 = 30;
+
+/// Draws labelled rows of stick figures (each row's frames side by side, as given) into
+/// `out.png` and `out.svg`, titled `title`.
+pub fn render_biped_rows(title: &str, rows: &[(String, Vec<BipedFrame>)], out: &Path) -> Result<(), AgentError> {
+    let panels = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    if panels == 0 {
+        return Err(AgentError::figure(out, "nothing to draw: no frames were recorded"));
+    }
+    let size = (ROW_LABEL_W + panels as u32 * PANEL_W, TITLE_H + rows.len() as u32 * (PANEL_H + LABEL_H));
+    png_and_svg!(out, size, draw_rows_on(title, rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn frames(n: usize) -> Vec<BipedFrame> {
         record_biped("PlanarBiped-v0", &serde_json::json!({}), 0, n, &mut crate::controller::ZeroController).unwrap()
+    }
+
+    #[test]
+    fn rows_of_frames_at_fixed_intervals_are_drawn() {
+        let f = frames(40);
+        let picked = frames_every(&f, 10, 8);
+        assert_eq!(picked.iter().map(|p| p.t_s).collect::<Vec<_>>(), [0, 10, 20, 30, 40].map(|k| f[k].t_s));
+        assert_eq!(frames_every(&f, 1, 8).len(), 8);
+        let dir = std::env::temp_dir().join(format!("engram-biped-rows-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("strips");
+        render_biped_rows("zero torque", &[("train".into(), picked.clone()), ("R1".into(), picked)], &out).unwrap();
+        assert!(std::fs::read(out.with_extension("png")).unwrap().starts_with(b"\x89PNG"));
+        assert!(std::fs::read_to_string(out.with_extension("svg")).unwrap().contains("R1"));
+        let e = render_biped_rows("none", &[("train".into(), vec![])], &out).unwrap_err().to_string();
+        assert!(e.contains("nothing to draw"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

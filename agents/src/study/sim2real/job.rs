@@ -1,15 +1,17 @@
 //! One job of the sim-to-real study: training (resumable), evaluation on every condition
-//! (`eval.json`) and the system-identification probe (`sysid.json`), each skipped when done.
+//! (`eval.json`), the system-identification probe (`sysid.json`) and Siekmann's decoder
+//! (`siekmann.json`), each skipped when done.
 
 use super::gait::{finite_mean, GaitObserver};
 use super::{Sim2RealJob, DR_ENV, EVAL_FILE, EVAL_SEED_OFFSET, HELD_OUT};
 use crate::checkpoint::{self, LoadedPolicy};
 use crate::error::AgentError;
+use crate::inspect::siekmann;
 use crate::inspect::sysid_report as sysid_probe;
 use crate::policy::{ActMode, ActorCritic, Policy};
 use crate::rollout::{run, EpisodeSpec, PolicyActor};
 use crate::run::{train_to_end, Progress};
-use crate::study::Job;
+use crate::study::{Job, Plan};
 use engram_envs::registry::{self, parse_config, MAX_EPISODE_STEPS_KEY};
 use engram_envs::tasks::biped::{self, PlanarBipedConfig};
 use engram_envs::ResetOptions;
@@ -213,6 +215,11 @@ pub fn run_sim2real_job(job: &Job, dir: &Path, progress: Progress) -> Result<ser
         sysid_probe::probe_and_write(dir, None, &spec.experiment.probe)?;
     }
     let probe_s = t2.elapsed().as_secs_f64();
+    let t3 = std::time::Instant::now();
+    if spec.experiment.probe_enabled {
+        siekmann::decode_or_reuse(dir, &spec.experiment.siekmann)?;
+    }
+    let siekmann_s = t3.elapsed().as_secs_f64();
     let params = ActorCritic::new(&cfg.policy, policy.obs_dim(), policy.net.dist(), 0).params().num_scalars();
     let per_condition: serde_json::Map<String, serde_json::Value> = eval
         .conditions
@@ -232,6 +239,23 @@ pub fn run_sim2real_job(job: &Job, dir: &Path, progress: Progress) -> Result<ser
         "updates": trainer.update,
         "train_return_mean": trainer.return_mean(),
         "eval": per_condition,
-        "wall_s": {"train": train_s, "eval": eval_s, "probe": probe_s},
+        "wall_s": {"train": train_s, "eval": eval_s, "probe": probe_s, "siekmann": siekmann_s},
     }))
+}
+
+/// Writes the `siekmann.json` of every job of the plan that lacks one (a job finished by an
+/// engram without the decoder): its trained policy is there, so nothing is retrained. Jobs of
+/// a study with the probes off are left alone.
+pub fn complete_outputs(plan: &Plan, dir: &Path) -> Result<(), AgentError> {
+    for job in &plan.jobs {
+        let spec: Sim2RealJob =
+            toml::from_str(&job.config).map_err(|e| AgentError::Config(format!("job {}: {e}", job.id)))?;
+        let jd = dir.join(&job.out_dir);
+        if spec.experiment.probe_enabled && siekmann::read_report(&jd).is_none() {
+            eprintln!("{}: Siekmann's decoder ({} episodes)", job.id, spec.experiment.siekmann.episodes);
+            siekmann::decode_or_reuse(&jd, &spec.experiment.siekmann)
+                .map_err(|e| AgentError::Study(format!("job {}: siekmann decoder: {e}", job.id)))?;
+        }
+    }
+    Ok(())
 }

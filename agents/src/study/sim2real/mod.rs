@@ -6,17 +6,27 @@
 //!
 //! One policy × randomization × seed is one job of the study's plan. A job trains (resumable
 //! from its last checkpoint), evaluates (`eval.json`, skipped when present) and probes
-//! (`sysid.json`, skipped when present), so a killed job continues where it stopped.
+//! (`sysid.json`, skipped when present) and runs Siekmann's decoder (`siekmann.json`, skipped
+//! when present), so a killed job continues where it stopped. The report computes any
+//! `siekmann.json` a job finished by an earlier engram lacks, so resuming a finished study
+//! adds it without retraining.
 
+mod data;
+mod figures;
 pub mod gait;
 mod job;
 mod report;
+mod siekmann_table;
 
-pub use job::{evaluate, fixed_sets, pin_all, run_sim2real_job, severity_condition, walk_eval, ConditionEval, JobEval};
+pub use job::{
+    complete_outputs, evaluate, fixed_sets, pin_all, run_sim2real_job, severity_condition, walk_eval, ConditionEval,
+    JobEval,
+};
 pub use report::write_report;
 
 use super::{Plan, Progress, Study};
 use crate::error::AgentError;
+use crate::inspect::siekmann::SiekmannConfig;
 use crate::inspect::sysid_report::SysidProbeConfig;
 use crate::policy::{ActorCritic, PolicyConfig, PolicyKind};
 use crate::ppo::TrainConfig;
@@ -116,10 +126,14 @@ pub struct Sim2RealConfig {
     pub policies: Vec<PolicySpec>,
     /// Evaluation.
     pub eval: EvalSpec,
-    /// Run the sysid probe at the end of each job.
+    /// Run the sysid probe and Siekmann's decoder at the end of each job.
     pub probe_enabled: bool,
     /// Probe settings.
     pub probe: SysidProbeConfig,
+    /// Siekmann's decoder ([`crate::inspect::siekmann`]); left out of a job's serialized
+    /// config while at its defaults, so the plans of earlier configs keep their hashes.
+    #[serde(skip_serializing_if = "SiekmannConfig::is_default")]
+    pub siekmann: SiekmannConfig,
     /// The training config shared by every job (`engram train`'s TOML: env_config, ppo);
     /// `env`, `seed`, `total_timesteps` and `policy` are set by the study.
     pub train: toml::Table,
@@ -151,6 +165,7 @@ impl Default for Sim2RealConfig {
             eval: EvalSpec::default(),
             probe_enabled: true,
             probe: SysidProbeConfig::default(),
+            siekmann: SiekmannConfig::default(),
             train: toml::Table::new(),
         }
     }
@@ -249,6 +264,9 @@ impl Sim2RealConfig {
         let [lo, hi] = engram_sim::biped::SEVERITY_RANGE;
         if let Some(s) = e.severities.iter().find(|s| !(s.is_finite() && (lo..=hi).contains(*s))) {
             return bad(format!("eval.severities contains {s} (each must be in [{lo}, {hi}])"));
+        }
+        if self.probe_enabled {
+            self.siekmann.validate(engram_envs::registry::spec(DR_ENV)?.max_episode_steps)?;
         }
         for i in 0..self.policies.len() {
             for &dr in &self.dr {
@@ -365,7 +383,7 @@ impl Study for Sim2Real {
         "sim2real"
     }
     fn about(&self) -> &'static str {
-        "sim-to-real on the walker: {MLP, GRU, LSTM} x randomization on/off, held-out robots, sysid probe"
+        "sim-to-real on the walker: {MLP, GRU, LSTM} x randomization on/off, held-out robots, sysid probe, Siekmann decoder"
     }
     fn job_kinds(&self) -> &'static [JobKind] {
         &[JobKind::Sim2Real]
@@ -381,6 +399,7 @@ impl Study for Sim2Real {
         run_sim2real_job(job, dir, progress)
     }
     fn report(&self, plan: &Plan, dir: &Path, _jobs: &[(&Job, serde_json::Value)]) -> Result<PathBuf, AgentError> {
+        complete_outputs(plan, dir)?;
         write_report(plan, dir)
     }
 }
@@ -448,6 +467,26 @@ mod tests {
         cfg.policies[2].policy.hidden = vec![32];
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("policies[2] (lstm) hidden has width 32, must be 64"), "{err}");
+    }
+
+    #[test]
+    fn siekmann_settings_leave_old_plans_alone_and_bad_ones_are_refused() {
+        let cfg = Sim2RealConfig::default();
+        let job = Sim2RealJob { policy_index: 0, dr: true, seed: 0, experiment: cfg.clone() };
+        let text = toml::to_string(&job).unwrap();
+        assert!(!text.contains("siekmann"), "a default decoder is not serialized: plans keep their hashes");
+        let back: Sim2RealJob = toml::from_str(&text).unwrap();
+        assert_eq!(back, job);
+        let mut bad = cfg.clone();
+        bad.siekmann.steps = [15, 1200];
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("1200") && err.contains("must be < 1000"), "{err}");
+        bad.siekmann.steps = [15, 45];
+        bad.siekmann.episodes = 0;
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("episodes = 0"), "{err}");
+        bad.probe_enabled = false;
+        bad.validate().unwrap();
     }
 
     #[test]

@@ -3,16 +3,13 @@
 //! intervals across seeds, Welch intervals for differences), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
 //! implicit system-identification probe (R² per parameter and time), with figures.
 
-use super::{dr_name, severity_condition, JobEval, Sim2RealConfig, Sim2RealJob, CONDITIONS, EVAL_FILE, HELD_OUT};
+use super::data::{ci, load, r2_table, JobData};
+use super::siekmann_table::{self, Decoded};
+use super::{dr_name, figures, severity_condition, Sim2RealConfig, CONDITIONS, HELD_OUT};
 use crate::error::{AgentError, Context};
-use crate::inspect::sysid_report::{read_report, SysidReport};
 use crate::policy::PolicyKind;
-use crate::render::chart::{png_and_svg, Drawn};
-use crate::render::{register_font, COLOURS};
 use crate::stats::{self, finite, Ci, DEFAULT_LEVEL};
 use crate::study::Plan;
-use plotters::prelude::*;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// R² a parameter must reach to count as decoded from memory (issue 7).
@@ -21,68 +18,6 @@ const DECODED_R2: f64 = 0.5;
 const SHUFFLED_R2_MAX: f64 = 0.05;
 /// How much memory R² must exceed every baseline's to count as more than the baselines.
 const BEYOND_MARGIN: f64 = 0.05;
-/// Parameters drawn in the R²-vs-time figure.
-const FIGURE_TARGETS: [&str; 8] = [
-    "norm_mass_torso",
-    "norm_torso_com_x",
-    "norm_foot_friction",
-    "norm_slope",
-    "norm_motor_knee_right",
-    "bias_hip_left_rad",
-    "bias_pitch_rad",
-    "action_latency_steps",
-];
-
-/// One finished job.
-struct JobData {
-    spec: Sim2RealJob,
-    eval: JobEval,
-    sysid: Option<SysidReport>,
-}
-
-impl JobData {
-    fn group(&self) -> String {
-        group_name(self.spec.experiment.policies[self.spec.policy_index].policy.kind, self.spec.dr)
-    }
-    fn recurrent(&self) -> bool {
-        self.spec.experiment.policies[self.spec.policy_index].policy.kind != PolicyKind::Mlp
-    }
-}
-
-fn group_name(kind: PolicyKind, dr: bool) -> String {
-    format!("{}{}", kind.as_str().to_uppercase(), if dr { "+DR" } else { " no-DR" })
-}
-
-fn load(plan: &Plan, dir: &Path) -> Result<Vec<JobData>, AgentError> {
-    plan.jobs
-        .iter()
-        .map(|j| {
-            let jd = dir.join(&j.out_dir);
-            let spec: Sim2RealJob = toml::from_str(&j.config).ctx(|| format!("job {}", j.id))?;
-            let path = jd.join(EVAL_FILE);
-            let eval: JobEval =
-                serde_json::from_str(&std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?)
-                    .ctx(|| format!("parsing {}", path.display()))?;
-            Ok(JobData { spec, eval, sysid: read_report(&jd) })
-        })
-        .collect()
-}
-
-/// Mean of the finite values (NaN when there are none).
-fn mean(v: &[f64]) -> f64 {
-    let f = finite(v);
-    if f.is_empty() {
-        f64::NAN
-    } else {
-        stats::mean(&f)
-    }
-}
-
-/// Mean across seeds with its 95 % Student-t interval (over the finite values).
-fn ci(values: &[f64]) -> Ci {
-    stats::t_interval(&finite(values), DEFAULT_LEVEL).unwrap_or(Ci::undefined(DEFAULT_LEVEL))
-}
-
 /// Welch 95 % interval of `mean(a) − mean(b)` over two groups of seeds.
 fn diff_ci(a: &[f64], b: &[f64]) -> Ci {
     stats::welch_diff(&finite(a), &finite(b), DEFAULT_LEVEL).map_or(Ci::undefined(DEFAULT_LEVEL), |w| w.ci)
@@ -118,30 +53,6 @@ fn per_seed(jobs: &[JobData], pick: impl Fn(&JobData) -> bool, condition: &str, 
             _ => c.time_to_fall_s,
         })
         .collect()
-}
-
-/// Probe times, target names, and R² `[times][targets]`.
-type R2Table = (Vec<usize>, Vec<String>, Vec<Vec<f64>>);
-
-/// Seed-mean R² per time and target of feature `feature` for `group`: `[times][targets]`,
-/// with the times and targets of the first report.
-fn r2_table(jobs: &[&JobData], feature: &str, shuffled: bool) -> Option<R2Table> {
-    let first = jobs.iter().find_map(|j| j.sysid.as_ref())?;
-    let times: Vec<usize> = first.config.times.clone();
-    let targets = first.targets.clone();
-    let mut out = vec![vec![f64::NAN; targets.len()]; times.len()];
-    for (ti, row) in out.iter_mut().enumerate() {
-        for (k, cell) in row.iter_mut().enumerate() {
-            let vals: Vec<f64> = jobs
-                .iter()
-                .filter_map(|j| j.sysid.as_ref()?.feature(feature)?.times.get(ti).cloned())
-                .map(|t| if shuffled { t.shuffled_r2.get(k).copied() } else { t.ridge_r2.get(k).copied() })
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect();
-            *cell = mean(&vals);
-        }
-    }
-    Some((times, targets, out))
 }
 
 /// Builds `report.json`, `report.md` and the figures of a finished sim2real study.
@@ -270,12 +181,23 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
         }
         sysid.insert(g.clone(), serde_json::Value::Object(gj));
     }
+    // Siekmann's decoder.
+    let decoder_reports: Vec<Decoded<'_>> = jobs
+        .iter()
+        .filter_map(|j| {
+            Some(Decoded {
+                group: j.group(),
+                kind: j.kind().as_str().into(),
+                dr: j.spec.dr,
+                seed: j.spec.seed,
+                report: j.siekmann.as_ref()?,
+            })
+        })
+        .collect();
+    let siekmann = siekmann_table::table(&decoder_reports, &groups);
     let figs = dir.join("figures");
     std::fs::create_dir_all(&figs).map_err(|e| AgentError::io(&figs, e))?;
-    register_font();
-    let fig_err = |e: AgentError| eprintln!("figure not drawn: {e}");
-    draw_returns(&table, &groups, &figs.join("returns")).unwrap_or_else(fig_err);
-    draw_r2(&jobs, &groups, &figs.join("sysid_r2")).unwrap_or_else(fig_err);
+    let drawn = figures::draw_all(&jobs, &groups, &table, &severity, &figs);
     let report = serde_json::json!({
         "schema": "engram.report.sim2real/1",
         "study": plan.study,
@@ -290,9 +212,13 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
         "claims": claims,
         "decoded": decoded,
         "sysid": sysid,
+        "siekmann": siekmann,
+        "figures": drawn,
     });
     crate::io::write_json(&dir.join("report.json"), &report)?;
-    let md = markdown(plan, &cfg, &report, &groups);
+    let mut md = markdown(plan, &cfg, &report, &groups);
+    md.push_str(&siekmann_table::markdown(&report["siekmann"], cfg.siekmann.episodes, cfg.siekmann.steps));
+    md.push_str(&figures::markdown(&drawn));
     let path = dir.join("report.md");
     crate::io::write_text(&path, &md)?;
     Ok(path)
@@ -502,123 +428,4 @@ fn markdown(plan: &Plan, cfg: &Sim2RealConfig, r: &serde_json::Value, groups: &[
     }
     md.push_str("![R² vs time](figures/sysid_r2.png)\n");
     md
-}
-
-fn draw_returns_on<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    table: &[serde_json::Value],
-    groups: &[String],
-) -> Drawn
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE)?;
-    let cell =
-        |g: &str, c: &str| table.iter().find(|x| x["group"] == g && x["condition"] == c).map(|x| ci_of(&x["return"]));
-    let vals: Vec<f64> = table
-        .iter()
-        .flat_map(|x| [num(&x["return"]["hi"]), num(&x["return"]["lo"])])
-        .filter(|v| v.is_finite())
-        .collect();
-    let ymax = vals.iter().copied().fold(100.0, f64::max) * 1.1;
-    let ymin = vals.iter().copied().fold(0.0, f64::min) * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Return by condition (mean over seeds, 95% Student-t CI)", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..CONDITIONS.len() as f64, ymin..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(CONDITIONS.len() * 2 + 1)
-        .x_label_formatter(&|x| {
-            let i = (x - 0.5).round();
-            if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
-                CONDITIONS.get(i as usize).map(|s| s.to_string()).unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .y_desc("return")
-        .draw()?;
-    let w = 0.8 / groups.len().max(1) as f64;
-    for (gi, g) in groups.iter().enumerate() {
-        let color = COLOURS[gi % COLOURS.len()];
-        let mut bars = vec![];
-        let mut whiskers = vec![];
-        for (ci_, c) in CONDITIONS.iter().enumerate() {
-            let Some(v) = cell(g, c) else { continue };
-            let x0 = ci_ as f64 + 0.1 + gi as f64 * w;
-            if v.estimate.is_finite() {
-                bars.push(Rectangle::new([(x0, 0.0), (x0 + w * 0.9, v.estimate)], color.filled()));
-            }
-            if v.lo.is_finite() {
-                let xm = x0 + w * 0.45;
-                whiskers.push(PathElement::new(vec![(xm, v.lo), (xm, v.hi)], BLACK.stroke_width(1)));
-            }
-        }
-        chart
-            .draw_series(bars)?
-            .label(g.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
-        chart.draw_series(whiskers)?;
-    }
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
-    root.present()?;
-    Ok(())
-}
-
-fn draw_returns(table: &[serde_json::Value], groups: &[String], out: &Path) -> Result<(), AgentError> {
-    png_and_svg!(out, (1100, 500), draw_returns_on(table, groups))
-}
-
-fn draw_r2_on<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    jobs: &[JobData],
-    groups: &[String],
-) -> Drawn
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE)?;
-    let panels = root.split_evenly((2, 4));
-    let tables: BTreeMap<&String, R2Table> = groups
-        .iter()
-        .filter_map(|g| {
-            let m: Vec<&JobData> = jobs.iter().filter(|j| &j.group() == g).collect();
-            Some((g, r2_table(&m, "policy", false)?))
-        })
-        .collect();
-    for (pi, (p, name)) in panels.iter().zip(FIGURE_TARGETS).enumerate() {
-        let tmax = tables.values().flat_map(|t| t.0.iter().copied()).max().unwrap_or(250).max(2) as f64;
-        let mut chart = ChartBuilder::on(p)
-            .caption(name, ("sans-serif", 15))
-            .margin(8)
-            .x_label_area_size(30)
-            .y_label_area_size(40)
-            .build_cartesian_2d((1.0..tmax * 1.2).log_scale(), -0.2..1.0)?;
-        chart.configure_mesh().x_desc("t (control steps)").y_desc("R²").draw()?;
-        for (gi, g) in groups.iter().enumerate() {
-            let Some((times, targets, r2)) = tables.get(g) else { continue };
-            let Some(k) = targets.iter().position(|t| t == name) else { continue };
-            let color = COLOURS[gi % COLOURS.len()];
-            let pts: Vec<(f64, f64)> =
-                times.iter().zip(r2).map(|(&t, row)| (t as f64, row[k])).filter(|p| p.1.is_finite()).collect();
-            let s = chart.draw_series(LineSeries::new(pts, color.stroke_width(2)))?;
-            if pi == 0 {
-                s.label(g.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
-            }
-        }
-        if pi == 0 {
-            chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
-        }
-    }
-    root.present()?;
-    Ok(())
-}
-
-fn draw_r2(jobs: &[JobData], groups: &[String], out: &Path) -> Result<(), AgentError> {
-    png_and_svg!(out, (1400, 700), draw_r2_on(jobs, groups))
 }
