@@ -1,5 +1,6 @@
 //! Same seed, bit-identical training curves and weights, whatever the thread counts (env
-//! stepping, the ambient rayon pool, gradient-shard workers).
+//! stepping, the ambient rayon pool, gradient-shard workers, a recurrent critic's backward on
+//! its own thread).
 
 use engram_agents::prelude::*;
 
@@ -24,6 +25,7 @@ fn training_is_bit_identical_across_thread_counts() {
     for text in [
         "env = \"Pendulum-v1\"\nseed = 4\ntotal_timesteps = 2048\n[policy]\nhidden = [32, 32]\n[ppo]\nn_envs = 8\nn_steps = 64\nn_epochs = 2\n",
         "env = \"CartPole-v1\"\nseed = 4\ntotal_timesteps = 2048\n[policy]\nhidden = [32, 32]\nengine = \"fused\"\n[ppo]\nn_envs = 4\nn_steps = 128\nn_epochs = 2\nminibatch_size = 128\ngrad_shards = 3\n",
+        "env = \"CartPoleNoVel-v1\"\nseed = 4\ntotal_timesteps = 1024\n[policy]\nkind = \"gru\"\nrnn_hidden = 16\nhidden = [16]\n[ppo]\nn_envs = 4\nn_steps = 64\nbptt_len = 32\nminibatch_size = 64\nn_epochs = 2\n",
         "env = \"PendulumNoVel-v1\"\nseed = 4\ntotal_timesteps = 1536\n[policy]\nkind = \"lstm\"\nrnn_hidden = 16\nhidden = []\n[ppo]\nn_envs = 6\nn_steps = 64\nbptt_len = 16\nminibatch_size = 64\nn_epochs = 2\n",
     ] {
         let cfg = TrainConfig::from_toml_with(text, &[]).unwrap();

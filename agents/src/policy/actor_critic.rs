@@ -158,6 +158,8 @@ struct Workspace {
     actor: TrunkWork,
     critic: TrunkWork,
     scratch: BpttScratch,
+    /// The critic's BPTT scratch, so its backward can run beside the actor's.
+    scratch_critic: BpttScratch,
     mlp: MlpWork,
 }
 
@@ -434,7 +436,21 @@ impl ActorCritic {
         actions: &[f32],
         loss: impl FnOnce(ActionEval) -> (Scalar, S),
     ) -> (Vec<Vec<f32>>, S) {
-        self.work.with(|ws| self.grads_with(s, actions, loss, ws))
+        self.grads_of_on(s, actions, loss, None)
+    }
+
+    /// [`Self::grads_of`] with the critic's recurrent backward on `pool` beside the actor's
+    /// (a recurrent policy with a separate critic; otherwise the pool is unused). The two
+    /// backwards touch disjoint parameters and each runs single-threaded, so the gradients are
+    /// the same bits with or without the pool.
+    pub fn grads_of_on<S>(
+        &self,
+        s: &SeqInput,
+        actions: &[f32],
+        loss: impl FnOnce(ActionEval) -> (Scalar, S),
+        pool: Option<&rayon::ThreadPool>,
+    ) -> (Vec<Vec<f32>>, S) {
+        self.work.with(|ws| self.grads_with(s, actions, loss, ws, pool))
     }
 
     /// Log-probabilities and entropy of `actions` under the head output, on the tape.
@@ -477,19 +493,39 @@ impl ActorCritic {
         actions: &[f32],
         loss: impl FnOnce(ActionEval) -> (Scalar, S),
         ws: &mut Workspace,
+        pool: Option<&rayon::ThreadPool>,
     ) -> (Vec<Vec<f32>>, S) {
         let n = s.time * s.batch;
         let Forward { head, value, leaf_a, leaf_c } = self.forward::<Tp>(s, None, ws);
         let (loss, out) = loss(self.action_eval(head, value, actions, n));
         let grads = loss.backward();
         // Recurrent layers: hand BPTT from the gradient at their last outputs.
-        let mut g = vec![Vec::new(); self.params.items().len()];
-        let Workspace { actor, critic, scratch, .. } = ws;
-        if let Some(leaf) = &leaf_a {
-            self.backward_cells(&self.actor, s, grads.get(leaf).as_vec(), actor, scratch, &mut g);
-        }
-        if let (Some(leaf), Some(c)) = (&leaf_c, &self.critic) {
-            self.backward_cells(c, s, grads.get(leaf).as_vec(), critic, scratch, &mut g);
+        let n_params = self.params.items().len();
+        let mut g = vec![Vec::new(); n_params];
+        let Workspace { actor, critic, scratch, scratch_critic, .. } = ws;
+        let d_actor = leaf_a.as_ref().map(|leaf| grads.get(leaf).as_vec());
+        let d_critic = leaf_c.as_ref().map(|leaf| grads.get(leaf).as_vec());
+        match (d_actor, d_critic, &self.critic, pool) {
+            (Some(da), Some(dc), Some(c), Some(pool)) => {
+                let mut gc = vec![Vec::new(); n_params];
+                pool.in_place_scope(|scope| {
+                    scope.spawn(|_| self.backward_cells(c, s, dc, critic, scratch_critic, &mut gc));
+                    self.backward_cells(&self.actor, s, da, actor, scratch, &mut g);
+                });
+                for (gi, ci) in g.iter_mut().zip(gc) {
+                    if !ci.is_empty() {
+                        *gi = ci;
+                    }
+                }
+            }
+            (da, dc, critic_trunk, _) => {
+                if let Some(da) = da {
+                    self.backward_cells(&self.actor, s, da, actor, scratch, &mut g);
+                }
+                if let (Some(dc), Some(c)) = (dc, critic_trunk) {
+                    self.backward_cells(c, s, dc, critic, scratch_critic, &mut g);
+                }
+            }
         }
         // Everything else: dfdx.
         for (gi, p) in g.iter_mut().zip(self.params.items()) {

@@ -137,8 +137,10 @@ pub struct TrainConfig {
     /// (omitted from written configs).
     #[serde(skip_serializing_if = "is_zero")]
     pub lyapunov_exponents: usize,
-    /// Threads computing the gradient shards of a minibatch (`ppo.grad_shards`; used only
-    /// where they are timed to pay, see [`crate::ppo::loss::ShardExec`]), 1 to
+    /// Threads computing the independent pieces of a minibatch's gradient: the shards of a
+    /// fused MLP (`ppo.grad_shards`), or a recurrent policy's actor and critic backwards (2
+    /// threads at most); used only where they are timed to pay, see
+    /// [`crate::ppo::loss::ShardExec`]), 1 to
     /// [`MAX_UPDATE_THREADS`]. Results do not depend on it. Default 1 (omitted from written
     /// configs when 1).
     #[serde(skip_serializing_if = "is_one")]

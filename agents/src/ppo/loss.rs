@@ -59,9 +59,19 @@ pub struct LossStats {
 /// The PPO loss of a minibatch, the gradient of every parameter of `policy` (in parameter
 /// order) and the loss statistics.
 pub fn loss_and_grads(policy: &ActorCritic, li: &LossInput) -> (Vec<Vec<f32>>, LossStats) {
+    loss_and_grads_on(policy, li, None)
+}
+
+/// [`loss_and_grads`] with a recurrent critic's backward on `pool` beside the actor's
+/// ([`ActorCritic::grads_of_on`]): the same bits with or without the pool.
+pub fn loss_and_grads_on(
+    policy: &ActorCritic,
+    li: &LossInput,
+    pool: Option<&rayon::ThreadPool>,
+) -> (Vec<Vec<f32>>, LossStats) {
     let n = li.seq.time * li.seq.batch;
     let dev = policy.params().dev().clone();
-    let (grads, (mut stats, lr_vals)) = policy.grads_of(&li.seq, li.actions, |ev| ppo_loss(&dev, ev, li, n));
+    let (grads, (mut stats, lr_vals)) = policy.grads_of_on(&li.seq, li.actions, |ev| ppo_loss(&dev, ev, li, n), pool);
     let (mut kl, mut clipped) = (0.0f64, 0usize);
     for &lr in &lr_vals {
         let r = lr.exp();
@@ -79,12 +89,22 @@ pub fn loss_and_grads(policy: &ActorCritic, li: &LossInput) -> (Vec<Vec<f32>>, L
 /// hand-written path ([`crate::policy::fused`] with [`hand_loss`]) when its config asks for
 /// it, else dfdx.
 pub fn loss_and_grads_into(policy: &ActorCritic, li: &LossInput, grads: &mut Vec<Vec<f32>>) -> LossStats {
+    loss_and_grads_into_on(policy, li, grads, None)
+}
+
+/// [`loss_and_grads_into`] with `pool` for a recurrent critic's backward ([`loss_and_grads_on`]).
+fn loss_and_grads_into_on(
+    policy: &ActorCritic,
+    li: &LossInput,
+    grads: &mut Vec<Vec<f32>>,
+    pool: Option<&rayon::ThreadPool>,
+) -> LossStats {
     let n = li.seq.time * li.seq.batch;
     let dist = policy.dist();
     if let Some(stats) = policy.fused_grads_of(li.seq.obs, n, grads, |h| hand_loss(dist, h, li)) {
         return stats;
     }
-    let (g, stats) = loss_and_grads(policy, li);
+    let (g, stats) = loss_and_grads_on(policy, li, pool);
     *grads = g;
     stats
 }
@@ -97,7 +117,8 @@ pub struct ShardWork {
 }
 
 /// [`loss_and_grads_into`] with the minibatch cut into `shards` row blocks (fused MLP engine;
-/// any other engine, or one shard, is the unsharded computation). Each block's gradient is
+/// any other engine, or one shard, is the unsharded computation, with a recurrent critic's
+/// backward on `pool` beside the actor's). Each block's gradient is
 /// that of its own mean loss; the minibatch gradient is their sum weighted by row counts,
 /// taken in shard order, and the statistics are weighted the same way. Blocks other than the
 /// first run on `pool` while the calling thread computes the first, so the result depends on
@@ -113,7 +134,7 @@ pub fn loss_and_grads_sharded(
     let n = li.seq.time * li.seq.batch;
     let s = shards.min(n);
     if s <= 1 || li.seq.time != 1 || !policy.trains_fused() {
-        return loss_and_grads_into(policy, li, grads);
+        return loss_and_grads_into_on(policy, li, grads, pool);
     }
     let (od, al, dist) = (policy.obs_dim(), policy.action_len(), policy.dist());
     let bounds = |k: usize| (k * n / s, (k + 1) * n / s);
@@ -564,6 +585,57 @@ mod tests {
                 assert!((loss - ws.loss).abs() <= 1e-5 * ws.loss.abs() + 1e-7, "{loss} vs {}", ws.loss);
                 assert!((f32::from_bits(st[5]) - ws.clip_frac).abs() < 1e-6, "clip fraction is a count");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod recurrent_pair_tests {
+    use super::*;
+    use crate::policy::actor_critic::SeqInput;
+    use crate::policy::config::PolicyConfig;
+    use crate::policy::dist::ActionDist;
+    use crate::policy::PolicyKind;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn a_recurrent_critic_on_its_own_thread_gives_the_same_gradients() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        for kind in [PolicyKind::Gru, PolicyKind::Lstm] {
+            let cfg = PolicyConfig { kind, rnn_hidden: 12, hidden: vec![8], log_std_init: -0.5, ..Default::default() };
+            let net = ActorCritic::new(&cfg, 3, ActionDist::Gaussian { dim: 2 }, 7);
+            let (time, batch) = (9, 4);
+            let n = time * batch;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+            let mut r = |len: usize, a: f32| -> Vec<f32> { (0..len).map(|_| rng.gen_range(-a..a)).collect() };
+            let (obs, state0, actions) = (r(n * 3, 1.5), r(batch * net.state_width(), 0.5), r(n * 2, 1.0));
+            let (old_lp, adv, ret, old_v) = (r(n, 1.0), r(n, 1.0), r(n, 1.0), r(n, 1.0));
+            let starts: Vec<bool> = (0..n).map(|i| i % 7 == 5).collect();
+            let li = LossInput {
+                seq: SeqInput { obs: &obs, time, batch, state0: &state0, starts: Some(&starts) },
+                actions: &actions,
+                old_log_probs: &old_lp,
+                advantages: &adv,
+                returns: &ret,
+                old_values: &old_v,
+                clip_coef: 0.2,
+                clip_vloss: None,
+                ent_coef: 0.01,
+                vf_coef: 0.5,
+            };
+            let (alone, st_alone) = loss_and_grads_on(&net, &li, None);
+            let (paired, st_paired) = loss_and_grads_on(&net, &li, Some(&pool));
+            assert_eq!(alone.len(), paired.len());
+            for (a, p) in alone.iter().zip(&paired) {
+                assert!(!a.is_empty());
+                assert_eq!(
+                    a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    p.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                );
+            }
+            assert_eq!(st_alone.loss.to_bits(), st_paired.loss.to_bits());
+            // Both trunks have gradients (the critic's came from the worker).
+            assert!(alone.iter().filter(|g| g.iter().any(|&x| x != 0.0)).count() >= alone.len() - 1, "{kind:?}");
         }
     }
 }

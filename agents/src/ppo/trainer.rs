@@ -535,7 +535,11 @@ fn variance(x: &[f32]) -> f32 {
 /// The workers for `ppo.grad_shards` beyond the calling thread: `min(update_threads,
 /// grad_shards) − 1` threads (none when that is 0).
 fn shard_pool(cfg: &TrainConfig) -> Result<Option<std::sync::Arc<rayon::ThreadPool>>, AgentError> {
-    let workers = cfg.update_threads.min(cfg.ppo.grad_shards).saturating_sub(1);
+    // Independent pieces of one minibatch's gradient: the shards of a fused MLP, or a
+    // recurrent policy's actor and critic backwards (separate trunks).
+    let recurrent_pair = cfg.policy.kind.cell().is_some() && !cfg.policy.shared_trunk;
+    let pieces = if recurrent_pair { 2 } else { cfg.ppo.grad_shards };
+    let workers = cfg.update_threads.min(pieces).saturating_sub(1);
     if workers == 0 {
         return Ok(None);
     }
