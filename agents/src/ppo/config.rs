@@ -68,6 +68,20 @@ pub struct PpoConfig {
     /// computation). Default 1 (omitted from written configs when 1).
     #[serde(skip_serializing_if = "is_one")]
     pub grad_shards: usize,
+    /// Weight of the zeroness regularizer `mean_i KL(π(·|s_i) ‖ N(0, σ̄²))`, σ̄ the policy's own
+    /// std behind a stop-gradient ([`crate::ppo::kl_reg`]; Gaussian heads). Default 0 (omitted
+    /// from written configs when 0).
+    #[serde(skip_serializing_if = "is_zero_f32")]
+    pub kl_zeroness: f32,
+    /// Weight of the smoothness regularizer `KL(π(·|s_t) ‖ sg[π(·|s_{t−1})])` between
+    /// successive steps of an episode ([`crate::ppo::kl_reg`]; Gaussian heads). Default 0
+    /// (omitted from written configs when 0).
+    #[serde(skip_serializing_if = "is_zero_f32")]
+    pub kl_smoothness: f32,
+}
+
+fn is_zero_f32(v: &f32) -> bool {
+    *v == 0.0
 }
 
 fn is_one(v: &usize) -> bool {
@@ -103,6 +117,8 @@ impl Default for PpoConfig {
             reward_clip: 10.0,
             bptt_len: 0,
             grad_shards: 1,
+            kl_zeroness: 0.0,
+            kl_smoothness: 0.0,
         }
     }
 }
@@ -235,6 +251,11 @@ impl TrainConfig {
             return bad(format!("ppo.gamma = {}, ppo.gae_lambda = {} (must be in [0, 1])", p.gamma, p.gae_lambda));
         }
         pos("grad_shards", p.grad_shards)?;
+        for (name, w) in [("kl_zeroness", p.kl_zeroness), ("kl_smoothness", p.kl_smoothness)] {
+            if !(w.is_finite() && w >= 0.0) {
+                return bad(format!("ppo.{name} = {w} (must be >= 0 and finite)"));
+            }
+        }
         if p.grad_shards > 1 {
             let fused = self.policy.kind == PolicyKind::Mlp && self.policy.engine == Engine::Fused;
             if !fused {
@@ -355,6 +376,12 @@ mod tests {
         assert!(err.contains("ppo.grad_shards = 0") && err.contains(">= 1"), "{err}");
         let err = e(&["policy.engine=\"fused\"", "ppo.grad_shards=65"]);
         assert!(err.contains("grad_shards = 65") && err.contains("minibatch_size = 64"), "{err}");
+        let err = e(&["ppo.kl_zeroness=-0.5"]);
+        assert!(err.contains("ppo.kl_zeroness = -0.5 (must be >= 0 and finite)"), "{err}");
+        let err = e(&["ppo.kl_smoothness=-1e-3"]);
+        assert!(err.contains("ppo.kl_smoothness = -0.001 (must be >= 0"), "{err}");
+        let err = e(&["ppo.kl_smoothness=nan"]);
+        assert!(err.contains("ppo.kl_smoothness = NaN"), "{err}");
         let err = e(&["stop_at_return=nan"]);
         assert!(err.contains("stop_at_return = NaN (must be finite)"), "{err}");
         let err = e(&["update_threads=0"]);
@@ -365,5 +392,9 @@ mod tests {
         // Defaults are not written, so configs written before these fields existed are unchanged.
         let plain = TrainConfig::default().to_toml();
         assert!(!plain.contains("grad_shards") && !plain.contains("update_threads"), "{plain}");
+        assert!(!plain.contains("kl_zeroness") && !plain.contains("kl_smoothness"), "{plain}");
+        let kl =
+            TrainConfig::from_toml_with("", &["ppo.kl_zeroness=0.01".into(), "ppo.kl_smoothness=0.1".into()]).unwrap();
+        assert_eq!(TrainConfig::from_toml_with(&kl.to_toml(), &[]).unwrap(), kl);
     }
 }
