@@ -78,6 +78,32 @@ pub struct PpoConfig {
     /// (omitted from written configs when 0).
     #[serde(skip_serializing_if = "is_zero_f32")]
     pub kl_smoothness: f32,
+    /// When the KL regularizers act, as fractions `[start, end]` of the run's updates: off
+    /// before `start`, their weights rising linearly to full at `end`, full after (so the
+    /// reach can be learned before its shape is regularized). Default `[0, 0]`: full from the
+    /// first update (omitted from written configs when so).
+    #[serde(skip_serializing_if = "is_no_ramp")]
+    pub kl_ramp: [f32; 2],
+}
+
+fn is_no_ramp(r: &[f32; 2]) -> bool {
+    *r == [0.0, 0.0]
+}
+
+impl PpoConfig {
+    /// The factor on the KL regularizers' weights at update `update` (0-based) of `updates`
+    /// ([`PpoConfig::kl_ramp`]).
+    pub fn kl_ramp_factor(&self, update: usize, updates: usize) -> f32 {
+        let p = update as f32 / updates.max(1) as f32;
+        let [a, b] = self.kl_ramp;
+        if p >= b {
+            1.0
+        } else if p < a {
+            0.0
+        } else {
+            (p - a) / (b - a)
+        }
+    }
 }
 
 fn is_zero_f32(v: &f32) -> bool {
@@ -119,6 +145,7 @@ impl Default for PpoConfig {
             grad_shards: 1,
             kl_zeroness: 0.0,
             kl_smoothness: 0.0,
+            kl_ramp: [0.0, 0.0],
         }
     }
 }
@@ -256,6 +283,10 @@ impl TrainConfig {
                 return bad(format!("ppo.{name} = {w} (must be >= 0 and finite)"));
             }
         }
+        let [a, b] = p.kl_ramp;
+        if !(0.0 <= a && a <= b && b <= 1.0) {
+            return bad(format!("ppo.kl_ramp = [{a}, {b}] (must be 0 <= start <= end <= 1)"));
+        }
         if p.grad_shards > 1 {
             let fused = self.policy.kind == PolicyKind::Mlp && self.policy.engine == Engine::Fused;
             if !fused {
@@ -382,6 +413,10 @@ mod tests {
         assert!(err.contains("ppo.kl_smoothness = -0.001 (must be >= 0"), "{err}");
         let err = e(&["ppo.kl_smoothness=nan"]);
         assert!(err.contains("ppo.kl_smoothness = NaN"), "{err}");
+        let err = e(&["ppo.kl_ramp=[0.6, 0.4]"]);
+        assert!(err.contains("ppo.kl_ramp = [0.6, 0.4] (must be 0 <= start <= end <= 1)"), "{err}");
+        let err = e(&["ppo.kl_ramp=[0.2, 1.5]"]);
+        assert!(err.contains("ppo.kl_ramp = [0.2, 1.5]"), "{err}");
         let err = e(&["stop_at_return=nan"]);
         assert!(err.contains("stop_at_return = NaN (must be finite)"), "{err}");
         let err = e(&["update_threads=0"]);
@@ -396,5 +431,14 @@ mod tests {
         let kl =
             TrainConfig::from_toml_with("", &["ppo.kl_zeroness=0.01".into(), "ppo.kl_smoothness=0.1".into()]).unwrap();
         assert_eq!(TrainConfig::from_toml_with(&kl.to_toml(), &[]).unwrap(), kl);
+        // The ramp: full from the start by default; else off, rising linearly, full.
+        assert_eq!(kl.ppo.kl_ramp_factor(0, 100), 1.0);
+        let ramp = TrainConfig::from_toml_with("", &["ppo.kl_ramp=[0.4, 0.6]".into()]).unwrap();
+        let f: Vec<f32> = [0, 39, 40, 50, 60, 99].iter().map(|&u| ramp.ppo.kl_ramp_factor(u, 100)).collect();
+        assert_eq!(f[..3], [0.0, 0.0, 0.0]);
+        assert!((f[3] - 0.5).abs() < 1e-6 && f[4] == 1.0 && f[5] == 1.0, "{f:?}");
+        let step = TrainConfig::from_toml_with("", &["ppo.kl_ramp=[0.5, 0.5]".into()]).unwrap();
+        assert_eq!((step.ppo.kl_ramp_factor(49, 100), step.ppo.kl_ramp_factor(50, 100)), (0.0, 1.0));
+        assert_eq!(TrainConfig::from_toml_with(&ramp.to_toml(), &[]).unwrap(), ramp);
     }
 }

@@ -58,11 +58,11 @@ pub struct UpdateMetrics {
     /// Epochs run (fewer than `n_epochs` after a KL early stop).
     pub epochs: usize,
     /// Mean zeroness regularizer `KL(π(·|s) ‖ N(0, σ̄²))` (weight not applied; written only
-    /// when `ppo.kl_zeroness > 0`).
+    /// while its weight is > 0, see `ppo.kl_ramp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kl_zeroness: Option<f32>,
     /// Mean smoothness regularizer `KL(π(·|s_t) ‖ sg[π(·|s_{t−1})])` (weight not applied;
-    /// written only when `ppo.kl_smoothness > 0`).
+    /// written only while its weight is > 0, see `ppo.kl_ramp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kl_smoothness: Option<f32>,
     /// Wall-clock seconds of the rollout (not written: timings differ between runs).
@@ -425,6 +425,7 @@ impl Trainer {
         } else {
             1
         };
+        let kl_factor = p.kl_ramp_factor(self.update, num_updates);
         let units: Vec<(usize, usize)> = (0..t_len / l).flat_map(|c| (0..n).map(move |e| (e, c * l))).collect();
         let per_mb = (p.minibatch_size / l).max(1);
         let mut flat = self.policy.params().to_vecs();
@@ -445,7 +446,7 @@ impl Trainer {
                 let mut b_starts = Vec::with_capacity(nn);
                 let mut b_state = Vec::with_capacity(cb * w);
                 // Memoryless policies: each step's previous observation, for the smoothness term.
-                let smooth_mlp = p.kl_smoothness > 0.0 && !recurrent;
+                let smooth_mlp = p.kl_smoothness * kl_factor > 0.0 && !recurrent;
                 let (mut b_prev_obs, mut b_prev_valid) = (Vec::new(), Vec::new());
                 for &(e, t0) in mb {
                     let k = t0 * n + e;
@@ -499,8 +500,8 @@ impl Trainer {
                     ent_coef: p.ent_coef,
                     vf_coef: p.vf_coef,
                     kl: KlReg {
-                        zeroness: p.kl_zeroness,
-                        smoothness: p.kl_smoothness,
+                        zeroness: p.kl_zeroness * kl_factor,
+                        smoothness: p.kl_smoothness * kl_factor,
                         prev: if smooth_mlp {
                             PrevStep::Given { means: &b_prev_means, valid: &b_prev_valid }
                         } else {
@@ -557,8 +558,8 @@ impl Trainer {
             grad_norm: grad_norm_sum / c,
             explained_variance: ev,
             epochs,
-            kl_zeroness: (p.kl_zeroness > 0.0).then_some(sum.kl_zeroness / c),
-            kl_smoothness: (p.kl_smoothness > 0.0).then_some(sum.kl_smoothness / c),
+            kl_zeroness: (p.kl_zeroness * kl_factor > 0.0).then_some(sum.kl_zeroness / c),
+            kl_smoothness: (p.kl_smoothness * kl_factor > 0.0).then_some(sum.kl_smoothness / c),
             rollout_s,
             optimize_s: t1.elapsed().as_secs_f64(),
             samples_trained,
