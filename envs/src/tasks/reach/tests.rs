@@ -113,7 +113,8 @@ fn a_speed_limit_on_the_hold_asks_the_hand_to_stop_in_the_target() {
     assert!(d > 0.01 || g(before, "hand_vx").hypot(g(before, "hand_vy")) > LIMIT_M_S, "the hold is 20 steps");
     let mut bad = CurlReachConfig::default();
     bad.timing.hold_max_speed_m_s = Some(-0.1);
-    let err = CurlReach::new(bad).err().expect("refused").to_string();
+    let Err(err) = CurlReach::new(bad) else { panic!("a negative hold speed limit was accepted") };
+    let err = err.to_string();
     assert!(err.contains("timing.hold_max_speed_m_s") && err.contains("-0.1") && err.contains("> 0"), "{err}");
 }
 
