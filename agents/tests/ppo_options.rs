@@ -52,3 +52,34 @@ fn value_clipping_changes_the_value_loss() {
     let clipped = metrics(config(&sets));
     assert!(clipped[0].v_loss > plain[0].v_loss, "{} vs {}", clipped[0].v_loss, plain[0].v_loss);
 }
+
+#[test]
+fn kl_regularizers_are_named_in_the_metrics_and_pull_the_policy_their_way() {
+    // Each term appears by name once its weight is positive (and not at all at weight 0, so
+    // existing metrics files are unchanged). A strong weight leaves a smaller value of its
+    // own term after training than a negligible one, on every engine: the MLP on dfdx and on
+    // the fused engine (previous steps given) and the GRU (previous steps in the chunk).
+    let off = metrics(config(&[]));
+    assert!(off.iter().all(|m| m.kl_zeroness.is_none() && m.kl_smoothness.is_none()));
+    for policy in
+        [&["policy.engine=\"dfdx\""][..], &["policy.engine=\"fused\""], &["policy.kind=\"gru\"", "ppo.bptt_len=16"]]
+    {
+        let run = |w: &str| {
+            let mut sets = policy.to_vec();
+            let (z, s) = (format!("ppo.kl_zeroness={w}"), format!("ppo.kl_smoothness={w}"));
+            sets.extend([z.as_str(), s.as_str(), "ppo.learning_rate=0.003"]);
+            let last = metrics(config(&sets)).pop().unwrap();
+            (last.kl_zeroness.unwrap(), last.kl_smoothness.unwrap())
+        };
+        let (weak, strong) = (run("1e-9"), run("3.0"));
+        assert!(strong.0 < weak.0 && strong.1 < weak.1, "{policy:?}: weight 3 {strong:?} vs 1e-9 {weak:?}");
+    }
+}
+
+#[test]
+fn kl_regularizers_need_a_gaussian_head() {
+    let cfg = TrainConfig::from_toml_with("", &["env=\"CartPole-v1\"".into(), "ppo.kl_smoothness=0.1".into()]).unwrap();
+    let Err(err) = Trainer::new(cfg) else { panic!("KL regularizers accepted on a discrete action space") };
+    let err = err.to_string();
+    assert!(err.contains("ppo.kl_smoothness = 0.1") && err.contains("discrete"), "{err}");
+}

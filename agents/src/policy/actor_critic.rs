@@ -115,6 +115,9 @@ pub struct ActionEval {
     /// Value estimates, `[N, 1]` (reshape where the loss uses them: a reshape is a tape
     /// operation, and the loss's order of operations fixes the gradients' rounding).
     pub values: T2T<Tp>,
+    /// Gaussian heads: the means `[N, dim]` and the log-std row `[1, dim]` on the tape (for
+    /// regularizers of the distribution itself; `None` for a categorical head).
+    pub gaussian: Option<(T2T<Tp>, T2T<Tp>)>,
 }
 
 /// An actor-critic on dfdx with runtime sizes. See the module docs for the parameter names.
@@ -456,6 +459,7 @@ impl ActorCritic {
     /// Log-probabilities and entropy of `actions` under the head output, on the tape.
     fn action_eval(&self, head: T2T<Tp>, value: T2T<Tp>, actions: &[f32], n: usize) -> ActionEval {
         let dev = self.params.dev().clone();
+        let gaussian = self.log_std.map(|id| (head.retaped::<Tp>(), self.params.get(id).retaped::<Tp>()));
         let (log_prob, entropy) = match self.dist {
             ActionDist::Gaussian { dim } => {
                 let ls_id = self.log_std.expect("Gaussian head has log_std");
@@ -484,7 +488,7 @@ impl ActorCritic {
                 (lp, ent)
             }
         };
-        ActionEval { log_prob, entropy, values: value }
+        ActionEval { log_prob, entropy, values: value, gaussian }
     }
 
     fn grads_with<S>(
@@ -799,6 +803,7 @@ mod tests {
                     clip_vloss: None,
                     ent_coef: 0.1,
                     vf_coef: 0.5,
+                    kl: crate::ppo::kl_reg::KlReg::OFF,
                 };
                 crate::ppo::loss::loss_and_grads(n, &li)
             };

@@ -68,6 +68,46 @@ pub struct PpoConfig {
     /// computation). Default 1 (omitted from written configs when 1).
     #[serde(skip_serializing_if = "is_one")]
     pub grad_shards: usize,
+    /// Weight of the zeroness regularizer `mean_i KL(π(·|s_i) ‖ N(0, σ̄²))`, σ̄ the policy's own
+    /// std behind a stop-gradient ([`crate::ppo::kl_reg`]; Gaussian heads). Default 0 (omitted
+    /// from written configs when 0).
+    #[serde(skip_serializing_if = "is_zero_f32")]
+    pub kl_zeroness: f32,
+    /// Weight of the smoothness regularizer `KL(π(·|s_t) ‖ sg[π(·|s_{t−1})])` between
+    /// successive steps of an episode ([`crate::ppo::kl_reg`]; Gaussian heads). Default 0
+    /// (omitted from written configs when 0).
+    #[serde(skip_serializing_if = "is_zero_f32")]
+    pub kl_smoothness: f32,
+    /// When the KL regularizers act, as fractions `[start, end]` of the run's updates: off
+    /// before `start`, their weights rising linearly to full at `end`, full after (so the
+    /// reach can be learned before its shape is regularized). Default `[0, 0]`: full from the
+    /// first update (omitted from written configs when so).
+    #[serde(skip_serializing_if = "is_no_ramp")]
+    pub kl_ramp: [f32; 2],
+}
+
+fn is_no_ramp(r: &[f32; 2]) -> bool {
+    *r == [0.0, 0.0]
+}
+
+impl PpoConfig {
+    /// The factor on the KL regularizers' weights at update `update` (0-based) of `updates`
+    /// ([`PpoConfig::kl_ramp`]).
+    pub fn kl_ramp_factor(&self, update: usize, updates: usize) -> f32 {
+        let p = update as f32 / updates.max(1) as f32;
+        let [a, b] = self.kl_ramp;
+        if p >= b {
+            1.0
+        } else if p < a {
+            0.0
+        } else {
+            (p - a) / (b - a)
+        }
+    }
+}
+
+fn is_zero_f32(v: &f32) -> bool {
+    *v == 0.0
 }
 
 fn is_one(v: &usize) -> bool {
@@ -103,6 +143,9 @@ impl Default for PpoConfig {
             reward_clip: 10.0,
             bptt_len: 0,
             grad_shards: 1,
+            kl_zeroness: 0.0,
+            kl_smoothness: 0.0,
+            kl_ramp: [0.0, 0.0],
         }
     }
 }
@@ -237,6 +280,15 @@ impl TrainConfig {
             return bad(format!("ppo.gamma = {}, ppo.gae_lambda = {} (must be in [0, 1])", p.gamma, p.gae_lambda));
         }
         pos("grad_shards", p.grad_shards)?;
+        for (name, w) in [("kl_zeroness", p.kl_zeroness), ("kl_smoothness", p.kl_smoothness)] {
+            if !(w.is_finite() && w >= 0.0) {
+                return bad(format!("ppo.{name} = {w} (must be >= 0 and finite)"));
+            }
+        }
+        let [a, b] = p.kl_ramp;
+        if !(0.0 <= a && a <= b && b <= 1.0) {
+            return bad(format!("ppo.kl_ramp = [{a}, {b}] (must be 0 <= start <= end <= 1)"));
+        }
         if p.grad_shards > 1 {
             let fused = self.policy.kind == PolicyKind::Mlp && self.policy.engine == Engine::Fused;
             if !fused {
@@ -357,6 +409,16 @@ mod tests {
         assert!(err.contains("ppo.grad_shards = 0") && err.contains(">= 1"), "{err}");
         let err = e(&["policy.engine=\"fused\"", "ppo.grad_shards=65"]);
         assert!(err.contains("grad_shards = 65") && err.contains("minibatch_size = 64"), "{err}");
+        let err = e(&["ppo.kl_zeroness=-0.5"]);
+        assert!(err.contains("ppo.kl_zeroness = -0.5 (must be >= 0 and finite)"), "{err}");
+        let err = e(&["ppo.kl_smoothness=-1e-3"]);
+        assert!(err.contains("ppo.kl_smoothness = -0.001 (must be >= 0"), "{err}");
+        let err = e(&["ppo.kl_smoothness=nan"]);
+        assert!(err.contains("ppo.kl_smoothness = NaN"), "{err}");
+        let err = e(&["ppo.kl_ramp=[0.6, 0.4]"]);
+        assert!(err.contains("ppo.kl_ramp = [0.6, 0.4] (must be 0 <= start <= end <= 1)"), "{err}");
+        let err = e(&["ppo.kl_ramp=[0.2, 1.5]"]);
+        assert!(err.contains("ppo.kl_ramp = [0.2, 1.5]"), "{err}");
         let err = e(&["stop_at_return=nan"]);
         assert!(err.contains("stop_at_return = NaN (must be finite)"), "{err}");
         let err = e(&["update_threads=0"]);
@@ -367,5 +429,18 @@ mod tests {
         // Defaults are not written, so configs written before these fields existed are unchanged.
         let plain = TrainConfig::default().to_toml();
         assert!(!plain.contains("grad_shards") && !plain.contains("update_threads"), "{plain}");
+        assert!(!plain.contains("kl_zeroness") && !plain.contains("kl_smoothness"), "{plain}");
+        let kl =
+            TrainConfig::from_toml_with("", &["ppo.kl_zeroness=0.01".into(), "ppo.kl_smoothness=0.1".into()]).unwrap();
+        assert_eq!(TrainConfig::from_toml_with(&kl.to_toml(), &[]).unwrap(), kl);
+        // The ramp: full from the start by default; else off, rising linearly, full.
+        assert_eq!(kl.ppo.kl_ramp_factor(0, 100), 1.0);
+        let ramp = TrainConfig::from_toml_with("", &["ppo.kl_ramp=[0.4, 0.6]".into()]).unwrap();
+        let f: Vec<f32> = [0, 39, 40, 50, 60, 99].iter().map(|&u| ramp.ppo.kl_ramp_factor(u, 100)).collect();
+        assert_eq!(f[..3], [0.0, 0.0, 0.0]);
+        assert!((f[3] - 0.5).abs() < 1e-6 && f[4] == 1.0 && f[5] == 1.0, "{f:?}");
+        let step = TrainConfig::from_toml_with("", &["ppo.kl_ramp=[0.5, 0.5]".into()]).unwrap();
+        assert_eq!((step.ppo.kl_ramp_factor(49, 100), step.ppo.kl_ramp_factor(50, 100)), (0.0, 1.0));
+        assert_eq!(TrainConfig::from_toml_with(&ramp.to_toml(), &[]).unwrap(), ramp);
     }
 }

@@ -5,9 +5,11 @@
 //! implementation as CleanRL's `ppo_continuous_action.py` (the value loss is
 //! `½ · mean((V − R)²)`, clipped as `max((V − R)², (V_old + clip(V − V_old, ±c) − R)²)`;
 //! approximate KL `(r − 1) − ln r`, Schulman's "k3" estimator). The policy evaluates the
-//! actions and back-propagates ([`ActorCritic::grads_of`]); this module only builds the loss.
+//! actions and back-propagates ([`ActorCritic::grads_of`]); this module only builds the loss,
+//! plus the optional KL regularizers on the Gaussian action distribution ([`super::kl_reg`]).
 
-use crate::nn::{Dev, Scalar, Tp};
+use super::kl_reg::{self, KlReg, PrevStep};
+use crate::nn::{Dev, Scalar, Tp, T2T};
 use crate::policy::actor_critic::{ActionEval, SeqInput};
 use crate::policy::dist::{ActionDist, HALF_LN_2PI};
 use crate::policy::fused::{HeadGrads, MlpWork};
@@ -37,6 +39,8 @@ pub struct LossInput<'a> {
     pub ent_coef: f32,
     /// Value loss coefficient.
     pub vf_coef: f32,
+    /// KL regularizers of the Gaussian action distribution ([`KlReg::OFF`]: none).
+    pub kl: KlReg<'a>,
 }
 
 /// Loss terms and diagnostics of one minibatch.
@@ -54,6 +58,11 @@ pub struct LossStats {
     pub approx_kl: f32,
     /// Fraction of ratios with `|r − 1| > clip_coef`.
     pub clip_frac: f32,
+    /// Zeroness `mean_i KL(π(·|s_i) ‖ N(0, σ̄²))` (weight not applied; 0 when its weight is 0).
+    pub kl_zeroness: f32,
+    /// Smoothness `(1/N) Σ_i KL(π(·|s_i) ‖ sg[π(·|s_{i−1})])` (weight not applied; 0 when its
+    /// weight is 0).
+    pub kl_smoothness: f32,
 }
 
 /// The PPO loss of a minibatch, the gradient of every parameter of `policy` (in parameter
@@ -147,6 +156,15 @@ pub fn loss_and_grads_sharded(
             advantages: &li.advantages[lo..hi],
             returns: &li.returns[lo..hi],
             old_values: &li.old_values[lo..hi],
+            kl: KlReg {
+                prev: match li.kl.prev {
+                    PrevStep::Given { means, valid } => {
+                        PrevStep::Given { means: &means[lo * al..hi * al], valid: &valid[lo..hi] }
+                    }
+                    PrevStep::InSequence => PrevStep::InSequence,
+                },
+                ..li.kl
+            },
             ..*li
         };
         let (w, g, st) = slot;
@@ -196,6 +214,8 @@ pub fn loss_and_grads_sharded(
         st.entropy += wk * sk.entropy;
         st.approx_kl += wk * sk.approx_kl;
         st.clip_frac += wk * sk.clip_frac;
+        st.kl_zeroness += wk * sk.kl_zeroness;
+        st.kl_smoothness += wk * sk.kl_smoothness;
     }
     st
 }
@@ -249,7 +269,7 @@ impl ShardExec {
 /// The scalar loss on the tape, its terms, and the log-ratios `ln r` (for the diagnostics).
 fn ppo_loss(dev: &Dev, ev: ActionEval, li: &LossInput, n: usize) -> (Scalar, (LossStats, Vec<f32>)) {
     let vec1 = |x: &[f32]| dev.tensor_from_vec(x.to_vec(), (n,));
-    let ActionEval { log_prob, entropy, values: v } = ev;
+    let ActionEval { log_prob, entropy, values: v, gaussian } = ev;
     let logratio = log_prob - vec1(li.old_log_probs);
     let lr_vals = logratio.retaped::<NoneTape>().as_vec();
     let ratio = logratio.exp();
@@ -273,15 +293,55 @@ fn ppo_loss(dev: &Dev, ev: ActionEval, li: &LossInput, n: usize) -> (Scalar, (Lo
     let stats_ent = entropy.retaped::<NoneTape>().array();
     let loss = pg_loss - entropy * li.ent_coef + v_loss * li.vf_coef;
     let loss_val = loss.retaped::<NoneTape>().array();
-    let stats = LossStats {
-        loss: loss_val,
-        pg_loss: stats_pg,
-        v_loss: stats_v,
-        entropy: stats_ent,
-        approx_kl: 0.0,
-        clip_frac: 0.0,
+    let mut stats =
+        LossStats { loss: loss_val, pg_loss: stats_pg, v_loss: stats_v, entropy: stats_ent, ..Default::default() };
+    let loss = match gaussian.filter(|_| li.kl.active()) {
+        None => loss,
+        Some((mean, ls_row)) => {
+            let (reg, z, s) = kl_on_tape(dev, li, mean, ls_row, n);
+            stats.kl_zeroness = z;
+            stats.kl_smoothness = s;
+            stats.loss += li.kl.zeroness * z + li.kl.smoothness * s;
+            loss + reg
+        }
     };
     (loss, (stats, lr_vals))
+}
+
+/// The KL regularizers ([`kl_reg`]) on the tape, from the Gaussian means `[N, dim]` and the
+/// log-std row `[1, dim]`: the weighted penalty (its constant terms left out: they carry no
+/// gradient) and the two values.
+fn kl_on_tape(dev: &Dev, li: &LossInput, mean: T2T<Tp>, ls_row: T2T<Tp>, n: usize) -> (Scalar, f32, f32) {
+    let head = mean.retaped::<NoneTape>().as_vec();
+    let ls = ls_row.retaped::<NoneTape>().as_vec();
+    let dim = ls.len();
+    let reference = if li.kl.smoothness > 0.0 {
+        kl_reg::smoothness_reference(&head, dim, &li.seq, li.kl.prev)
+    } else {
+        (vec![0.0; n * dim], vec![false; n])
+    };
+    let (z, s) = kl_reg::values(&head, &ls, &reference);
+    // 1/(2σ̄²) with the reference σ̄ = sg[σ] (see the module docs of kl_reg).
+    let half_inv_var: Vec<f32> = ls.iter().map(|l| 0.5 * (-2.0 * l).exp()).collect();
+    let pairs = reference.1.iter().filter(|&&v| v).count() as f32 / n as f32;
+    let per_row = |w: &dyn Fn(usize) -> f32| {
+        let c: Vec<f32> = (0..n * dim).map(|k| w(k / dim) * half_inv_var[k % dim] / n as f32).collect();
+        dev.tensor_from_vec(c, (n, dim))
+    };
+    // −ln σ + σ²/(2σ̄²) per component, once per sample with a term.
+    let ls_part =
+        ls_row.retaped::<Tp>().negate() + (ls_row * 2.0).exp() * dev.tensor_from_vec(half_inv_var.clone(), (1, dim));
+    let mut reg = ls_part.sum::<(), _>() * (li.kl.zeroness + li.kl.smoothness * pairs);
+    if li.kl.zeroness > 0.0 {
+        let c = per_row(&|_| li.kl.zeroness);
+        reg = reg + (mean.retaped::<Tp>().square() * c).sum::<(), _>();
+    }
+    if li.kl.smoothness > 0.0 {
+        let c = per_row(&|i| if reference.1[i] { li.kl.smoothness } else { 0.0 });
+        let m = dev.tensor_from_vec(reference.0, (n, dim));
+        reg = reg + ((mean - m).square() * c).sum::<(), _>();
+    }
+    (reg, z, s)
 }
 
 /// The PPO loss of [`ppo_loss`] by hand on plain buffers, writing its gradient with respect to
@@ -396,13 +456,24 @@ pub fn hand_loss(dist: ActionDist, h: HeadGrads, li: &LossInput) -> LossStats {
     h.d_log_std.iter_mut().for_each(|d| *d -= li.ent_coef);
     let pg_loss = -pg_sum * inv_n;
     let v_loss = 0.5 * v_sum * inv_n;
+    let (mut kl_z, mut kl_s) = (0.0, 0.0);
+    if let (ActionDist::Gaussian { dim }, true) = (dist, li.kl.active()) {
+        let reference = if li.kl.smoothness > 0.0 {
+            kl_reg::smoothness_reference(h.head, dim, &li.seq, li.kl.prev)
+        } else {
+            (vec![0.0; n * dim], vec![false; n])
+        };
+        (kl_z, kl_s) = kl_reg::add_hand_grads(&li.kl, h.head, ls, &reference, h.d_head, h.d_log_std);
+    }
     LossStats {
-        loss: pg_loss - li.ent_coef * entropy + li.vf_coef * v_loss,
+        loss: pg_loss - li.ent_coef * entropy + li.vf_coef * v_loss + li.kl.zeroness * kl_z + li.kl.smoothness * kl_s,
         pg_loss,
         v_loss,
         entropy,
         approx_kl: (kl / n as f64) as f32,
         clip_frac: clipped as f32 / n as f32,
+        kl_zeroness: kl_z,
+        kl_smoothness: kl_s,
     }
 }
 
@@ -410,6 +481,7 @@ pub fn hand_loss(dist: ActionDist, h: HeadGrads, li: &LossInput) -> LossStats {
 mod tests {
     use super::*;
     use crate::policy::{Engine, Policy, PolicyConfig, PolicyKind};
+    use crate::ppo::kl_reg::{KlReg, PrevStep};
     use rand::{Rng, SeedableRng};
 
     /// A minibatch of `n` random samples for `net`, with log-probabilities at collection
@@ -441,6 +513,10 @@ mod tests {
     }
 
     fn input<'a>(b: &'a Batch, n: usize, clip_vloss: Option<f32>) -> LossInput<'a> {
+        input_kl(b, n, clip_vloss, KlReg::OFF)
+    }
+
+    fn input_kl<'a>(b: &'a Batch, n: usize, clip_vloss: Option<f32>, kl: KlReg<'a>) -> LossInput<'a> {
         LossInput {
             seq: SeqInput { obs: &b.obs, time: 1, batch: n, state0: &[], starts: None },
             actions: &b.actions,
@@ -452,7 +528,17 @@ mod tests {
             clip_vloss,
             ent_coef: 0.05,
             vf_coef: 0.5,
+            kl,
         }
+    }
+
+    /// Previous-step means `[n, dim]` and a validity mask (about one sample in four has no
+    /// previous step) for the smoothness term of memoryless policies.
+    fn prev_steps(n: usize, dim: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let means = (0..n * dim).map(|_| rng.gen_range(-0.6..0.6)).collect();
+        let valid = (0..n).map(|_| rng.gen_range(0.0..1.0) > 0.25).collect();
+        (means, valid)
     }
 
     fn nets(hidden: Vec<usize>, shared: bool, dist: ActionDist) -> (ActorCritic, ActorCritic) {
@@ -486,7 +572,15 @@ mod tests {
         for (hidden, shared, dist, clip_v) in cases {
             let (reference, fused) = nets(hidden.clone(), shared, dist);
             let b = batch(&reference, n, 9);
-            let li = input(&b, n, clip_v);
+            // Gaussian heads also carry both KL regularizers (previous steps given).
+            let prev = prev_steps(n, dist.action_len(), 3);
+            let kl = match dist {
+                ActionDist::Gaussian { .. } => {
+                    KlReg { zeroness: 0.3, smoothness: 0.7, prev: PrevStep::Given { means: &prev.0, valid: &prev.1 } }
+                }
+                ActionDist::Categorical { .. } => KlReg::OFF,
+            };
+            let li = input_kl(&b, n, clip_v, kl);
             let (want, ws) = loss_and_grads(&reference, &li);
             let mut got = Vec::new();
             let gs = loss_and_grads_into(&fused, &li, &mut got);
@@ -508,6 +602,8 @@ mod tests {
                 (gs.v_loss, ws.v_loss),
                 (gs.entropy, ws.entropy),
                 (gs.approx_kl, ws.approx_kl),
+                (gs.kl_zeroness, ws.kl_zeroness),
+                (gs.kl_smoothness, ws.kl_smoothness),
             ] {
                 assert!(close(a, b), "{hidden:?} {dist:?}: statistic {a} vs {b}");
             }
@@ -547,7 +643,14 @@ mod tests {
         for dist in [ActionDist::Categorical { n: 3 }, ActionDist::Gaussian { dim: 2 }] {
             let (_, fused) = nets(vec![16, 8], false, dist);
             let b = batch(&fused, n, 5);
-            let li = input(&b, n, Some(0.2));
+            let prev = prev_steps(n, dist.action_len(), 6);
+            let kl = match dist {
+                ActionDist::Gaussian { .. } => {
+                    KlReg { zeroness: 0.2, smoothness: 0.5, prev: PrevStep::Given { means: &prev.0, valid: &prev.1 } }
+                }
+                ActionDist::Categorical { .. } => KlReg::OFF,
+            };
+            let li = input_kl(&b, n, Some(0.2), kl);
             let mut whole = Vec::new();
             let ws = loss_and_grads_into(&fused, &li, &mut whole);
             for shards in [2, 3, 5] {
@@ -557,7 +660,9 @@ mod tests {
                     let mut g = Vec::new();
                     let st =
                         loss_and_grads_sharded(&fused, &li, &mut g, shards, pool.as_ref(), &mut ShardWork::default());
-                    (g, [st.loss, st.pg_loss, st.v_loss, st.entropy, st.approx_kl, st.clip_frac].map(f32::to_bits))
+                    let stats =
+                        [st.loss, st.pg_loss, st.v_loss, st.entropy, st.approx_kl, st.clip_frac, st.kl_smoothness];
+                    (g, stats.map(f32::to_bits))
                 };
                 let (g, st) = run(0);
                 assert_eq!((g.clone(), st), run(1), "{shards} shards: one worker");
@@ -584,6 +689,181 @@ mod tests {
                 let loss = f32::from_bits(st[0]);
                 assert!((loss - ws.loss).abs() <= 1e-5 * ws.loss.abs() + 1e-7, "{loss} vs {}", ws.loss);
                 assert!((f32::from_bits(st[5]) - ws.clip_frac).abs() < 1e-6, "clip fraction is a count");
+                let smooth = f32::from_bits(st[6]);
+                assert!(
+                    (smooth - ws.kl_smoothness).abs() <= 1e-5 * ws.kl_smoothness,
+                    "{smooth} vs {}",
+                    ws.kl_smoothness
+                );
+            }
+        }
+    }
+
+    /// A Gaussian policy of `kind` (recurrent: GRU of 5 units) with a policy head scaled up
+    /// so the means are of order 0.5 (the PPO init gives 0.01), and a batch of `time` ×
+    /// `batch` samples with episode starts at (t=2, b=0) and (t=3, b=1).
+    fn kl_case(kind: PolicyKind, engine: Engine, time: usize, batch: usize) -> (ActorCritic, Batch, Vec<bool>) {
+        let cfg = PolicyConfig {
+            kind,
+            hidden: vec![6],
+            rnn_hidden: 5,
+            rnn_layers: 1,
+            log_std_init: -0.4,
+            engine,
+            ..Default::default()
+        };
+        let mut net = ActorCritic::new(&cfg, 5, ActionDist::Gaussian { dim: 2 }, 11);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let pi = net.params().items().iter().position(|p| p.name == "pi.weight").expect("policy head");
+        let w: Vec<f32> = (0..net.params().items()[pi].len()).map(|_| rng.gen_range(-0.6..0.6)).collect();
+        net.params_mut().set(pi, &w);
+        let n = time * batch;
+        let mut starts = vec![false; n];
+        if time > 3 {
+            starts[2 * batch] = true;
+            starts[3 * batch + 1] = true;
+        }
+        let state0: Vec<f32> = (0..batch * net.state_width()).map(|_| rng.gen_range(-0.5..0.5)).collect();
+        let b = Batch {
+            obs: (0..n * 5).map(|_| rng.gen_range(-1.5..1.5)).collect(),
+            actions: (0..n * 2).map(|_| rng.gen_range(-1.0..1.0)).collect(),
+            old_lp: vec![-1.0; n],
+            adv: vec![0.0; n],
+            ret: vec![0.0; n],
+            // The initial state `[batch, width]` (empty for an MLP) rides in old_v's place.
+            old_v: state0,
+        };
+        (net, b, starts)
+    }
+
+    /// The loss input of a [`kl_case`] with only the KL regularizers active (advantages zero,
+    /// no value or entropy term).
+    fn kl_input<'a>(
+        b: &'a Batch,
+        time: usize,
+        batch: usize,
+        starts: Option<&'a [bool]>,
+        kl: KlReg<'a>,
+    ) -> LossInput<'a> {
+        LossInput {
+            seq: SeqInput { obs: &b.obs, time, batch, state0: &b.old_v, starts },
+            actions: &b.actions,
+            old_log_probs: &b.old_lp,
+            advantages: &b.adv,
+            returns: &b.ret,
+            old_values: &b.ret,
+            clip_coef: 0.2,
+            clip_vloss: None,
+            ent_coef: 0.0,
+            vf_coef: 0.0,
+            kl,
+        }
+    }
+
+    #[test]
+    fn kl_regularizers_equal_their_closed_form_and_their_finite_difference_gradients() {
+        // Three paths: the recurrent policy (dfdx head over the hand BPTT; previous steps
+        // inside the chunk, across episode starts), the MLP on dfdx and the MLP on the fused
+        // engine (previous steps given).
+        // Values: Z = mean_i Σ_d μ_id² / (2σ_d²) and S = (1/N) Σ_{i with a previous step}
+        // Σ_d (μ_id − μ_prev,d)² / (2σ_d²), computed here from the policy's means (f64), to
+        // 1e-5 relative; the total loss moves by exactly w_z·Z + w_s·S.
+        // Gradients: central differences (step 1e-2) of the closed-form KL with its
+        // stop-gradient references (σ̄ and the previous means) frozen at the current
+        // parameters, a few entries of every parameter: within 2 % of the larger of the two
+        // or 2e-4 absolute (f32 forward passes).
+        const EPS: f32 = 1e-2;
+        const REL_TOL: f32 = 0.02;
+        const ABS_TOL: f32 = 2e-4;
+        let (wz, ws) = (0.4f32, 1.3f32);
+        let cases = [
+            (PolicyKind::Gru, Engine::Dfdx, 5, 3),
+            (PolicyKind::Mlp, Engine::Dfdx, 1, 12),
+            (PolicyKind::Mlp, Engine::Fused, 1, 12),
+        ];
+        for (kind, engine, time, batch) in cases {
+            let (mut net, b, starts) = kl_case(kind, engine, time, batch);
+            let n = time * batch;
+            let recurrent = kind != PolicyKind::Mlp;
+            let seq_starts = recurrent.then_some(&starts[..]);
+            let seq = SeqInput { obs: &b.obs, time, batch, state0: &b.old_v, starts: seq_starts };
+            let (head0, _) = net.evaluate(&seq, None);
+            let ls0 = net.log_std();
+            // Previous steps: inside the sequence (recurrent) or given (an arbitrary set).
+            let given = prev_steps(n, 2, 21);
+            let (prev_means, prev_valid): (Vec<f32>, Vec<bool>) = if recurrent {
+                let mut m = vec![0.0; n * 2];
+                let mut v = vec![false; n];
+                for i in batch..n {
+                    if !starts[i] {
+                        v[i] = true;
+                        m[i * 2..i * 2 + 2].copy_from_slice(&head0[(i - batch) * 2..(i - batch) * 2 + 2]);
+                    }
+                }
+                (m, v)
+            } else {
+                given.clone()
+            };
+            let prev =
+                if recurrent { PrevStep::InSequence } else { PrevStep::Given { means: &given.0, valid: &given.1 } };
+            let li = kl_input(&b, time, batch, seq_starts, KlReg { zeroness: wz, smoothness: ws, prev });
+            let off = kl_input(&b, time, batch, seq_starts, KlReg::OFF);
+            let mut grads = Vec::new();
+            let st = loss_and_grads_into(&net, &li, &mut grads);
+            let st_off = loss_and_grads_into(&net, &off, &mut Vec::new());
+            // Closed form with the references frozen at the current parameters.
+            let closed = |head: &[f32], ls: &[f32]| {
+                let (mut z, mut s) = (0.0f64, 0.0f64);
+                for i in 0..n {
+                    for d in 0..2 {
+                        let (mu, l, l0) = (head[i * 2 + d] as f64, ls[d] as f64, ls0[d] as f64);
+                        let kl_to =
+                            |m: f64| l0 - l + ((2.0 * l).exp() + (mu - m).powi(2)) / (2.0 * (2.0 * l0).exp()) - 0.5;
+                        z += kl_to(0.0);
+                        if prev_valid[i] {
+                            s += kl_to(prev_means[i * 2 + d] as f64);
+                        }
+                    }
+                }
+                (z / n as f64, s / n as f64)
+            };
+            let (z, s) = closed(&head0, &ls0);
+            let close = |a: f32, b: f64| (a as f64 - b).abs() <= 1e-5 * b.abs() + 1e-7;
+            assert!(close(st.kl_zeroness, z), "{kind:?} {engine:?}: zeroness {} vs {z}", st.kl_zeroness);
+            assert!(close(st.kl_smoothness, s), "{kind:?} {engine:?}: smoothness {} vs {s}", st.kl_smoothness);
+            assert!(s > 0.0 && z > 0.0, "both terms are exercised");
+            let added = (st.loss - st_off.loss) as f64;
+            let want = wz as f64 * z + ws as f64 * s;
+            assert!((added - want).abs() <= 1e-5 * want, "{kind:?} {engine:?}: loss moves by {added}, want {want}");
+            let f = |net: &ActorCritic| {
+                let (head, _) = net.evaluate(&seq, None);
+                let (z, s) = closed(&head, &net.log_std());
+                (wz as f64 * z + ws as f64 * s) as f32
+            };
+            let vals = net.params().to_vecs();
+            for (pi, g) in grads.iter().enumerate() {
+                let name = net.params().items()[pi].name.clone();
+                if name.starts_with("v.") || name.starts_with("critic.") {
+                    assert!(g.iter().all(|&x| x == 0.0), "{kind:?} {engine:?} {name}: the critic has no KL gradient");
+                    continue;
+                }
+                for &j in &[0, g.len() / 2, g.len() - 1] {
+                    let mut v = vals[pi].clone();
+                    v[j] += EPS;
+                    net.params_mut().set(pi, &v);
+                    let up = f(&net);
+                    v[j] -= 2.0 * EPS;
+                    net.params_mut().set(pi, &v);
+                    let down = f(&net);
+                    net.params_mut().set(pi, &vals[pi]);
+                    let fd = (up - down) / (2.0 * EPS);
+                    let err = (fd - g[j]).abs();
+                    assert!(
+                        err < ABS_TOL || err < REL_TOL * g[j].abs().max(fd.abs()),
+                        "{kind:?} {engine:?} {name}[{j}]: gradient {} vs finite difference {fd}",
+                        g[j]
+                    );
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub mod adam;
 pub mod config;
 pub mod gae;
+pub mod kl_reg;
 pub mod loss;
 pub mod normalize;
 pub mod trainer;

@@ -7,10 +7,12 @@
 use super::adam::{clip_grad_norm, Adam};
 use super::config::TrainConfig;
 use super::gae::{bootstrap_truncated, gae};
+use super::kl_reg::{KlReg, PrevStep};
 use super::loss::{LossInput, LossStats, ShardExec};
 use super::normalize::{RewardScaler, RunningMeanStd};
 use crate::error::AgentError;
 use crate::policy::actor_critic::SeqInput;
+use crate::policy::dist::ActionDist;
 use crate::policy::{ActMode, ActOutput, ActorCritic, HiddenState, Policy};
 use engram_envs::{make_with, Autoreset, BoxEnv, EnvCursor, Execution, Seeding, VectorEnv};
 use rand::seq::SliceRandom;
@@ -55,6 +57,14 @@ pub struct UpdateMetrics {
     pub explained_variance: f32,
     /// Epochs run (fewer than `n_epochs` after a KL early stop).
     pub epochs: usize,
+    /// Mean zeroness regularizer `KL(π(·|s) ‖ N(0, σ̄²))` (weight not applied; written only
+    /// while its weight is > 0, see `ppo.kl_ramp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kl_zeroness: Option<f32>,
+    /// Mean smoothness regularizer `KL(π(·|s_t) ‖ sg[π(·|s_{t−1})])` (weight not applied;
+    /// written only while its weight is > 0, see `ppo.kl_ramp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kl_smoothness: Option<f32>,
     /// Wall-clock seconds of the rollout (not written: timings differ between runs).
     #[serde(skip)]
     pub rollout_s: f64,
@@ -189,6 +199,7 @@ impl Trainer {
         cfg.validate()?;
         let envs = train_envs(&cfg, None)?;
         let dist = dist_for(envs.single_action_space())?;
+        check_kl_head(&cfg, dist)?;
         let policy = ActorCritic::new(&cfg.policy, envs.obs_dim(), dist, cfg.seed);
         cfg.check_rollout_memory(envs.obs_dim(), policy.action_len(), policy.state_width())?;
         let sizes: Vec<usize> = policy.params().to_vecs().iter().map(|v| v.len()).collect();
@@ -225,6 +236,7 @@ impl Trainer {
     ) -> Result<Self, AgentError> {
         let envs = train_envs(&cfg, Some(&state.envs))?;
         let dist = dist_for(envs.single_action_space())?;
+        check_kl_head(&cfg, dist)?;
         let mut policy = ActorCritic::new(&cfg.policy, envs.obs_dim(), dist, cfg.seed);
         policy.load_weights(weights)?;
         let mut adam = state.adam.clone();
@@ -413,6 +425,7 @@ impl Trainer {
         } else {
             1
         };
+        let kl_factor = p.kl_ramp_factor(self.update, num_updates);
         let units: Vec<(usize, usize)> = (0..t_len / l).flat_map(|c| (0..n).map(move |e| (e, c * l))).collect();
         let per_mb = (p.minibatch_size / l).max(1);
         let mut flat = self.policy.params().to_vecs();
@@ -432,6 +445,9 @@ impl Trainer {
                     (Vec::with_capacity(nn), Vec::with_capacity(nn), Vec::with_capacity(nn), Vec::with_capacity(nn));
                 let mut b_starts = Vec::with_capacity(nn);
                 let mut b_state = Vec::with_capacity(cb * w);
+                // Memoryless policies: each step's previous observation, for the smoothness term.
+                let smooth_mlp = p.kl_smoothness * kl_factor > 0.0 && !recurrent;
+                let (mut b_prev_obs, mut b_prev_valid) = (Vec::new(), Vec::new());
                 for &(e, t0) in mb {
                     let k = t0 * n + e;
                     b_state.extend_from_slice(&roll.states[k * w..(k + 1) * w]);
@@ -446,8 +462,20 @@ impl Trainer {
                         b_ret.push(ret[k]);
                         b_val.push(roll.values[k]);
                         b_starts.push(roll.starts[k]);
+                        if smooth_mlp {
+                            let has_prev = t0 + t > 0 && !roll.starts[k];
+                            let kp = if has_prev { k - n } else { k };
+                            b_prev_obs.extend_from_slice(&roll.obs[kp * od..(kp + 1) * od]);
+                            b_prev_valid.push(has_prev);
+                        }
                     }
                 }
+                let b_prev_means = if smooth_mlp {
+                    let s = SeqInput { obs: &b_prev_obs, time: 1, batch: nn, state0: &[], starts: None };
+                    self.policy.evaluate(&s, None).0
+                } else {
+                    Vec::new()
+                };
                 if p.norm_adv && nn > 1 {
                     let mean = b_adv.iter().sum::<f32>() / nn as f32;
                     let var = b_adv.iter().map(|a| (a - mean) * (a - mean)).sum::<f32>() / (nn - 1) as f32;
@@ -471,6 +499,15 @@ impl Trainer {
                     clip_vloss: p.clip_vloss,
                     ent_coef: p.ent_coef,
                     vf_coef: p.vf_coef,
+                    kl: KlReg {
+                        zeroness: p.kl_zeroness * kl_factor,
+                        smoothness: p.kl_smoothness * kl_factor,
+                        prev: if smooth_mlp {
+                            PrevStep::Given { means: &b_prev_means, valid: &b_prev_valid }
+                        } else {
+                            PrevStep::InSequence
+                        },
+                    },
                 };
                 let st = self.shards.run(&self.policy, &li, &mut grads, p.grad_shards);
                 samples_trained += nn;
@@ -486,6 +523,8 @@ impl Trainer {
                 sum.entropy += st.entropy;
                 sum.approx_kl += st.approx_kl;
                 sum.clip_frac += st.clip_frac;
+                sum.kl_zeroness += st.kl_zeroness;
+                sum.kl_smoothness += st.kl_smoothness;
                 count += 1;
                 if let Some(tk) = p.target_kl {
                     if st.approx_kl > 1.5 * tk {
@@ -519,11 +558,30 @@ impl Trainer {
             grad_norm: grad_norm_sum / c,
             explained_variance: ev,
             epochs,
+            kl_zeroness: (p.kl_zeroness * kl_factor > 0.0).then_some(sum.kl_zeroness / c),
+            kl_smoothness: (p.kl_smoothness * kl_factor > 0.0).then_some(sum.kl_smoothness / c),
             rollout_s,
             optimize_s: t1.elapsed().as_secs_f64(),
             samples_trained,
         })
     }
+}
+
+/// Refuses the KL regularizers of the action distribution on a categorical head (they are
+/// defined for the Gaussian one).
+fn check_kl_head(cfg: &TrainConfig, dist: ActionDist) -> Result<(), AgentError> {
+    let p = &cfg.ppo;
+    if matches!(dist, ActionDist::Categorical { .. }) {
+        for (name, w) in [("kl_zeroness", p.kl_zeroness), ("kl_smoothness", p.kl_smoothness)] {
+            if w > 0.0 {
+                return Err(AgentError::Config(format!(
+                    "ppo.{name} = {w} needs a continuous (Gaussian) action space; {} has a discrete one (use 0)",
+                    cfg.env
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn variance(x: &[f32]) -> f32 {

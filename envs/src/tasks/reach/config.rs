@@ -106,6 +106,11 @@ pub struct TimingConfig {
     pub reach_window_s: f64,
     /// Time the hand must stay inside the target, s (default 0.2).
     pub hold_s: f64,
+    /// The hand counts as holding only while inside the target *and* slower than this, m/s
+    /// (default none: inside is enough, and a hand gliding through the 1 cm target at a few
+    /// cm/s completes the hold). Subjects stop in the target; this asks the agent to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_max_speed_m_s: Option<f64>,
     /// Length of the still period a catch trial asks for after its (silent) go time, s
     /// (default 0.5).
     pub catch_window_s: f64,
@@ -113,7 +118,14 @@ pub struct TimingConfig {
 
 impl Default for TimingConfig {
     fn default() -> Self {
-        Self { target_onset_s: [0.2, 0.5], delay_s: [0.3, 0.8], reach_window_s: 0.8, hold_s: 0.2, catch_window_s: 0.5 }
+        Self {
+            target_onset_s: [0.2, 0.5],
+            delay_s: [0.3, 0.8],
+            reach_window_s: 0.8,
+            hold_s: 0.2,
+            hold_max_speed_m_s: None,
+            catch_window_s: 0.5,
+        }
     }
 }
 
@@ -299,6 +311,9 @@ impl CurlReachConfig {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(bad(env, f, v, "finite and >= 0"));
             }
+        }
+        if let Some(v) = self.timing.hold_max_speed_m_s.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(bad(env, "timing.hold_max_speed_m_s", v, "finite and > 0"));
         }
         let positive = [
             ("dt_s", self.dt_s),

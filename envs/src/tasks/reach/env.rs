@@ -90,7 +90,8 @@ struct Trial {
 /// (0.3–0.8 s) drawn from the env's ChaCha8 RNG.
 ///
 /// ## Episode end
-/// Terminates on success, on early movement, at the end of the reach window (go + 0.8 s +
+/// Terminates on success (200 ms inside the target; with `timing.hold_max_speed_m_s`, 200 ms
+/// inside and slower than that), on early movement, at the end of the reach window (go + 0.8 s +
 /// 0.2 s) and at the end of a catch trial (silent go + 0.5 s). The registry's time limit
 /// (300 steps) is never reached with the default timing (≤ 231 steps).
 ///
@@ -658,7 +659,8 @@ impl Env for CurlReach {
             if in_target {
                 inside_r = r.in_target_reward;
             }
-            self.hold_count = if in_target { self.hold_count + 1 } else { 0 };
+            let still = self.cfg.timing.hold_max_speed_m_s.is_none_or(|s| v[0].hypot(v[1]) <= s);
+            self.hold_count = if in_target && still { self.hold_count + 1 } else { 0 };
             if self.hold_count >= self.hold_steps {
                 success = true;
                 terminated = true;

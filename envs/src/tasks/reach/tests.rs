@@ -82,6 +82,43 @@ fn the_in_target_term_pays_every_step_inside_the_target_after_the_go_cue() {
 }
 
 #[test]
+fn a_speed_limit_on_the_hold_asks_the_hand_to_stop_in_the_target() {
+    // No limit and a limit no hand reaches give the same trial, step for step; a limit no
+    // hand can meet (1 µm/s) never completes the hold; a limit of 5 cm/s completes it only
+    // after 20 steps in a row inside the target and that slow.
+    const LIMIT_M_S: f64 = 0.05;
+    let run = |limit: Option<f64>| {
+        let mut cfg = quiet(PlantKind::Analytic);
+        cfg.timing.hold_max_speed_m_s = limit;
+        scripted_trial(&mut CurlReach::new(cfg).unwrap(), 3, (0.0, 0.0))
+    };
+    let (free, free_infos) = run(None);
+    let (loose, loose_infos) = run(Some(100.0));
+    assert!(free.success && loose.success);
+    let trace = |infos: &[Info]| -> Vec<[f64; 3]> {
+        infos.iter().map(|i| ["hand_x", "hand_y", "success"].map(|k| i.get(k).unwrap())).collect()
+    };
+    assert_eq!(trace(&free_infos), trace(&loose_infos));
+    assert!(!run(Some(1e-6)).0.success, "a hand never that still never holds");
+    let (m, infos) = run(Some(LIMIT_M_S));
+    assert!(m.success, "{m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    let last = &infos[infos.len() - 20..];
+    for i in last {
+        let d = (g(i, "hand_x") - g(i, "target_x")).hypot(g(i, "hand_y") - g(i, "target_y"));
+        assert!(d <= 0.01 && g(i, "hand_vx").hypot(g(i, "hand_vy")) <= LIMIT_M_S, "step {}", g(i, "step"));
+    }
+    let before = &infos[infos.len() - 21];
+    let d = (g(before, "hand_x") - g(before, "target_x")).hypot(g(before, "hand_y") - g(before, "target_y"));
+    assert!(d > 0.01 || g(before, "hand_vx").hypot(g(before, "hand_vy")) > LIMIT_M_S, "the hold is 20 steps");
+    let mut bad = CurlReachConfig::default();
+    bad.timing.hold_max_speed_m_s = Some(-0.1);
+    let Err(err) = CurlReach::new(bad) else { panic!("a negative hold speed limit was accepted") };
+    let err = err.to_string();
+    assert!(err.contains("timing.hold_max_speed_m_s") && err.contains("-0.1") && err.contains("> 0"), "{err}");
+}
+
+#[test]
 fn the_progress_term_pays_the_approach_after_the_go_cue_and_telescopes() {
     let mut cfg = quiet(PlantKind::Analytic);
     cfg.reward.progress_weight = 50.0;
