@@ -902,6 +902,7 @@ mod recurrent_pair_tests {
                 clip_vloss: None,
                 ent_coef: 0.01,
                 vf_coef: 0.5,
+                kl: KlReg::OFF,
             };
             let (alone, st_alone) = loss_and_grads_on(&net, &li, None);
             let (paired, st_paired) = loss_and_grads_on(&net, &li, Some(&pool));
