@@ -22,7 +22,7 @@ pub struct EvalArgs {
     /// Sample actions instead of taking the distribution's mode.
     #[arg(long)]
     pub stochastic: bool,
-    /// Print the result as JSON.
+    /// Print the result as JSON (for a walker: returns, falls, time to fall and gait per episode).
     #[arg(long)]
     pub json: bool,
 }
@@ -30,7 +30,7 @@ pub struct EvalArgs {
 /// Runs `engram eval`.
 pub fn run_eval(a: EvalArgs) -> Result<()> {
     let p = engram_agents::load_policy(&a.checkpoint).with_context(|| format!("loading {}", a.checkpoint.display()))?;
-    if p.config.env.starts_with("PlanarBiped") && !a.stochastic && !a.json {
+    if p.config.env.starts_with("PlanarBiped") && !a.stochastic {
         let e = engram_agents::study::sim2real::walk_eval(
             &p,
             "eval",
@@ -40,7 +40,11 @@ pub fn run_eval(a: EvalArgs) -> Result<()> {
             a.seed,
             |_| Default::default(),
         )?;
-        println!("{}", e.summary());
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&e)?);
+        } else {
+            println!("{}", e.summary());
+        }
         return Ok(());
     }
     let mode = if a.stochastic { ActMode::Sample } else { ActMode::Deterministic };

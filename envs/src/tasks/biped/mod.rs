@@ -85,6 +85,3 @@ pub const SPECS: [EnvSpec; 7] = [
     spec(REAL_FAMILY_IDS[3], "held-out robots R4: another simulator step, solver, contact, friction rule (5)", real_r4),
     spec(REAL_ID, "all twenty held-out robots of R1-R4", real_all),
 ];
-
-#[cfg(test)]
-mod tests;

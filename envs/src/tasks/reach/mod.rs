@@ -5,12 +5,8 @@ pub mod env;
 pub mod info_keys;
 pub mod metrics;
 pub mod muscle;
-#[cfg(test)]
-mod muscle_tests;
 pub mod schedule;
 pub mod scripted;
-#[cfg(test)]
-mod tests;
 
 pub use config::{CurlDirection, CurlReachConfig, FieldConfig, FieldKind};
 pub use env::CurlReach;

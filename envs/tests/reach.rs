@@ -1,9 +1,9 @@
 //! Behaviour tests of the reaching task.
 
-use super::*;
-use crate::checker::{check_env_id, CheckOptions};
-use crate::env::{Env, ResetOptions};
-use crate::info::Info;
+use engram_envs::checker::{check_env_id, CheckOptions};
+use engram_envs::env::{Env, ResetOptions};
+use engram_envs::info::Info;
+use engram_envs::tasks::reach::*;
 use engram_sim::arm::PlantKind;
 
 /// Noise-free config for exact checks.
@@ -303,7 +303,7 @@ fn field_options_persist_and_bad_options_are_refused() {
 fn same_seed_gives_bit_identical_trials() {
     for id in [CurlReach::ID, CurlReach::POINT_MASS_ID, CurlReach::RAPIER_ID] {
         let run = || {
-            let mut env = crate::registry::make(id).unwrap();
+            let mut env = engram_envs::registry::make(id).unwrap();
             let mut out = vec![];
             let (obs, _) = env.reset(Some(42), &ResetOptions::default()).unwrap();
             out.extend(obs.iter().map(|v| v.to_bits() as u64));
@@ -455,7 +455,7 @@ fn negative_regularizer_weights_are_refused_with_field_value_and_bound() {
 
 #[test]
 fn speed_profile_measures_a_minimum_jerk_reach_as_single_peaked_and_centred() {
-    use super::metrics::speed_profile;
+    use engram_envs::tasks::reach::metrics::speed_profile;
     // Minimum-jerk speed over 0.5 s at 10 ms steps, padded with rest: bell-shaped, peak at
     // half the movement, 1.875 · D / T at the peak.
     let (d, t) = (0.1, 0.5);

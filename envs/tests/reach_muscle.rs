@@ -1,12 +1,12 @@
-//! Behaviour tests of `CurlReachMuscle-v0` (kept beside the reaching task's tests, out of the
-//! env's own file, so the task does not import the checker and the registry that sit above it).
+//! Behaviour tests of `CurlReachMuscle-v0` (integration tests: they use the checker and the
+//! registry, which sit above the task in the crate).
 
-use crate::checker::{check_env_id, CheckOptions};
-use crate::env::{Env, ResetOptions};
-use crate::error::EnvError;
-use crate::registry::{make, make_with};
-use crate::tasks::reach::muscle::*;
-use crate::tasks::reach::CurlReach;
+use engram_envs::checker::{check_env_id, CheckOptions};
+use engram_envs::env::{Env, ResetOptions};
+use engram_envs::error::EnvError;
+use engram_envs::registry::{make, make_with};
+use engram_envs::tasks::reach::muscle::*;
+use engram_envs::tasks::reach::CurlReach;
 use engram_sim::muscle::N_MUSCLES;
 
 #[test]
@@ -71,7 +71,7 @@ fn curl_reach_keys_are_accepted_at_the_top_level() {
         "proprioception_noise": 0.01
     });
     let c: MuscleReachConfig = serde_json::from_value(top).unwrap();
-    assert_eq!(c.task.field.kind, crate::tasks::reach::FieldKind::Null);
+    assert_eq!(c.task.field.kind, engram_envs::tasks::reach::FieldKind::Null);
     assert_eq!(c.task.catch_probability, 0.0);
     // Merged key by key: the top level wins, the rest of `task` stays.
     assert_eq!(c.task.timing.hold_s, 0.1);
@@ -86,7 +86,7 @@ field = { kind = \"channel\" }
     )
     .unwrap();
     assert_eq!(c.arm.damping_nms_rad, 0.1);
-    assert_eq!(c.task.field.kind, crate::tasks::reach::FieldKind::Channel);
+    assert_eq!(c.task.field.kind, engram_envs::tasks::reach::FieldKind::Channel);
     let err = serde_json::from_value::<MuscleReachConfig>(serde_json::json!({"feild": {}})).unwrap_err();
     assert!(err.to_string().contains("feild"), "{err}");
     // The registry builds the env from the top-level form, and its session field is null.
@@ -124,7 +124,7 @@ fn the_hold_offset_makes_a_zero_action_hold_still() {
     assert!(off.iter().all(|&b| b >= 0.05 - 1e-12), "{off:?}");
     let env = CurlReach::new_muscle(c).unwrap();
     match env.action_space() {
-        crate::space::Space::Box { low, high, .. } => {
+        engram_envs::space::Space::Box { low, high, .. } => {
             for m in 0..N_MUSCLES {
                 assert!((low[m] as f64 + off[m] / 0.2).abs() < 1e-5);
                 assert!((high[m] as f64 - (1.0 - off[m]) / 0.2).abs() < 1e-5);
@@ -135,7 +135,7 @@ fn the_hold_offset_makes_a_zero_action_hold_still() {
     // The env with the action map passes the checker (actions sampled from its space).
     let cfg = serde_json::json!({"action": {"offset": "hold", "cocontraction": 0.05, "scale": 0.2}});
     let opts = CheckOptions { steps: 2_000, determinism_steps: 200, seed: 1 };
-    crate::checker::check_env(&|| make_with(MUSCLE_ID, &cfg), &opts).unwrap_or_else(|e| panic!("{e}"));
+    engram_envs::checker::check_env(&|| make_with(MUSCLE_ID, &cfg), &opts).unwrap_or_else(|e| panic!("{e}"));
     let err = make_with(MUSCLE_ID, &serde_json::json!({"action": {"scale": 0.0}})).err().unwrap().to_string();
     assert!(err.contains("action.scale"), "{err}");
 }

@@ -1,13 +1,13 @@
 //! Conformance, physics-sanity and randomization tests of the PlanarBiped envs.
 
-use super::keys::{self, NORMALIZED_KEYS};
-use super::*;
-use crate::checker::{check_env_id, CheckOptions};
-use crate::env::{Env, ResetOptions};
-use crate::info::Info;
-use crate::registry::{make, make_with};
-use crate::space::Space;
-use crate::vector::{Autoreset, Execution, VectorEnv};
+use engram_envs::checker::{check_env_id, CheckOptions};
+use engram_envs::env::{Env, ResetOptions};
+use engram_envs::info::Info;
+use engram_envs::registry::{make, make_with};
+use engram_envs::space::Space;
+use engram_envs::tasks::biped::keys::{self, NORMALIZED_KEYS};
+use engram_envs::tasks::biped::*;
+use engram_envs::vector::{Autoreset, Execution, VectorEnv};
 use engram_sim::biped::{DynamicsDistribution, DynamicsParams, PARAMS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -120,7 +120,7 @@ fn initial_state_is_walker2d_reset_with_numpy_noise() {
     let mut env = PlanarBiped::new(PlanarBipedConfig::default(), PlanarBiped::ID).unwrap();
     let (obs, info) = env.reset(Some(0), &ResetOptions::default()).unwrap();
     // Gymnasium: qpos = init_qpos + rng.uniform(-5e-3, 5e-3, 9), qvel likewise.
-    let mut rng = crate::rng::NumpyPcg64::from_seed(0);
+    let mut rng = engram_envs::rng::NumpyPcg64::from_seed(0);
     let qpos: Vec<f64> = (0..9).map(|_| rng.uniform(-5e-3, 5e-3)).collect();
     assert!((obs[0] as f64 - (1.25 + qpos[1])).abs() < 1e-5, "{} vs {}", obs[0], 1.25 + qpos[1]);
     for j in 0..6 {
