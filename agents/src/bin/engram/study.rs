@@ -145,8 +145,8 @@ pub fn run_job(a: RunJobArgs) -> Result<()> {
         Outcome::AlreadyDone => println!("job {} ({}) is already done", a.index, job.id),
         Outcome::Finished(s) => {
             bar.finish_and_clear();
-            let ret = s["eval_return_mean"].as_f64().unwrap_or(f64::NAN);
-            println!("job {} ({}) done: eval return {ret:.2}", a.index, job.id);
+            let ret = s["eval_return_mean"].as_f64().map(|r| format!(": eval return {r:.2}")).unwrap_or_default();
+            println!("job {} ({}) done{ret}", a.index, job.id);
         }
     }
     Ok(())
