@@ -350,12 +350,15 @@ impl ActorCritic {
         s: &SeqInput,
         new_state: Option<&mut [f32]>,
         work: &mut TrunkWork,
+        cells_done: bool,
     ) -> (T2T<T>, Option<T2>) {
         let p = &self.params;
         let (mut x, leaf): (T2T<T>, Option<T2>) = match trunk.cells.last() {
             None => (obs.retaped::<T>(), None),
             Some(cell) => {
-                self.run_cells(trunk, s, new_state, work);
+                if !cells_done {
+                    self.run_cells(trunk, s, new_state, work);
+                }
                 let out = &work.traces.last().expect("one trace per layer").out;
                 let feat = p.dev().tensor_from_vec(out.clone(), (s.time * s.batch, cell.hidden));
                 (feat.retaped::<T>(), Some(feat))
@@ -369,12 +372,14 @@ impl ActorCritic {
 
     /// Policy-head output `[N, head]` and values `[N, 1]`, and the recurrent-output leaves
     /// of the actor and critic trunks; writes the state after the last step into `new_state`
-    /// when given.
+    /// when given. With a `pool` (and no `new_state`), a separate critic's recurrent layers run
+    /// on it beside the actor's: disjoint buffers, the same bits either way.
     fn forward<T: Tape<f32, Cpu> + Merge<T>>(
         &self,
         s: &SeqInput,
         mut new_state: Option<&mut [f32]>,
         ws: &mut Workspace,
+        pool: Option<&rayon::ThreadPool>,
     ) -> Forward<T> {
         let n = s.time * s.batch;
         assert_eq!(s.obs.len(), n * self.obs_dim, "observation buffer length");
@@ -382,11 +387,23 @@ impl ActorCritic {
         if let Some(ns) = new_state.as_deref_mut() {
             ns.copy_from_slice(s.state0);
         }
+        let mut cells_done = false;
+        if let (Some(pool), Some(c), None) = (pool, &self.critic, &new_state) {
+            if !self.actor.cells.is_empty() && !c.cells.is_empty() {
+                let (wa, wc) = (&mut ws.actor, &mut ws.critic);
+                pool.in_place_scope(|scope| {
+                    scope.spawn(|_| self.run_cells(c, s, None, wc));
+                    self.run_cells(&self.actor, s, None, wa);
+                });
+                cells_done = true;
+            }
+        }
         let obs = self.params.dev().tensor_from_vec(s.obs.to_vec(), (n, self.obs_dim));
-        let (fa, leaf_a) = self.trunk_forward::<T>(&self.actor, &obs, s, new_state.as_deref_mut(), &mut ws.actor);
+        let (fa, leaf_a) =
+            self.trunk_forward::<T>(&self.actor, &obs, s, new_state.as_deref_mut(), &mut ws.actor, cells_done);
         match &self.critic {
             Some(c) => {
-                let (fc, leaf_c) = self.trunk_forward::<T>(c, &obs, s, new_state, &mut ws.critic);
+                let (fc, leaf_c) = self.trunk_forward::<T>(c, &obs, s, new_state, &mut ws.critic, cells_done);
                 Forward {
                     head: self.pi_head.forward(&self.params, fa),
                     value: self.v_head.forward(&self.params, fc),
@@ -415,7 +432,7 @@ impl ActorCritic {
                 (ws.mlp.head.clone(), ws.mlp.value.clone())
             });
         }
-        let f = self.work.with(|ws| self.forward::<NoneTape>(s, new_state, ws));
+        let f = self.work.with(|ws| self.forward::<NoneTape>(s, new_state, ws, None));
         (f.head.as_vec(), f.value.as_vec())
     }
 
@@ -423,7 +440,7 @@ impl ActorCritic {
     /// (`[N, action_len]`) for the observations and hidden states of `s`, without gradients.
     pub fn evaluate_actions(&self, s: &SeqInput, actions: &[f32]) -> (Vec<f32>, f32, Vec<f32>) {
         self.work.with(|ws| {
-            let Forward { head, value, .. } = self.forward::<Tp>(s, None, ws);
+            let Forward { head, value, .. } = self.forward::<Tp>(s, None, ws, None);
             let ev = self.action_eval(head, value, actions, s.time * s.batch);
             (ev.log_prob.retaped::<NoneTape>().as_vec(), ev.entropy.retaped::<NoneTape>().array(), ev.values.as_vec())
         })
@@ -442,10 +459,10 @@ impl ActorCritic {
         self.grads_of_on(s, actions, loss, None)
     }
 
-    /// [`Self::grads_of`] with the critic's recurrent backward on `pool` beside the actor's
-    /// (a recurrent policy with a separate critic; otherwise the pool is unused). The two
-    /// backwards touch disjoint parameters and each runs single-threaded, so the gradients are
-    /// the same bits with or without the pool.
+    /// [`Self::grads_of`] with the critic's recurrent forward and backward on `pool` beside
+    /// the actor's (a recurrent policy with a separate critic; otherwise the pool is unused).
+    /// The two trunks touch disjoint parameters and buffers and each runs single-threaded, so
+    /// the gradients are the same bits with or without the pool.
     pub fn grads_of_on<S>(
         &self,
         s: &SeqInput,
@@ -500,7 +517,7 @@ impl ActorCritic {
         pool: Option<&rayon::ThreadPool>,
     ) -> (Vec<Vec<f32>>, S) {
         let n = s.time * s.batch;
-        let Forward { head, value, leaf_a, leaf_c } = self.forward::<Tp>(s, None, ws);
+        let Forward { head, value, leaf_a, leaf_c } = self.forward::<Tp>(s, None, ws, pool);
         let (loss, out) = loss(self.action_eval(head, value, actions, n));
         let grads = loss.backward();
         // Recurrent layers: hand BPTT from the gradient at their last outputs.
