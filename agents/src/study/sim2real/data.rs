@@ -96,3 +96,41 @@ pub(super) fn r2_table(jobs: &[&JobData], feature: &str, shuffled: bool) -> Opti
     }
     Some((times, targets, out))
 }
+
+/// Fraction of the budget in each of the two windows the flatness check compares.
+pub(super) const FLAT_WINDOW: f64 = 1.0 / 6.0;
+
+/// Whether the training return has flattened by the end of the budget, per seed: the mean
+/// training return (`return_mean` of `metrics.jsonl`) over the last [`FLAT_WINDOW`] of
+/// `budget` env steps minus that over the window before it, in percent of the earlier
+/// window's mean (NaN for a seed without points in both windows).
+pub(super) fn late_gain_percent(curve: &[(f64, f64)], budget: f64) -> f64 {
+    let window = |lo: f64, hi: f64| {
+        let v: Vec<f64> = curve.iter().filter(|p| p.0 > lo && p.0 <= hi).map(|p| p.1).collect();
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            stats::mean(&v)
+        }
+    };
+    let w = FLAT_WINDOW * budget;
+    let (before, last) = (window(budget - 2.0 * w, budget - w), window(budget - w, f64::INFINITY));
+    100.0 * (last - before) / before.abs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_gain_compares_the_last_sixth_with_the_sixth_before() {
+        // A curve rising linearly to 3,000 at 6M steps, a point every 10k steps: the last
+        // sixth (5,010k..6,000k) averages 2,752.5, the one before (4,010k..5,000k) 2,252.5.
+        let curve: Vec<(f64, f64)> = (1..=600).map(|i| (i as f64 * 1e4, i as f64 * 5.0)).collect();
+        let g = late_gain_percent(&curve, 6e6);
+        assert!((g - 100.0 * 500.0 / 2252.5).abs() < 1e-9, "{g}");
+        // A flat curve has no gain; a curve without points late in the budget has none defined.
+        assert_eq!(late_gain_percent(&[(1e6, 5.0), (4.5e6, 5.0), (5.5e6, 5.0), (6e6, 5.0)], 6e6), 0.0);
+        assert!(late_gain_percent(&[(1e6, 5.0)], 6e6).is_nan());
+    }
+}

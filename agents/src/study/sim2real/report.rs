@@ -3,7 +3,7 @@
 //! intervals across seeds, Welch intervals for differences), the ordering RNN+DR > MLP+DR > no-DR on the held-out robots, and the
 //! implicit system-identification probe (R² per parameter and time), with figures.
 
-use super::data::{ci, load, r2_table, JobData};
+use super::data::{ci, late_gain_percent, load, r2_table, JobData, FLAT_WINDOW};
 use super::siekmann_table::{self, Decoded};
 use super::{dr_name, figures, severity_condition, Sim2RealConfig, CONDITIONS, HELD_OUT};
 use crate::error::{AgentError, Context};
@@ -83,6 +83,18 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
             }));
         }
     }
+    // Has every group's training return flattened by the end of the budget?
+    let budget_check: Vec<serde_json::Value> = groups
+        .iter()
+        .map(|g| {
+            let gains: Vec<f64> = jobs
+                .iter()
+                .filter(|j| &j.group() == g)
+                .map(|j| late_gain_percent(&crate::run::curves::read_curve(&j.dir), cfg.total_timesteps as f64))
+                .collect();
+            serde_json::json!({ "group": g, "late_gain_percent": ci(&gains), "late_gain_percent_per_seed": gains })
+        })
+        .collect();
     // Return vs severity per held-out family.
     let mut severity = vec![];
     for g in &groups {
@@ -207,6 +219,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
         "total_timesteps": cfg.total_timesteps,
         "seeds": cfg.seeds,
         "table": table,
+        "budget_check": budget_check,
         "severity": severity,
         "dr_effect": dr_effect,
         "claims": claims,
@@ -297,6 +310,24 @@ fn markdown(plan: &Plan, cfg: &Sim2RealConfig, r: &serde_json::Value, groups: &[
         }
     }
     let sev = r["severity"].as_array().cloned().unwrap_or_default();
+    md.push_str(&format!(
+        "\n## Has training flattened by the end of the budget?\n\nMean training return (last 100 episodes, stochastic policy) over the last {:.0} % of the {} env steps minus that over the {:.0} % before, in percent of the earlier window (learning rate annealed to 0 at the end of the budget; the learning curves are in the figures).\n\n| group | late gain, % | per seed |\n|---|---:|---|\n",
+        100.0 * FLAT_WINDOW, cfg.total_timesteps, 100.0 * FLAT_WINDOW
+    ));
+    for b in r["budget_check"].as_array().into_iter().flatten() {
+        let seeds: Vec<String> = b["late_gain_percent_per_seed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_f64().map_or("–".into(), |x| format!("{x:+.1}")))
+            .collect();
+        md.push_str(&format!(
+            "| {} | {} | {} |\n",
+            b["group"].as_str().unwrap_or(""),
+            fmt_ci(&ci_of(&b["late_gain_percent"]), 1),
+            seeds.join(", ")
+        ));
+    }
     if !sev.is_empty() {
         md.push_str("\n## Return vs severity of each held-out family\n\nSeverity 0: the family's robots as drawn from the training distribution; 1: the full family (the R columns above).\n\n| group | family |");
         for s in &cfg.eval.severities {
