@@ -1,5 +1,5 @@
 //! Progress of a training run on stderr: an indicatif bar on a terminal, and a plain line every
-//! [`PLAIN_EVERY`] otherwise (a log file, a Slurm job, a pipe), so long work shows it is alive
+//! [`PLAIN_EVERY`] and at the end otherwise (a log file, a Slurm job, a pipe), so long work shows it is alive
 //! wherever its output goes.
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -51,7 +51,8 @@ impl StepProgress {
                 bar.set_message(format!("{steps_per_s:.0} steps/s  return {return_mean:.1}"));
             }
             Shown::Lines { last } => {
-                if last.elapsed() >= PLAIN_EVERY {
+                // Every PLAIN_EVERY, and once more at the last update.
+                if last.elapsed() >= PLAIN_EVERY || step >= self.total {
                     *last = Instant::now();
                     eprintln!("{}", self.line(step, steps_per_s, return_mean));
                 }
