@@ -119,6 +119,59 @@ fn a_speed_limit_on_the_hold_asks_the_hand_to_stop_in_the_target() {
 }
 
 #[test]
+fn the_hold_speed_term_charges_hand_speed_inside_the_target_after_the_go_cue_only() {
+    const W: f64 = 1.7;
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.hold_speed_weight = W;
+    let (m, infos) = scripted_trial(&mut CurlReach::new(cfg).unwrap(), 5, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    let mut charged = 0;
+    for i in &infos {
+        let d = (g(i, "hand_x") - g(i, "target_x")).hypot(g(i, "hand_y") - g(i, "target_y"));
+        let inside = g(i, "step") > g(i, "go_step") && d <= 0.01;
+        let want = if inside { -W * g(i, "hand_vx").hypot(g(i, "hand_vy")) } else { 0.0 };
+        assert!((g(i, "reward_hold_speed") - want).abs() < 1e-12, "step {}", g(i, "step"));
+        charged += (want < 0.0) as usize;
+    }
+    // The scripted hand enters still moving: the term charges part of the 20-step hold.
+    assert!(charged > 0, "the hand moved inside the target");
+    // Weight 0 (the default) gives the same trial and rewards as before the term existed.
+    let (_, plain) = scripted_trial(&mut CurlReach::new(quiet(PlantKind::Analytic)).unwrap(), 5, (0.0, 0.0));
+    assert!(plain.iter().all(|i| g(i, "reward_hold_speed") == 0.0));
+}
+
+#[test]
+fn a_post_success_window_pays_the_bonus_once_and_ends_the_trial_later() {
+    const POST_S: f64 = 0.3;
+    let run = |post_s: f64| {
+        let mut cfg = quiet(PlantKind::Analytic);
+        cfg.timing.post_success_s = post_s;
+        cfg.reward.in_target_reward = 0.1;
+        scripted_trial(&mut CurlReach::new(cfg).unwrap(), 1, (0.0, 0.0))
+    };
+    let (m0, base) = run(0.0);
+    let (m, infos) = run(POST_S);
+    assert!(m0.success && m.success, "{m0:?} {m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    // Identical up to the step the hold completes; then 30 more steps.
+    let n = base.len();
+    for (a, b) in base[..n - 1].iter().zip(&infos) {
+        assert_eq!(a.values(), b.values());
+    }
+    assert_eq!(infos.len(), n + 30);
+    let bonus: Vec<f64> = infos.iter().map(|i| g(i, "reward_success")).collect();
+    assert_eq!(bonus.iter().filter(|&&r| r != 0.0).count(), 1);
+    assert_eq!(bonus[n - 1], 5.0, "the bonus is paid when the hold completes");
+    let success: Vec<f64> = infos.iter().map(|i| g(i, "success")).collect();
+    assert_eq!(success.iter().sum::<f64>(), 1.0);
+    assert_eq!(success[infos.len() - 1], 1.0, "success is reported on the last step");
+    // The per-step terms go on through the window: the scripted hand stays in the target.
+    assert!(infos[n..].iter().all(|i| g(i, "reward_in_target") == 0.1));
+    assert_eq!(CurlReachConfig::default().timing.post_success_s, 0.0);
+}
+
+#[test]
 fn the_progress_term_pays_the_approach_after_the_go_cue_and_telescopes() {
     let mut cfg = quiet(PlantKind::Analytic);
     cfg.reward.progress_weight = 50.0;
@@ -262,6 +315,7 @@ fn the_hold_term_charges_displacement_before_the_go_cue_only() {
             "reward_in_target",
             "reward_progress",
             "reward_speed",
+            "reward_hold_speed",
         ]
         .iter()
         .map(|k| s.info.get(k).unwrap())
@@ -445,6 +499,8 @@ fn negative_regularizer_weights_are_refused_with_field_value_and_bound() {
         ("reward.effort_weight", (|c: &mut CurlReachConfig| c.reward.effort_weight = -0.5) as fn(&mut CurlReachConfig)),
         ("reward.jerk_weight", |c| c.reward.jerk_weight = -0.5),
         ("reward.speed_weight", |c| c.reward.speed_weight = -0.5),
+        ("reward.hold_speed_weight", |c| c.reward.hold_speed_weight = -0.5),
+        ("timing.post_success_s", |c| c.timing.post_success_s = -0.5),
     ] {
         let mut c = CurlReachConfig::default();
         set(&mut c);

@@ -111,6 +111,10 @@ pub struct TimingConfig {
     /// cm/s completes the hold). Subjects stop in the target; this asks the agent to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hold_max_speed_m_s: Option<f64>,
+    /// Time the trial runs on after the hold completes, s (default 0: it ends there). The
+    /// success bonus is paid at completion; the per-step terms (in-target reward, hold-speed
+    /// and speed costs) go on, so staying still in the target pays.
+    pub post_success_s: f64,
     /// Length of the still period a catch trial asks for after its (silent) go time, s
     /// (default 0.5).
     pub catch_window_s: f64,
@@ -124,6 +128,7 @@ impl Default for TimingConfig {
             reach_window_s: 0.8,
             hold_s: 0.2,
             hold_max_speed_m_s: None,
+            post_success_s: 0.0,
             catch_window_s: 0.5,
         }
     }
@@ -196,6 +201,11 @@ pub struct RewardConfig {
     /// hand speed (kinetic energy per unit mass, up to a factor 2): with the effort and
     /// command-smoothness terms it sets how fast the reach is.
     pub speed_weight: f64,
+    /// After the go cue, with the hand inside the target: `−hold_speed_weight · |v_hand|` per
+    /// step (s/m; default 0). A graded cost of moving during the hold (summed over steps it is
+    /// the path length inside the target over `dt`): asks the hand to stop in the target
+    /// where `timing.hold_max_speed_m_s` only refuses to count the hold.
+    pub hold_speed_weight: f64,
 }
 
 impl Default for RewardConfig {
@@ -210,6 +220,7 @@ impl Default for RewardConfig {
             in_target_reward: 0.0,
             progress_weight: 100.0,
             speed_weight: 0.0,
+            hold_speed_weight: 0.0,
         }
     }
 }
@@ -289,6 +300,7 @@ impl CurlReachConfig {
             ("point_mass_viscosity_ns_m", self.point_mass_viscosity_ns_m),
             ("timing.reach_window_s", self.timing.reach_window_s),
             ("timing.hold_s", self.timing.hold_s),
+            ("timing.post_success_s", self.timing.post_success_s),
             ("timing.catch_window_s", self.timing.catch_window_s),
             ("observation.hand_delay_s", self.observation.hand_delay_s),
             ("observation.joint_delay_s", self.observation.joint_delay_s),
@@ -304,6 +316,7 @@ impl CurlReachConfig {
             ("reward.in_target_reward", self.reward.in_target_reward),
             ("reward.progress_weight", self.reward.progress_weight),
             ("reward.speed_weight", self.reward.speed_weight),
+            ("reward.hold_speed_weight", self.reward.hold_speed_weight),
             ("field.channel_stiffness_n_m", self.field.channel_stiffness_n_m),
             ("field.channel_damping_ns_m", self.field.channel_damping_ns_m),
         ];
@@ -374,7 +387,7 @@ impl CurlReachConfig {
     /// The longest possible trial, in steps.
     pub fn max_trial_steps(&self) -> usize {
         let t = &self.timing;
-        let after_go = (t.reach_window_s + t.hold_s).max(t.catch_window_s);
+        let after_go = (t.reach_window_s + t.hold_s + t.post_success_s).max(t.catch_window_s);
         self.steps(t.target_onset_s[1]) + self.steps(t.delay_s[1]) + self.steps(after_go) + 1
     }
 }
