@@ -169,6 +169,22 @@ fn a_post_success_window_pays_the_bonus_once_and_ends_the_trial_later() {
     // The per-step terms go on through the window: the scripted hand stays in the target.
     assert!(infos[n..].iter().all(|i| g(i, "reward_in_target") == 0.1));
     assert_eq!(CurlReachConfig::default().timing.post_success_s, 0.0);
+    // Not ending on success: the trial runs to the end of the reach window (go + 0.8 s +
+    // 0.2 s), the bonus paid once at completion and success reported on the last step.
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.timing.end_on_success = false;
+    let (m, infos) = scripted_trial(&mut CurlReach::new(cfg).unwrap(), 1, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let last = infos.last().unwrap();
+    assert_eq!(g(last, "step"), g(last, "go_step") + 100.0);
+    assert_eq!(g(last, "success"), 1.0);
+    assert_eq!(infos.iter().map(|i| g(i, "reward_success")).sum::<f64>(), 5.0);
+    assert!(CurlReachConfig::default().timing.end_on_success);
+    // Unset, the new options are not written: serialized defaults stay as they were.
+    let json = serde_json::to_string(&CurlReachConfig::default()).unwrap();
+    for key in ["post_success_s", "end_on_success", "hold_speed_weight"] {
+        assert!(!json.contains(key), "{key} in {json}");
+    }
 }
 
 #[test]

@@ -94,6 +94,16 @@ impl FieldConfig {
     }
 }
 
+// Options added after the curl-field study's plans were hashed are written only when set, so
+// the serialized defaults (and the plan hashes) stay as they were.
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 /// Timeline of a trial, in seconds (rounded to control steps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -114,7 +124,14 @@ pub struct TimingConfig {
     /// Time the trial runs on after the hold completes, s (default 0: it ends there). The
     /// success bonus is paid at completion; the per-step terms (in-target reward, hold-speed
     /// and speed costs) go on, so staying still in the target pays.
+    #[serde(skip_serializing_if = "is_zero")]
     pub post_success_s: f64,
+    /// Whether a completed hold ends the trial (default true). If false, the trial runs to
+    /// the end of the reach window (go + `reach_window_s` + `hold_s`) or `post_success_s`
+    /// after the hold, whichever is later: with `reward.in_target_reward`, every step in the
+    /// target until then pays, so entering early and staying pay.
+    #[serde(skip_serializing_if = "is_true")]
+    pub end_on_success: bool,
     /// Length of the still period a catch trial asks for after its (silent) go time, s
     /// (default 0.5).
     pub catch_window_s: f64,
@@ -129,6 +146,7 @@ impl Default for TimingConfig {
             hold_s: 0.2,
             hold_max_speed_m_s: None,
             post_success_s: 0.0,
+            end_on_success: true,
             catch_window_s: 0.5,
         }
     }
@@ -205,6 +223,7 @@ pub struct RewardConfig {
     /// step (s/m; default 0). A graded cost of moving during the hold (summed over steps it is
     /// the path length inside the target over `dt`): asks the hand to stop in the target
     /// where `timing.hold_max_speed_m_s` only refuses to count the hold.
+    #[serde(skip_serializing_if = "is_zero")]
     pub hold_speed_weight: f64,
 }
 

@@ -96,7 +96,8 @@ struct Trial {
 /// ## Episode end
 /// Terminates on success (200 ms inside the target; with `timing.hold_max_speed_m_s`, 200 ms
 /// inside and slower than that; with `timing.post_success_s`, that long after the hold
-/// completes, the bonus paid at completion and `success` reported on the last step), on early
+/// completes; with `timing.end_on_success = false`, at the end of the reach window; the bonus
+/// paid at completion and `success` reported on the last step), on early
 /// movement, at the end of the reach window (go + 0.8 s + 0.2 s) and at the end of a catch trial (silent go + 0.5 s). The registry's time limit
 /// (300 steps) is never reached with the default timing (≤ 231 steps).
 ///
@@ -137,8 +138,9 @@ pub struct CurlReach {
     t: usize,
     hold_count: usize,
     hold_steps: usize,
-    /// Step at which the hold completed, during a post-success window.
-    hold_done_step: Option<usize>,
+    /// Step at which a trial whose hold has completed ends (`timing.post_success_s`,
+    /// `timing.end_on_success`).
+    success_end_step: Option<usize>,
     /// Steps the trial runs on after the hold completes (`timing.post_success_s`).
     post_success_steps: usize,
     reach_end_steps: usize,
@@ -232,7 +234,7 @@ impl CurlReach {
             t: 0,
             hold_count: 0,
             hold_steps,
-            hold_done_step: None,
+            success_end_step: None,
             post_success_steps: cfg.steps(t.post_success_s),
             reach_end_steps: cfg.steps(t.reach_window_s) + hold_steps,
             catch_steps: cfg.steps(t.catch_window_s).max(1),
@@ -599,7 +601,7 @@ impl Env for CurlReach {
         self.trial = Trial { target, catch, onset_step, go_step: onset_step + cfg.steps(delay), b, field_on };
         self.t = 0;
         self.hold_count = 0;
-        self.hold_done_step = None;
+        self.success_end_step = None;
         self.prev_action = [0.0; 2];
         self.field_now = ForceField::Null;
         self.plant.reset(self.start_q, [0.0; 2]);
@@ -675,21 +677,24 @@ impl Env for CurlReach {
                 hold_speed = -r.hold_speed_weight * v[0].hypot(v[1]);
             }
             let still = self.cfg.timing.hold_max_speed_m_s.is_none_or(|s| v[0].hypot(v[1]) <= s);
-            if let Some(done) = self.hold_done_step {
-                // The post-success window: the bonus is paid, the trial runs on to its end.
-                success = self.t >= done + self.post_success_steps;
+            let window_end = tr.go_step + self.reach_end_steps;
+            if let Some(end) = self.success_end_step {
+                // After a completed hold: the bonus is paid, the trial runs on to its end.
+                success = self.t >= end;
                 terminated = success;
             } else {
                 self.hold_count = if in_target && still { self.hold_count + 1 } else { 0 };
                 if self.hold_count >= self.hold_steps {
                     success_r = r.success_bonus;
-                    if self.post_success_steps == 0 {
+                    let fixed_end = if self.cfg.timing.end_on_success { 0 } else { window_end };
+                    let end = (self.t + self.post_success_steps).max(fixed_end);
+                    if self.t >= end {
                         success = true;
                         terminated = true;
                     } else {
-                        self.hold_done_step = Some(self.t);
+                        self.success_end_step = Some(end);
                     }
-                } else if self.t >= tr.go_step + self.reach_end_steps {
+                } else if self.t >= window_end {
                     terminated = true;
                 }
             }
