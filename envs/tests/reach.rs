@@ -182,8 +182,40 @@ fn a_post_success_window_pays_the_bonus_once_and_ends_the_trial_later() {
     assert!(CurlReachConfig::default().timing.end_on_success);
     // Unset, the new options are not written: serialized defaults stay as they were.
     let json = serde_json::to_string(&CurlReachConfig::default()).unwrap();
-    for key in ["post_success_s", "end_on_success", "hold_speed_weight"] {
+    for key in ["post_success_s", "end_on_success", "hold_speed_weight", "progress_gamma"] {
         assert!(!json.contains(key), "{key} in {json}");
+    }
+}
+
+#[test]
+fn a_discounted_progress_term_is_the_potential_difference_under_that_discount() {
+    // progress_gamma = γ pays w · (d_prev − γ · d): F = γ Φ(s') − Φ(s) with Φ = −w d, so the
+    // discounted sum over a trial telescopes to Φ-differences (Ng et al. 1999).
+    const GAMMA: f64 = 0.99;
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.progress_gamma = GAMMA;
+    let w = cfg.reward.progress_weight;
+    let (m, infos) = scripted_trial(&mut CurlReach::new(cfg).unwrap(), 6, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    let d = |i: &Info| (g(i, "hand_x") - g(i, "target_x")).hypot(g(i, "hand_y") - g(i, "target_y"));
+    let after: Vec<&[Info]> = infos.windows(2).filter(|p| g(&p[1], "step") > g(&p[1], "go_step")).collect();
+    assert!(after.len() > 20);
+    let (mut discounted, mut k) = (0.0, 0);
+    for p in &after {
+        let expected = w * (d(&p[0]) - GAMMA * d(&p[1]));
+        assert!((g(&p[1], "reward_progress") - expected).abs() < 1e-12);
+        discounted += GAMMA.powi(k) * g(&p[1], "reward_progress");
+        k += 1;
+    }
+    let (first, last) = (&after[0][0], &after[after.len() - 1][1]);
+    let telescoped = w * (d(first) - GAMMA.powi(k) * d(last));
+    assert!((discounted - telescoped).abs() < 1e-9, "{discounted} vs {telescoped}");
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let mut c = CurlReachConfig::default();
+        c.reward.progress_gamma = bad;
+        let err = CurlReach::new(c).unwrap_err().to_string();
+        assert!(err.contains("reward.progress_gamma") && err.contains("in [0, 1]"), "{err}");
     }
 }
 

@@ -100,6 +100,10 @@ fn is_zero(x: &f64) -> bool {
     *x == 0.0
 }
 
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
 fn is_true(b: &bool) -> bool {
     *b
 }
@@ -215,6 +219,13 @@ pub struct RewardConfig {
     /// With it PPO learns the delayed reach from scratch; without it agents settle on
     /// holding still or on moving early (docs/results.md).
     pub progress_weight: f64,
+    /// Discount γ of the progress term, which pays `progress_weight · (d_{t−1} − γ · d_t)`
+    /// (default 1, as before). With the agent's own discount the term is exactly
+    /// potential-based (Ng et al. 1999: `γ Φ(s') − Φ(s)`, `Φ = −w d`); with 1 it is that shaping
+    /// plus a running distance cost `w (1 − γ_agent) · d` (1 m⁻¹ per step at w = 100,
+    /// γ = 0.99), which pays to cover distance early and front-loads the reach.
+    #[serde(skip_serializing_if = "is_one")]
+    pub progress_gamma: f64,
     /// After the go cue: `−speed_weight · |v_hand|²` per step (s²/m²; default 0). A cost on
     /// hand speed (kinetic energy per unit mass, up to a factor 2): with the effort and
     /// command-smoothness terms it sets how fast the reach is.
@@ -238,6 +249,7 @@ impl Default for RewardConfig {
             hold_weight: 0.0,
             in_target_reward: 0.0,
             progress_weight: 100.0,
+            progress_gamma: 1.0,
             speed_weight: 0.0,
             hold_speed_weight: 0.0,
         }
@@ -343,6 +355,9 @@ impl CurlReachConfig {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(bad(env, f, v, "finite and >= 0"));
             }
+        }
+        if !(0.0..=1.0).contains(&self.reward.progress_gamma) {
+            return Err(bad(env, "reward.progress_gamma", self.reward.progress_gamma, "in [0, 1]"));
         }
         if let Some(v) = self.timing.hold_max_speed_m_s.filter(|v| !(v.is_finite() && *v > 0.0)) {
             return Err(bad(env, "timing.hold_max_speed_m_s", v, "finite and > 0"));

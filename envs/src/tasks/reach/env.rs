@@ -85,7 +85,8 @@ struct Trial {
 /// default, for training curricula); `reward_in_target` = +`in_target_reward` per step
 /// inside the target after the go cue (0 by default); `reward_progress` =
 /// 100·(d_prev − d) per step after the go cue, the approach to the target (potential-based
-/// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial); `reward_speed` =
+/// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial; 100·(d_prev − γ·d) with
+/// `reward.progress_gamma` = γ); `reward_speed` =
 /// −`speed_weight`·|v_hand|² per step after the go cue (0 by default); `reward_hold_speed` =
 /// −`hold_speed_weight`·|v_hand| per step inside the target after the go cue (0 by default).
 ///
@@ -668,7 +669,7 @@ impl Env for CurlReach {
             }
         } else {
             distance = -r.distance_weight * d;
-            progress = r.progress_weight * (self.prev_distance - d);
+            progress = r.progress_weight * (self.prev_distance - r.progress_gamma * d);
             let v = self.hand_velocity();
             speed = -r.speed_weight * (v[0] * v[0] + v[1] * v[1]);
             in_target = d <= self.cfg.target_radius_m;
