@@ -119,6 +119,107 @@ fn a_speed_limit_on_the_hold_asks_the_hand_to_stop_in_the_target() {
 }
 
 #[test]
+fn the_hold_speed_term_charges_hand_speed_inside_the_target_after_the_go_cue_only() {
+    const W: f64 = 1.7;
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.hold_speed_weight = W;
+    let (m, infos) = scripted_trial(&mut CurlReach::new(cfg).unwrap(), 5, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    let mut charged = 0;
+    for i in &infos {
+        let d = (g(i, "hand_x") - g(i, "target_x")).hypot(g(i, "hand_y") - g(i, "target_y"));
+        let inside = g(i, "step") > g(i, "go_step") && d <= 0.01;
+        let want = if inside { -W * g(i, "hand_vx").hypot(g(i, "hand_vy")) } else { 0.0 };
+        assert!((g(i, "reward_hold_speed") - want).abs() < 1e-12, "step {}", g(i, "step"));
+        charged += (want < 0.0) as usize;
+    }
+    // The scripted hand enters still moving: the term charges part of the 20-step hold.
+    assert!(charged > 0, "the hand moved inside the target");
+    // Weight 0 (the default) gives the same trial and rewards as before the term existed.
+    let (_, plain) = scripted_trial(&mut CurlReach::new(quiet(PlantKind::Analytic)).unwrap(), 5, (0.0, 0.0));
+    assert!(plain.iter().all(|i| g(i, "reward_hold_speed") == 0.0));
+}
+
+#[test]
+fn a_post_success_window_pays_the_bonus_once_and_ends_the_trial_later() {
+    const POST_S: f64 = 0.3;
+    let run = |post_s: f64| {
+        let mut cfg = quiet(PlantKind::Analytic);
+        cfg.timing.post_success_s = post_s;
+        cfg.reward.in_target_reward = 0.1;
+        scripted_trial(&mut CurlReach::new(cfg).unwrap(), 1, (0.0, 0.0))
+    };
+    let (m0, base) = run(0.0);
+    let (m, infos) = run(POST_S);
+    assert!(m0.success && m.success, "{m0:?} {m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    // Identical up to the step the hold completes; then 30 more steps.
+    let n = base.len();
+    for (a, b) in base[..n - 1].iter().zip(&infos) {
+        assert_eq!(a.values(), b.values());
+    }
+    assert_eq!(infos.len(), n + 30);
+    let bonus: Vec<f64> = infos.iter().map(|i| g(i, "reward_success")).collect();
+    assert_eq!(bonus.iter().filter(|&&r| r != 0.0).count(), 1);
+    assert_eq!(bonus[n - 1], 5.0, "the bonus is paid when the hold completes");
+    let success: Vec<f64> = infos.iter().map(|i| g(i, "success")).collect();
+    assert_eq!(success.iter().sum::<f64>(), 1.0);
+    assert_eq!(success[infos.len() - 1], 1.0, "success is reported on the last step");
+    // The per-step terms go on through the window: the scripted hand stays in the target.
+    assert!(infos[n..].iter().all(|i| g(i, "reward_in_target") == 0.1));
+    assert_eq!(CurlReachConfig::default().timing.post_success_s, 0.0);
+    // Not ending on success: the trial runs to the end of the reach window (go + 0.8 s +
+    // 0.2 s), the bonus paid once at completion and success reported on the last step.
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.timing.end_on_success = false;
+    let (m, infos) = scripted_trial(&mut CurlReach::new(cfg).unwrap(), 1, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let last = infos.last().unwrap();
+    assert_eq!(g(last, "step"), g(last, "go_step") + 100.0);
+    assert_eq!(g(last, "success"), 1.0);
+    assert_eq!(infos.iter().map(|i| g(i, "reward_success")).sum::<f64>(), 5.0);
+    assert!(CurlReachConfig::default().timing.end_on_success);
+    // Unset, the new options are not written: serialized defaults stay as they were.
+    let json = serde_json::to_string(&CurlReachConfig::default()).unwrap();
+    for key in ["post_success_s", "end_on_success", "hold_speed_weight", "progress_gamma"] {
+        assert!(!json.contains(key), "{key} in {json}");
+    }
+}
+
+#[test]
+fn a_discounted_progress_term_is_the_potential_difference_under_that_discount() {
+    // progress_gamma = γ pays w · (d_prev − γ · d): F = γ Φ(s') − Φ(s) with Φ = −w d, so the
+    // discounted sum over a trial telescopes to Φ-differences (Ng et al. 1999).
+    const GAMMA: f64 = 0.99;
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.progress_gamma = GAMMA;
+    let w = cfg.reward.progress_weight;
+    let (m, infos) = scripted_trial(&mut CurlReach::new(cfg).unwrap(), 6, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    let d = |i: &Info| (g(i, "hand_x") - g(i, "target_x")).hypot(g(i, "hand_y") - g(i, "target_y"));
+    let after: Vec<&[Info]> = infos.windows(2).filter(|p| g(&p[1], "step") > g(&p[1], "go_step")).collect();
+    assert!(after.len() > 20);
+    let (mut discounted, mut k) = (0.0, 0);
+    for p in &after {
+        let expected = w * (d(&p[0]) - GAMMA * d(&p[1]));
+        assert!((g(&p[1], "reward_progress") - expected).abs() < 1e-12);
+        discounted += GAMMA.powi(k) * g(&p[1], "reward_progress");
+        k += 1;
+    }
+    let (first, last) = (&after[0][0], &after[after.len() - 1][1]);
+    let telescoped = w * (d(first) - GAMMA.powi(k) * d(last));
+    assert!((discounted - telescoped).abs() < 1e-9, "{discounted} vs {telescoped}");
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let mut c = CurlReachConfig::default();
+        c.reward.progress_gamma = bad;
+        let err = CurlReach::new(c).unwrap_err().to_string();
+        assert!(err.contains("reward.progress_gamma") && err.contains("in [0, 1]"), "{err}");
+    }
+}
+
+#[test]
 fn the_progress_term_pays_the_approach_after_the_go_cue_and_telescopes() {
     let mut cfg = quiet(PlantKind::Analytic);
     cfg.reward.progress_weight = 50.0;
@@ -262,6 +363,7 @@ fn the_hold_term_charges_displacement_before_the_go_cue_only() {
             "reward_in_target",
             "reward_progress",
             "reward_speed",
+            "reward_hold_speed",
         ]
         .iter()
         .map(|k| s.info.get(k).unwrap())
@@ -445,6 +547,8 @@ fn negative_regularizer_weights_are_refused_with_field_value_and_bound() {
         ("reward.effort_weight", (|c: &mut CurlReachConfig| c.reward.effort_weight = -0.5) as fn(&mut CurlReachConfig)),
         ("reward.jerk_weight", |c| c.reward.jerk_weight = -0.5),
         ("reward.speed_weight", |c| c.reward.speed_weight = -0.5),
+        ("reward.hold_speed_weight", |c| c.reward.hold_speed_weight = -0.5),
+        ("timing.post_success_s", |c| c.timing.post_success_s = -0.5),
     ] {
         let mut c = CurlReachConfig::default();
         set(&mut c);

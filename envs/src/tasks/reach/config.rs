@@ -94,6 +94,20 @@ impl FieldConfig {
     }
 }
 
+// Options added after the curl-field study's plans were hashed are written only when set, so
+// the serialized defaults (and the plan hashes) stay as they were.
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 /// Timeline of a trial, in seconds (rounded to control steps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -111,6 +125,17 @@ pub struct TimingConfig {
     /// cm/s completes the hold). Subjects stop in the target; this asks the agent to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hold_max_speed_m_s: Option<f64>,
+    /// Time the trial runs on after the hold completes, s (default 0: it ends there). The
+    /// success bonus is paid at completion; the per-step terms (in-target reward, hold-speed
+    /// and speed costs) go on, so staying still in the target pays.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub post_success_s: f64,
+    /// Whether a completed hold ends the trial (default true). If false, the trial runs to
+    /// the end of the reach window (go + `reach_window_s` + `hold_s`) or `post_success_s`
+    /// after the hold, whichever is later: with `reward.in_target_reward`, every step in the
+    /// target until then pays, so entering early and staying pay.
+    #[serde(skip_serializing_if = "is_true")]
+    pub end_on_success: bool,
     /// Length of the still period a catch trial asks for after its (silent) go time, s
     /// (default 0.5).
     pub catch_window_s: f64,
@@ -124,6 +149,8 @@ impl Default for TimingConfig {
             reach_window_s: 0.8,
             hold_s: 0.2,
             hold_max_speed_m_s: None,
+            post_success_s: 0.0,
+            end_on_success: true,
             catch_window_s: 0.5,
         }
     }
@@ -192,10 +219,23 @@ pub struct RewardConfig {
     /// With it PPO learns the delayed reach from scratch; without it agents settle on
     /// holding still or on moving early (docs/results.md).
     pub progress_weight: f64,
+    /// Discount γ of the progress term, which pays `progress_weight · (d_{t−1} − γ · d_t)`
+    /// (default 1, as before). With the agent's own discount the term is exactly
+    /// potential-based (Ng et al. 1999: `γ Φ(s') − Φ(s)`, `Φ = −w d`); with 1 it is that shaping
+    /// plus a running distance cost `w (1 − γ_agent) · d` (1 m⁻¹ per step at w = 100,
+    /// γ = 0.99), which pays to cover distance early and front-loads the reach.
+    #[serde(skip_serializing_if = "is_one")]
+    pub progress_gamma: f64,
     /// After the go cue: `−speed_weight · |v_hand|²` per step (s²/m²; default 0). A cost on
     /// hand speed (kinetic energy per unit mass, up to a factor 2): with the effort and
     /// command-smoothness terms it sets how fast the reach is.
     pub speed_weight: f64,
+    /// After the go cue, with the hand inside the target: `−hold_speed_weight · |v_hand|` per
+    /// step (s/m; default 0). A graded cost of moving during the hold (summed over steps it is
+    /// the path length inside the target over `dt`): asks the hand to stop in the target
+    /// where `timing.hold_max_speed_m_s` only refuses to count the hold.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hold_speed_weight: f64,
 }
 
 impl Default for RewardConfig {
@@ -209,7 +249,9 @@ impl Default for RewardConfig {
             hold_weight: 0.0,
             in_target_reward: 0.0,
             progress_weight: 100.0,
+            progress_gamma: 1.0,
             speed_weight: 0.0,
+            hold_speed_weight: 0.0,
         }
     }
 }
@@ -289,6 +331,7 @@ impl CurlReachConfig {
             ("point_mass_viscosity_ns_m", self.point_mass_viscosity_ns_m),
             ("timing.reach_window_s", self.timing.reach_window_s),
             ("timing.hold_s", self.timing.hold_s),
+            ("timing.post_success_s", self.timing.post_success_s),
             ("timing.catch_window_s", self.timing.catch_window_s),
             ("observation.hand_delay_s", self.observation.hand_delay_s),
             ("observation.joint_delay_s", self.observation.joint_delay_s),
@@ -304,6 +347,7 @@ impl CurlReachConfig {
             ("reward.in_target_reward", self.reward.in_target_reward),
             ("reward.progress_weight", self.reward.progress_weight),
             ("reward.speed_weight", self.reward.speed_weight),
+            ("reward.hold_speed_weight", self.reward.hold_speed_weight),
             ("field.channel_stiffness_n_m", self.field.channel_stiffness_n_m),
             ("field.channel_damping_ns_m", self.field.channel_damping_ns_m),
         ];
@@ -311,6 +355,9 @@ impl CurlReachConfig {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(bad(env, f, v, "finite and >= 0"));
             }
+        }
+        if !(0.0..=1.0).contains(&self.reward.progress_gamma) {
+            return Err(bad(env, "reward.progress_gamma", self.reward.progress_gamma, "in [0, 1]"));
         }
         if let Some(v) = self.timing.hold_max_speed_m_s.filter(|v| !(v.is_finite() && *v > 0.0)) {
             return Err(bad(env, "timing.hold_max_speed_m_s", v, "finite and > 0"));
@@ -374,7 +421,7 @@ impl CurlReachConfig {
     /// The longest possible trial, in steps.
     pub fn max_trial_steps(&self) -> usize {
         let t = &self.timing;
-        let after_go = (t.reach_window_s + t.hold_s).max(t.catch_window_s);
+        let after_go = (t.reach_window_s + t.hold_s + t.post_success_s).max(t.catch_window_s);
         self.steps(t.target_onset_s[1]) + self.steps(t.delay_s[1]) + self.steps(after_go) + 1
     }
 }

@@ -34,6 +34,9 @@ pub mod phase {
     pub const CATCH: f64 = 4.0;
 }
 
+/// Number of named reward terms (the first entries of the info schema).
+const N_TERMS: usize = 10;
+
 /// One trial's draws.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Trial {
@@ -82,8 +85,10 @@ struct Trial {
 /// default, for training curricula); `reward_in_target` = +`in_target_reward` per step
 /// inside the target after the go cue (0 by default); `reward_progress` =
 /// 100·(d_prev − d) per step after the go cue, the approach to the target (potential-based
-/// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial); `reward_speed` =
-/// −`speed_weight`·|v_hand|² per step after the go cue (0 by default).
+/// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial; 100·(d_prev − γ·d) with
+/// `reward.progress_gamma` = γ); `reward_speed` =
+/// −`speed_weight`·|v_hand|² per step after the go cue (0 by default); `reward_hold_speed` =
+/// −`hold_speed_weight`·|v_hand| per step inside the target after the go cue (0 by default).
 ///
 /// ## Starting state
 /// Start posture at rest, zero activation; target, catch flag, onset (0.2–0.5 s) and delay
@@ -91,8 +96,10 @@ struct Trial {
 ///
 /// ## Episode end
 /// Terminates on success (200 ms inside the target; with `timing.hold_max_speed_m_s`, 200 ms
-/// inside and slower than that), on early movement, at the end of the reach window (go + 0.8 s +
-/// 0.2 s) and at the end of a catch trial (silent go + 0.5 s). The registry's time limit
+/// inside and slower than that; with `timing.post_success_s`, that long after the hold
+/// completes; with `timing.end_on_success = false`, at the end of the reach window; the bonus
+/// paid at completion and `success` reported on the last step), on early
+/// movement, at the end of the reach window (go + 0.8 s + 0.2 s) and at the end of a catch trial (silent go + 0.5 s). The registry's time limit
 /// (300 steps) is never reached with the default timing (≤ 231 steps).
 ///
 /// ## Info
@@ -132,6 +139,11 @@ pub struct CurlReach {
     t: usize,
     hold_count: usize,
     hold_steps: usize,
+    /// Step at which a trial whose hold has completed ends (`timing.post_success_s`,
+    /// `timing.end_on_success`).
+    success_end_step: Option<usize>,
+    /// Steps the trial runs on after the hold completes (`timing.post_success_s`).
+    post_success_steps: usize,
     reach_end_steps: usize,
     catch_steps: usize,
     hand_delay: DelayLine,
@@ -223,6 +235,8 @@ impl CurlReach {
             t: 0,
             hold_count: 0,
             hold_steps,
+            success_end_step: None,
+            post_success_steps: cfg.steps(t.post_success_s),
             reach_end_steps: cfg.steps(t.reach_window_s) + hold_steps,
             catch_steps: cfg.steps(t.catch_window_s).max(1),
             hand_delay: DelayLine::new(2, cfg.steps(o.hand_delay_s)),
@@ -452,7 +466,7 @@ impl CurlReach {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write_info(&self, info: &mut Info, terms: [f64; 9], in_target: bool, success: bool, early: bool) {
+    fn write_info(&self, info: &mut Info, terms: [f64; N_TERMS], in_target: bool, success: bool, early: bool) {
         let keys = info.keys();
         let schema: &[&'static str] = if self.muscle.is_some() { &MUSCLE_INFO_KEYS } else { &INFO_KEYS };
         // The schema is written once; afterwards the values are overwritten in place.
@@ -479,6 +493,7 @@ impl CurlReach {
             terms[6],
             terms[7],
             terms[8],
+            terms[9],
             self.phase(in_target),
             tr.target as f64,
             tr.go_step as f64,
@@ -587,6 +602,7 @@ impl Env for CurlReach {
         self.trial = Trial { target, catch, onset_step, go_step: onset_step + cfg.steps(delay), b, field_on };
         self.t = 0;
         self.hold_count = 0;
+        self.success_end_step = None;
         self.prev_action = [0.0; 2];
         self.field_now = ForceField::Null;
         self.plant.reset(self.start_q, [0.0; 2]);
@@ -603,7 +619,7 @@ impl Env for CurlReach {
         self.joint_delay.fill(&[q0[0], q0[1], 0.0, 0.0]);
         self.status = EpisodeStatus::Running;
         self.write_obs(obs);
-        self.write_info(info, [0.0; 9], false, false, false);
+        self.write_info(info, [0.0; N_TERMS], false, false, false);
         Ok(())
     }
 
@@ -634,6 +650,7 @@ impl Env for CurlReach {
         let jerk = -r.jerk_weight * jerk;
         let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r, mut progress, mut speed) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut hold_speed = 0.0;
         let target = self.targets[tr.target];
         let d = (p[0] - target[0]).hypot(p[1] - target[1]);
         let (mut success, mut early, mut terminated, mut in_target) = (false, false, false, false);
@@ -652,26 +669,40 @@ impl Env for CurlReach {
             }
         } else {
             distance = -r.distance_weight * d;
-            progress = r.progress_weight * (self.prev_distance - d);
+            progress = r.progress_weight * (self.prev_distance - r.progress_gamma * d);
             let v = self.hand_velocity();
             speed = -r.speed_weight * (v[0] * v[0] + v[1] * v[1]);
             in_target = d <= self.cfg.target_radius_m;
             if in_target {
                 inside_r = r.in_target_reward;
+                hold_speed = -r.hold_speed_weight * v[0].hypot(v[1]);
             }
             let still = self.cfg.timing.hold_max_speed_m_s.is_none_or(|s| v[0].hypot(v[1]) <= s);
-            self.hold_count = if in_target && still { self.hold_count + 1 } else { 0 };
-            if self.hold_count >= self.hold_steps {
-                success = true;
-                terminated = true;
-                success_r = r.success_bonus;
-            } else if self.t >= tr.go_step + self.reach_end_steps {
-                terminated = true;
+            let window_end = tr.go_step + self.reach_end_steps;
+            if let Some(end) = self.success_end_step {
+                // After a completed hold: the bonus is paid, the trial runs on to its end.
+                success = self.t >= end;
+                terminated = success;
+            } else {
+                self.hold_count = if in_target && still { self.hold_count + 1 } else { 0 };
+                if self.hold_count >= self.hold_steps {
+                    success_r = r.success_bonus;
+                    let fixed_end = if self.cfg.timing.end_on_success { 0 } else { window_end };
+                    let end = (self.t + self.post_success_steps).max(fixed_end);
+                    if self.t >= end {
+                        success = true;
+                        terminated = true;
+                    } else {
+                        self.success_end_step = Some(end);
+                    }
+                } else if self.t >= window_end {
+                    terminated = true;
+                }
             }
         }
         self.prev_distance = d;
         self.write_obs(obs);
-        let terms = [distance, success_r, effort, early_r, jerk, hold, inside_r, progress, speed];
+        let terms = [distance, success_r, effort, early_r, jerk, hold, inside_r, progress, speed, hold_speed];
         self.write_info(info, terms, in_target, success, early);
         let reward: f64 = terms.iter().sum();
         let outcome = StepOutcome { reward, terminated, truncated: false };

@@ -18,6 +18,8 @@ pub const REWARD_IN_TARGET: &str = "reward_in_target";
 pub const REWARD_PROGRESS: &str = "reward_progress";
 /// Speed term: hand speed squared after the go cue.
 pub const REWARD_SPEED: &str = "reward_speed";
+/// Hold-speed term: hand speed while inside the target after the go cue.
+pub const REWARD_HOLD_SPEED: &str = "reward_hold_speed";
 /// Trial phase (see `env::phase`).
 pub const PHASE: &str = "phase";
 /// Target index.
@@ -64,7 +66,7 @@ pub const SUCCESS: &str = "success";
 pub const EARLY_MOVE: &str = "early_move";
 
 /// Every key, in the order the env writes them.
-pub static INFO_KEYS: [&str; 31] = [
+pub static INFO_KEYS: [&str; 32] = [
     REWARD_DISTANCE,
     REWARD_SUCCESS,
     REWARD_EFFORT,
@@ -74,6 +76,7 @@ pub static INFO_KEYS: [&str; 31] = [
     REWARD_IN_TARGET,
     REWARD_PROGRESS,
     REWARD_SPEED,
+    REWARD_HOLD_SPEED,
     PHASE,
     TARGET_INDEX,
     GO_STEP,
