@@ -5,6 +5,7 @@ use crate::error::{AgentError, Context};
 use crate::inspect::siekmann::{self, SiekmannReport};
 use crate::inspect::sysid_report::{read_report, SysidReport};
 use crate::policy::PolicyKind;
+use crate::run::curves::read_curve;
 use crate::stats::{self, finite, Ci, DEFAULT_LEVEL};
 use crate::study::Plan;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ pub(super) struct JobData {
     pub siekmann: Option<SiekmannReport>,
     /// The job's directory.
     pub dir: PathBuf,
+    /// Its learning curve, `(env step, training return)` from `metrics.jsonl` (read once for
+    /// the figure and the budget check).
+    pub curve: Vec<(f64, f64)>,
 }
 
 impl JobData {
@@ -53,7 +57,8 @@ pub(super) fn load(plan: &Plan, dir: &Path) -> Result<Vec<JobData>, AgentError> 
             let eval: JobEval =
                 serde_json::from_str(&std::fs::read_to_string(&path).ctx(|| format!("reading {}", path.display()))?)
                     .ctx(|| format!("parsing {}", path.display()))?;
-            Ok(JobData { spec, eval, sysid: read_report(&jd), siekmann: siekmann::read_report(&jd), dir: jd })
+            let curve = read_curve(&jd);
+            Ok(JobData { spec, eval, sysid: read_report(&jd), siekmann: siekmann::read_report(&jd), dir: jd, curve })
         })
         .collect()
 }
@@ -105,14 +110,8 @@ pub(super) const FLAT_WINDOW: f64 = 1.0 / 6.0;
 /// `budget` env steps minus that over the window before it, in percent of the earlier
 /// window's mean (NaN for a seed without points in both windows).
 pub(super) fn late_gain_percent(curve: &[(f64, f64)], budget: f64) -> f64 {
-    let window = |lo: f64, hi: f64| {
-        let v: Vec<f64> = curve.iter().filter(|p| p.0 > lo && p.0 <= hi).map(|p| p.1).collect();
-        if v.is_empty() {
-            f64::NAN
-        } else {
-            stats::mean(&v)
-        }
-    };
+    let window =
+        |lo: f64, hi: f64| mean(&curve.iter().filter(|p| p.0 > lo && p.0 <= hi).map(|p| p.1).collect::<Vec<_>>());
     let w = FLAT_WINDOW * budget;
     let (before, last) = (window(budget - 2.0 * w, budget - w), window(budget - w, f64::INFINITY));
     100.0 * (last - before) / before.abs()

@@ -11,7 +11,6 @@ use crate::error::AgentError;
 use crate::render::biped::{frames_every, record_biped, render_biped_rows};
 use crate::render::chart::{png_and_svg, Drawn};
 use crate::render::COLOURS;
-use crate::run::curves::read_curve;
 use crate::stats::Ci;
 use engram_envs::registry::MAX_EPISODE_STEPS_KEY;
 use engram_envs::tasks::biped;
@@ -153,8 +152,8 @@ fn group_curves(jobs: &[JobData], groups: &[String]) -> Vec<(String, Vec<(f64, C
     groups
         .iter()
         .map(|g| {
-            let seeds: Vec<Vec<(f64, f64)>> =
-                jobs.iter().filter(|j| &j.group() == g).map(|j| read_curve(&j.dir)).filter(|c| !c.is_empty()).collect();
+            let seeds: Vec<&[(f64, f64)]> =
+                jobs.iter().filter(|j| &j.group() == g).map(|j| &j.curve[..]).filter(|c| !c.is_empty()).collect();
             let end = seeds.iter().map(|c| c[c.len() - 1].0).fold(f64::INFINITY, f64::min);
             let start = seeds.iter().map(|c| c[0].0).fold(0.0, f64::max);
             let pts = if end.is_finite() && end > start {

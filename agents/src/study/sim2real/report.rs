@@ -90,7 +90,7 @@ pub fn write_report(plan: &Plan, dir: &Path) -> Result<PathBuf, AgentError> {
             let gains: Vec<f64> = jobs
                 .iter()
                 .filter(|j| &j.group() == g)
-                .map(|j| late_gain_percent(&crate::run::curves::read_curve(&j.dir), cfg.total_timesteps as f64))
+                .map(|j| late_gain_percent(&j.curve, cfg.total_timesteps as f64))
                 .collect();
             serde_json::json!({ "group": g, "late_gain_percent": ci(&gains), "late_gain_percent_per_seed": gains })
         })
