@@ -340,25 +340,21 @@ impl ActorCritic {
         }
     }
 
-    /// A trunk's features `[N, out_width]`: recurrent layers by hand (see
-    /// [`Self::run_cells`]), then the tanh MLP on dfdx. For a recurrent trunk also returns the
-    /// untaped tensor of the last recurrent outputs, whose gradient the backward reads.
+    /// A trunk's features `[N, out_width]`: the outputs of its recurrent layers (already run
+    /// by [`Self::run_cells`] into `work`), then the tanh MLP on dfdx. For a recurrent trunk
+    /// also returns the untaped tensor of the last recurrent outputs, whose gradient the
+    /// backward reads.
     fn trunk_forward<T: Tape<f32, Cpu> + Merge<T>>(
         &self,
         trunk: &Trunk,
         obs: &T2,
         s: &SeqInput,
-        new_state: Option<&mut [f32]>,
-        work: &mut TrunkWork,
-        cells_done: bool,
+        work: &TrunkWork,
     ) -> (T2T<T>, Option<T2>) {
         let p = &self.params;
         let (mut x, leaf): (T2T<T>, Option<T2>) = match trunk.cells.last() {
             None => (obs.retaped::<T>(), None),
             Some(cell) => {
-                if !cells_done {
-                    self.run_cells(trunk, s, new_state, work);
-                }
                 let out = &work.traces.last().expect("one trace per layer").out;
                 let feat = p.dev().tensor_from_vec(out.clone(), (s.time * s.batch, cell.hidden));
                 (feat.retaped::<T>(), Some(feat))
@@ -387,23 +383,27 @@ impl ActorCritic {
         if let Some(ns) = new_state.as_deref_mut() {
             ns.copy_from_slice(s.state0);
         }
-        let mut cells_done = false;
-        if let (Some(pool), Some(c), None) = (pool, &self.critic, &new_state) {
-            if !self.actor.cells.is_empty() && !c.cells.is_empty() {
-                let (wa, wc) = (&mut ws.actor, &mut ws.critic);
+        // The recurrent layers of both trunks, by hand (a trunk without them does nothing).
+        let (wa, wc) = (&mut ws.actor, &mut ws.critic);
+        match (pool, &self.critic) {
+            (Some(pool), Some(c)) if new_state.is_none() && !self.actor.cells.is_empty() && !c.cells.is_empty() => {
                 pool.in_place_scope(|scope| {
                     scope.spawn(|_| self.run_cells(c, s, None, wc));
                     self.run_cells(&self.actor, s, None, wa);
                 });
-                cells_done = true;
+            }
+            (_, critic) => {
+                self.run_cells(&self.actor, s, new_state.as_deref_mut(), wa);
+                if let Some(c) = critic {
+                    self.run_cells(c, s, new_state, wc);
+                }
             }
         }
         let obs = self.params.dev().tensor_from_vec(s.obs.to_vec(), (n, self.obs_dim));
-        let (fa, leaf_a) =
-            self.trunk_forward::<T>(&self.actor, &obs, s, new_state.as_deref_mut(), &mut ws.actor, cells_done);
+        let (fa, leaf_a) = self.trunk_forward::<T>(&self.actor, &obs, s, &ws.actor);
         match &self.critic {
             Some(c) => {
-                let (fc, leaf_c) = self.trunk_forward::<T>(c, &obs, s, new_state, &mut ws.critic, cells_done);
+                let (fc, leaf_c) = self.trunk_forward::<T>(c, &obs, s, &ws.critic);
                 Forward {
                     head: self.pi_head.forward(&self.params, fa),
                     value: self.v_head.forward(&self.params, fc),
