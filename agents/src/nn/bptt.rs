@@ -127,12 +127,15 @@ fn resize(v: &mut Vec<f32>, n: usize) {
     v.resize(n, 0.0);
 }
 
-/// `dst [m, g] += h [m, k] · w [k, g]`; a batch of one or two rows goes row by row (faer's
-/// matrix-vector path is 2–3× faster than its kernel for two rows at these shapes).
+/// Batches of at most this many rows take the recurrent product row by row
+/// ([`gemm::row_add`]); larger ones one faer GEMM.
+const ROW_WISE_MAX: usize = 2;
+
+/// `dst [m, g] += h [m, k] · w [k, g]`.
 fn recurrent_mm(dst: &mut [f32], h: &[f32], w: &[f32], m: usize, k: usize, g: usize) {
-    if m <= 2 {
+    if m <= ROW_WISE_MAX {
         for r in 0..m {
-            gemm::nn(&mut dst[r * g..(r + 1) * g], Acc::Add, &h[r * k..(r + 1) * k], w, 1, k, g);
+            gemm::row_add(&mut dst[r * g..(r + 1) * g], &h[r * k..(r + 1) * k], w, k, g);
         }
     } else {
         gemm::nn(dst, Acc::Add, h, w, m, k, g);
@@ -291,20 +294,15 @@ pub fn backward(
     if w.kind == CellKind::Gru {
         resize(&mut ws.dgh, n * g);
     }
-    // dA_t W_hhᵀ: one row through faer's matrix-vector path on the stored layout, more rows
-    // on a transposed copy (a row-major right operand is 2–5× faster there).
-    let transposed = bn > 1;
-    if transposed {
-        resize(&mut ws.w_hh_t, hd * g);
-        gemm::transpose(w.w_hh, hd, g, &mut ws.w_hh_t);
-    }
+    // dA_t W_hhᵀ on a transposed copy of W_hh (a row-major right operand).
+    resize(&mut ws.w_hh_t, hd * g);
+    gemm::transpose(w.w_hh, hd, g, &mut ws.w_hh_t);
     let BpttScratch { da, dgh, dh_next, dc_next, carry, w_hh_t } = ws;
     let back_mm = |dst: &mut [f32], acc: Acc, d: &[f32]| {
-        if transposed {
-            gemm::nn(dst, acc, d, w_hh_t, bn, g, hd);
-        } else {
-            gemm::nt(dst, acc, d, w.w_hh, bn, g, hd);
+        if acc == Acc::Set {
+            dst.fill(0.0);
         }
+        recurrent_mm(dst, d, w_hh_t, bn, g, hd);
     };
     for t in (0..tn).rev() {
         let r0 = t * bn;

@@ -72,6 +72,43 @@ pub fn tn(dst: &mut [f32], acc: Acc, a: &[f32], b: &[f32], m: usize, k: usize, n
     clear_avx_state();
 }
 
+/// `dst [n] += x [k] · w [k, n]` for one row `x`: the recurrent product of a batch of one.
+///
+/// Columns go in blocks of [`ROW_BLOCK`] held in registers while `k` runs, so `w` streams
+/// through once (faer's matrix-vector path spends about twice as long at `k = 128`,
+/// `n = 384`). Each element is summed in order of `k`, the same bits on any machine path.
+pub fn row_add(dst: &mut [f32], x: &[f32], w: &[f32], k: usize, n: usize) {
+    assert!(dst.len() >= n && x.len() >= k && w.len() >= k * n, "row_add buffer sizes");
+    crate::nn::act::simd(
+        #[inline(always)]
+        || {
+            let mut j0 = 0;
+            while j0 + ROW_BLOCK <= n {
+                let mut acc = [0.0f32; ROW_BLOCK];
+                acc.copy_from_slice(&dst[j0..j0 + ROW_BLOCK]);
+                for (kk, &xv) in x[..k].iter().enumerate() {
+                    let row = &w[kk * n + j0..kk * n + j0 + ROW_BLOCK];
+                    for (a, &wv) in acc.iter_mut().zip(row) {
+                        *a += xv * wv;
+                    }
+                }
+                dst[j0..j0 + ROW_BLOCK].copy_from_slice(&acc);
+                j0 += ROW_BLOCK;
+            }
+            for j in j0..n {
+                let mut a = dst[j];
+                for (kk, &xv) in x[..k].iter().enumerate() {
+                    a += xv * w[kk * n + j];
+                }
+                dst[j] = a;
+            }
+        },
+    )
+}
+
+/// Columns per register block of [`row_add`] (eight AVX registers of eight lanes).
+const ROW_BLOCK: usize = 64;
+
 /// Writes the transpose of `src [rows, cols]` into `dst [cols, rows]`.
 pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     /// Tile edge: a 16×16 tile of each side stays in L1.
@@ -123,6 +160,14 @@ mod tests {
         let mut d3 = vec![0.0; m * n];
         tn(&mut d3, Acc::Set, &at, &b, m, k, n);
         assert!(close(&d3));
+        // One row at a width that leaves a remainder after the register blocks.
+        let (k2, n2) = (7, 150);
+        let x: Vec<f32> = (0..k2).map(|i| (i as f32 * 0.3).cos()).collect();
+        let w: Vec<f32> = (0..k2 * n2).map(|i| (i as f32 * 0.11).sin()).collect();
+        let mut r = vec![0.5; n2];
+        row_add(&mut r, &x, &w, k2, n2);
+        let want_r = naive(&x, &w, 1, k2, n2);
+        assert!(r.iter().zip(&want_r).all(|(p, q)| (p - 0.5 - q).abs() < 1e-5));
         // Add accumulates.
         tn(&mut d3, Acc::Add, &at, &b, m, k, n);
         assert!(d3.iter().zip(&want).all(|(p, q)| (p - 2.0 * q).abs() < 1e-5));
