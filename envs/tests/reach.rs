@@ -142,6 +142,34 @@ fn the_hold_speed_term_charges_hand_speed_inside_the_target_after_the_go_cue_onl
 }
 
 #[test]
+fn the_hand_jerk_term_is_the_squared_second_difference_of_hand_velocity_after_the_go_cue() {
+    const W: f64 = 2e-5;
+    let mut cfg = quiet(PlantKind::Analytic);
+    cfg.reward.hand_jerk_weight = W;
+    let dt = cfg.dt_s;
+    let (m, infos) = scripted_trial(&mut CurlReach::new(cfg).unwrap(), 3, (0.0, 0.0));
+    assert!(m.success, "{m:?}");
+    let g = |i: &Info, k: &str| i.get(k).unwrap();
+    // The hand is at rest at reset: the two velocities before the first step are 0.
+    let v: Vec<[f64; 2]> =
+        [[0.0; 2], [0.0; 2]].into_iter().chain(infos.iter().map(|i| [g(i, "hand_vx"), g(i, "hand_vy")])).collect();
+    let mut total = 0.0;
+    for (n, i) in infos.iter().enumerate() {
+        let (a, b, c) = (v[n + 2], v[n + 1], v[n]);
+        let j = [(a[0] - 2.0 * b[0] + c[0]) / (dt * dt), (a[1] - 2.0 * b[1] + c[1]) / (dt * dt)];
+        let want = if g(i, "step") > g(i, "go_step") { -W * (j[0] * j[0] + j[1] * j[1]) } else { 0.0 };
+        let got = g(i, "reward_hand_jerk");
+        assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "step {}: {got} vs {want}", g(i, "step"));
+        total += got;
+    }
+    assert!(total < 0.0, "the reach has jerk");
+    // Weight 0 (the default): the term is 0 and the trial is the one before the term existed.
+    let (_, plain) = scripted_trial(&mut CurlReach::new(quiet(PlantKind::Analytic)).unwrap(), 3, (0.0, 0.0));
+    assert!(plain.iter().all(|i| g(i, "reward_hand_jerk") == 0.0));
+    assert_eq!(plain.len(), infos.len());
+}
+
+#[test]
 fn a_post_success_window_pays_the_bonus_once_and_ends_the_trial_later() {
     const POST_S: f64 = 0.3;
     let run = |post_s: f64| {
@@ -182,7 +210,7 @@ fn a_post_success_window_pays_the_bonus_once_and_ends_the_trial_later() {
     assert!(CurlReachConfig::default().timing.end_on_success);
     // Unset, the new options are not written: serialized defaults stay as they were.
     let json = serde_json::to_string(&CurlReachConfig::default()).unwrap();
-    for key in ["post_success_s", "end_on_success", "hold_speed_weight", "progress_gamma"] {
+    for key in ["post_success_s", "end_on_success", "hold_speed_weight", "progress_gamma", "hand_jerk_weight"] {
         assert!(!json.contains(key), "{key} in {json}");
     }
 }
@@ -364,6 +392,7 @@ fn the_hold_term_charges_displacement_before_the_go_cue_only() {
             "reward_progress",
             "reward_speed",
             "reward_hold_speed",
+            "reward_hand_jerk",
         ]
         .iter()
         .map(|k| s.info.get(k).unwrap())
@@ -548,6 +577,7 @@ fn negative_regularizer_weights_are_refused_with_field_value_and_bound() {
         ("reward.jerk_weight", |c| c.reward.jerk_weight = -0.5),
         ("reward.speed_weight", |c| c.reward.speed_weight = -0.5),
         ("reward.hold_speed_weight", |c| c.reward.hold_speed_weight = -0.5),
+        ("reward.hand_jerk_weight", |c| c.reward.hand_jerk_weight = -0.5),
         ("timing.post_success_s", |c| c.timing.post_success_s = -0.5),
     ] {
         let mut c = CurlReachConfig::default();

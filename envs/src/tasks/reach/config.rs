@@ -236,6 +236,13 @@ pub struct RewardConfig {
     /// where `timing.hold_max_speed_m_s` only refuses to count the hold.
     #[serde(skip_serializing_if = "is_zero")]
     pub hold_speed_weight: f64,
+    /// After the go cue: `−hand_jerk_weight · |j_hand|²` per step (s⁶/m²; default 0), where
+    /// `j_hand = (v_t − 2 v_{t−1} + v_{t−2}) / dt²` is the hand's jerk from its velocity at the
+    /// last three control steps (m/s³). The minimum-jerk cost of Flash & Hogan 1985, whose
+    /// optimal point-to-point reach has a bell-shaped speed profile peaking at mid-movement.
+    /// A 10 cm minimum-jerk reach of 0.5 s sums to about 1.4·10⁴ m²/s⁶ over its steps.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hand_jerk_weight: f64,
 }
 
 impl Default for RewardConfig {
@@ -252,6 +259,7 @@ impl Default for RewardConfig {
             progress_gamma: 1.0,
             speed_weight: 0.0,
             hold_speed_weight: 0.0,
+            hand_jerk_weight: 0.0,
         }
     }
 }
@@ -348,6 +356,7 @@ impl CurlReachConfig {
             ("reward.progress_weight", self.reward.progress_weight),
             ("reward.speed_weight", self.reward.speed_weight),
             ("reward.hold_speed_weight", self.reward.hold_speed_weight),
+            ("reward.hand_jerk_weight", self.reward.hand_jerk_weight),
             ("field.channel_stiffness_n_m", self.field.channel_stiffness_n_m),
             ("field.channel_damping_ns_m", self.field.channel_damping_ns_m),
         ];

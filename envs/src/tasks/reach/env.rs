@@ -35,7 +35,7 @@ pub mod phase {
 }
 
 /// Number of named reward terms (the first entries of the info schema).
-const N_TERMS: usize = 10;
+const N_TERMS: usize = 11;
 
 /// One trial's draws.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -88,7 +88,9 @@ struct Trial {
 /// shaping: it sums to 100·(d_go − d_end) m⁻¹ over a trial; 100·(d_prev − γ·d) with
 /// `reward.progress_gamma` = γ); `reward_speed` =
 /// −`speed_weight`·|v_hand|² per step after the go cue (0 by default); `reward_hold_speed` =
-/// −`hold_speed_weight`·|v_hand| per step inside the target after the go cue (0 by default).
+/// −`hold_speed_weight`·|v_hand| per step inside the target after the go cue (0 by default);
+/// `reward_hand_jerk` = −`hand_jerk_weight`·|j_hand|² per step after the go cue, the hand's
+/// jerk from its last three velocities (0 by default).
 ///
 /// ## Starting state
 /// Start posture at rest, zero activation; target, catch flag, onset (0.2–0.5 s) and delay
@@ -151,6 +153,8 @@ pub struct CurlReach {
     prev_action: [f64; 2],
     /// Hand–target distance after the previous step, m (for the progress term).
     prev_distance: f64,
+    /// Hand velocity after the previous two steps, newest first, m/s (for the hand-jerk term).
+    prev_hand_v: [[f64; 2]; 2],
     field_now: ForceField,
     /// The six-muscle arm (`CurlReachMuscle-v0`); `None` for the torque-driven plants.
     muscle: Option<Box<MusclePart>>,
@@ -243,6 +247,7 @@ impl CurlReach {
             joint_delay: DelayLine::new(4, cfg.steps(o.joint_delay_s)),
             prev_action: [0.0; 2],
             prev_distance: 0.0,
+            prev_hand_v: [[0.0; 2]; 2],
             field_now: ForceField::Null,
             cfg,
             muscle: None,
@@ -494,6 +499,7 @@ impl CurlReach {
             terms[7],
             terms[8],
             terms[9],
+            terms[10],
             self.phase(in_target),
             tr.target as f64,
             tr.go_step as f64,
@@ -610,6 +616,7 @@ impl Env for CurlReach {
             m.reset(self.start_q);
         }
         self.prev_distance = self.cfg.target_distance_m;
+        self.prev_hand_v = [[0.0; 2]; 2];
         let q0 = if cfg.plant == PlantKind::PointMass {
             [0.0f32; 2]
         } else {
@@ -650,7 +657,10 @@ impl Env for CurlReach {
         let jerk = -r.jerk_weight * jerk;
         let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r, mut progress, mut speed) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        let mut hold_speed = 0.0;
+        let (mut hold_speed, mut hand_jerk) = (0.0, 0.0);
+        let v_now = self.hand_velocity();
+        let [v1, v2] = self.prev_hand_v;
+        self.prev_hand_v = [v_now, v1];
         let target = self.targets[tr.target];
         let d = (p[0] - target[0]).hypot(p[1] - target[1]);
         let (mut success, mut early, mut terminated, mut in_target) = (false, false, false, false);
@@ -670,8 +680,13 @@ impl Env for CurlReach {
         } else {
             distance = -r.distance_weight * d;
             progress = r.progress_weight * (self.prev_distance - r.progress_gamma * d);
-            let v = self.hand_velocity();
+            let v = v_now;
             speed = -r.speed_weight * (v[0] * v[0] + v[1] * v[1]);
+            if r.hand_jerk_weight > 0.0 {
+                let dt2 = self.cfg.dt_s * self.cfg.dt_s;
+                let j = [(v[0] - 2.0 * v1[0] + v2[0]) / dt2, (v[1] - 2.0 * v1[1] + v2[1]) / dt2];
+                hand_jerk = -r.hand_jerk_weight * (j[0] * j[0] + j[1] * j[1]);
+            }
             in_target = d <= self.cfg.target_radius_m;
             if in_target {
                 inside_r = r.in_target_reward;
@@ -702,7 +717,8 @@ impl Env for CurlReach {
         }
         self.prev_distance = d;
         self.write_obs(obs);
-        let terms = [distance, success_r, effort, early_r, jerk, hold, inside_r, progress, speed, hold_speed];
+        let terms =
+            [distance, success_r, effort, early_r, jerk, hold, inside_r, progress, speed, hold_speed, hand_jerk];
         self.write_info(info, terms, in_target, success, early);
         let reward: f64 = terms.iter().sum();
         let outcome = StepOutcome { reward, terminated, truncated: false };
@@ -742,6 +758,8 @@ impl Env for CurlReach {
         });
         let (p, target) = (self.hand_position(), self.targets[self.trial.target]);
         self.prev_distance = (p[0] - target[0]).hypot(p[1] - target[1]);
+        let v = self.hand_velocity();
+        self.prev_hand_v = [v, v];
         self.status = EpisodeStatus::Running;
         Ok(())
     }

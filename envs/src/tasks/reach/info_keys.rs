@@ -20,6 +20,8 @@ pub const REWARD_PROGRESS: &str = "reward_progress";
 pub const REWARD_SPEED: &str = "reward_speed";
 /// Hold-speed term: hand speed while inside the target after the go cue.
 pub const REWARD_HOLD_SPEED: &str = "reward_hold_speed";
+/// Hand-jerk term: squared jerk of the hand after the go cue.
+pub const REWARD_HAND_JERK: &str = "reward_hand_jerk";
 /// Trial phase (see `env::phase`).
 pub const PHASE: &str = "phase";
 /// Target index.
@@ -66,7 +68,7 @@ pub const SUCCESS: &str = "success";
 pub const EARLY_MOVE: &str = "early_move";
 
 /// Every key, in the order the env writes them.
-pub static INFO_KEYS: [&str; 32] = [
+pub static INFO_KEYS: [&str; 33] = [
     REWARD_DISTANCE,
     REWARD_SUCCESS,
     REWARD_EFFORT,
@@ -77,6 +79,7 @@ pub static INFO_KEYS: [&str; 32] = [
     REWARD_PROGRESS,
     REWARD_SPEED,
     REWARD_HOLD_SPEED,
+    REWARD_HAND_JERK,
     PHASE,
     TARGET_INDEX,
     GO_STEP,
