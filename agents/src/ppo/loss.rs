@@ -223,11 +223,16 @@ pub fn loss_and_grads_sharded(
 /// Minibatches timed each way before [`ShardExec`] settles.
 pub const SHARD_PROBES: usize = 8;
 
+/// Minibatches after which [`ShardExec`] times both ways again (a machine's load changes
+/// during a run, and one slow probe should not decide a whole run).
+pub const SHARD_REPROBE_EVERY: usize = 256;
+
 /// Where the gradient shards of [`loss_and_grads_sharded`] run: on the calling thread alone
 /// or with the worker pool. The first `2 · SHARD_PROBES` minibatches alternate between the
 /// two and are timed; afterwards the way with the faster best time is kept (the pool only if
-/// it saves ≥ 20 %: on a loaded machine a worker's wake-up can cost more than the shard).
-/// Either way gives the same bits, so the choice never changes results.
+/// it saves ≥ 20 %: on a loaded machine a worker's wake-up can cost more than the shard), and
+/// every [`SHARD_REPROBE_EVERY`] minibatches the probes run again. Either way gives the same
+/// bits, so the choice never changes results.
 #[derive(Debug, Default)]
 pub struct ShardExec {
     pool: Option<std::sync::Arc<rayon::ThreadPool>>,
@@ -249,12 +254,17 @@ impl ShardExec {
 
     /// [`loss_and_grads_sharded`] on the chosen threads.
     pub fn run(&mut self, policy: &ActorCritic, li: &LossInput, grads: &mut Vec<Vec<f32>>, shards: usize) -> LossStats {
+        if self.calls >= 2 * SHARD_PROBES + SHARD_REPROBE_EVERY {
+            self.best = [f64::INFINITY; 2];
+            self.calls = 0;
+        }
         let settled = self.uses_pool();
         let Self { pool, best, calls, work } = self;
         let Some(pool) = pool.as_deref() else {
             return loss_and_grads_sharded(policy, li, grads, shards, None, work);
         };
         if let Some(with_pool) = settled {
+            *calls += 1;
             return loss_and_grads_sharded(policy, li, grads, shards, with_pool.then_some(pool), work);
         }
         let way = *calls % 2;
@@ -670,12 +680,15 @@ mod tests {
                 // The timed choice between the calling thread and the workers keeps the bits.
                 let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap());
                 let mut exec = ShardExec::new(Some(pool));
-                for call in 0..2 * SHARD_PROBES + 3 {
+                for call in 0..2 * SHARD_PROBES + SHARD_REPROBE_EVERY + 3 {
                     let mut ge = Vec::new();
                     let se = exec.run(&fused, &li, &mut ge, shards);
                     assert!(ge == g && se.loss.to_bits() == st[0], "{shards} shards, call {call}");
+                    if call == 2 * SHARD_PROBES {
+                        assert!(exec.uses_pool().is_some(), "settled after the probes");
+                    }
                 }
-                assert!(exec.uses_pool().is_some(), "settled after the probes");
+                assert!(exec.uses_pool().is_none(), "probing again after {SHARD_REPROBE_EVERY} minibatches");
                 for ((x, w), p) in g.iter().zip(&whole).zip(fused.params().items()) {
                     let scale = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                     for (a, b) in x.iter().zip(w) {
