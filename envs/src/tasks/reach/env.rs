@@ -658,9 +658,9 @@ impl Env for CurlReach {
         let (mut distance, mut success_r, mut early_r, mut hold, mut inside_r, mut progress, mut speed) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let (mut hold_speed, mut hand_jerk) = (0.0, 0.0);
-        let v_now = self.hand_velocity();
+        let v = self.hand_velocity();
         let [v1, v2] = self.prev_hand_v;
-        self.prev_hand_v = [v_now, v1];
+        self.prev_hand_v = [v, v1];
         let target = self.targets[tr.target];
         let d = (p[0] - target[0]).hypot(p[1] - target[1]);
         let (mut success, mut early, mut terminated, mut in_target) = (false, false, false, false);
@@ -680,7 +680,6 @@ impl Env for CurlReach {
         } else {
             distance = -r.distance_weight * d;
             progress = r.progress_weight * (self.prev_distance - r.progress_gamma * d);
-            let v = v_now;
             speed = -r.speed_weight * (v[0] * v[0] + v[1] * v[1]);
             if r.hand_jerk_weight > 0.0 {
                 let dt2 = self.cfg.dt_s * self.cfg.dt_s;
