@@ -109,7 +109,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
             || prep["error"].as_str().is_some_and(|e| e.contains("rank")),
         "{prep}"
     );
-    for fig in ["deviation_null", "paths_null_baseline", "paths_null_washout"] {
+    for fig in ["deviation_null", "paths_null_baseline", "paths_null_washout", "delay_pca_null"] {
         let png = out.join("figures").join(format!("{fig}.png"));
         assert!(std::fs::metadata(&png).map(|m| m.len() > 1000).unwrap_or(false), "{}", png.display());
     }

@@ -23,6 +23,8 @@ pub(super) struct SeedBehaviour {
     pub(super) records: Vec<PrepRecord>,
     /// Index of the trained target.
     pub(super) trained: usize,
+    /// The job's directory (its checkpoints are read for the delay-trajectory figure).
+    pub(super) job_dir: std::path::PathBuf,
 }
 
 impl SeedBehaviour {
@@ -76,6 +78,7 @@ pub(super) fn load(plan: &Plan, dir: &Path) -> Result<Vec<SeedBehaviour>, AgentE
             curve,
             records,
             trained: e.trained_target,
+            job_dir: dir.join(&j.out_dir),
         });
     }
     Ok(out)

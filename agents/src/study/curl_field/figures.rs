@@ -1,17 +1,69 @@
 //! Figures of the preparatory-shift probe in the curl-field report: the ring of the 8
-//! targets' preparatory states in the force plane per phase, the shift against angular
-//! distance from the trained target, and the learning–washout angle over washout.
+//! targets' preparatory states in the force plane per phase with Sun et al.'s side view on
+//! the uniform-shift axis, the shift against angular distance from the trained target, the
+//! learning–washout angle over washout, and PCA of the preparatory trajectories over the delay.
 
 use crate::error::AgentError;
+use crate::probe::linalg::Pca;
+use crate::probe::matrix::Matrix;
 use crate::probe::prep_shift::{PrepShiftInput, PrepShiftSeed};
 use crate::render::chart::{bounds, png_and_svg, xy_chart, Drawn};
 use crate::render::COLOURS;
 use plotters::prelude::*;
 use std::path::Path;
 
+/// A labelled ring: one point per target.
+type Ring<P> = (String, Vec<P>);
+/// Labelled per-target trajectories (`[target][step]` points).
+type Trajectories<P> = (String, Vec<Vec<P>>);
+
 /// Colour of seed (or series) `i`.
 fn colour(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
+}
+
+/// Coordinates of `states` `[n, hidden]` on the force axes and on the uniform-shift axis:
+/// `(force 1, force 2, uniform)` per row (centred with the baseline centroid).
+fn sun_coordinates(states: &Matrix, result: &PrepShiftSeed) -> Result<Vec<(f64, f64, f64)>, AgentError> {
+    let xy = result.force_subspace.project(states)?;
+    let c = &result.force_subspace.centroid;
+    Ok((0..states.rows())
+        .map(|i| {
+            let u: f64 = states.row(i).iter().zip(c).zip(&result.uniform_axis).map(|((x, m), a)| (x - m) * a).sum();
+            (xy.get(i, 0), xy.get(i, 1), u)
+        })
+        .collect())
+}
+
+/// One panel of the ring figure: the rings of `rings` drawn on coordinates `(pick(p))`.
+fn ring_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    axes: (&str, &str),
+    rings: &[Ring<(f64, f64)>],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let x = bounds(rings.iter().flat_map(|r| r.1.iter().map(|p| p.0)), 0.15);
+    let y = bounds(rings.iter().flat_map(|r| r.1.iter().map(|p| p.1)), 0.15);
+    let mut chart = xy_chart(root, title, x, y, axes)?;
+    for (k, (label, ring)) in rings.iter().enumerate() {
+        let c = colour(k);
+        let closed: Vec<(f64, f64)> = ring.iter().chain(ring.first()).copied().collect();
+        chart
+            .draw_series(LineSeries::new(closed, c.stroke_width(2)))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart.draw_series(ring.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+        if k == 0 {
+            chart.draw_series(
+                ring.iter().enumerate().map(|(i, &p)| Text::new(format!("T{i}"), p, ("sans-serif", 13).into_font())),
+            )?;
+        }
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    Ok(())
 }
 
 fn ring_on<DB: DrawingBackend>(
@@ -24,40 +76,37 @@ where
     DB::ErrorType: 'static,
 {
     let phases = [&input.baseline, &input.end_learning, &input.end_washout];
-    let rings: Vec<Vec<(f64, f64)>> = phases
+    let coords: Vec<Ring<(f64, f64, f64)>> = phases
         .iter()
-        .map(|p| {
-            let xy = result.force_subspace.project(&p.states)?;
-            Ok((0..xy.rows()).map(|i| (xy.get(i, 0), xy.get(i, 1))).collect())
-        })
-        .collect::<std::result::Result<_, Box<dyn std::error::Error>>>()?;
-    let x = bounds(rings.iter().flatten().map(|p| p.0), 0.15);
-    let y = bounds(rings.iter().flatten().map(|p| p.1), 0.15);
-    let title = format!("Preparatory states in the force plane (seed {seed})");
-    let mut chart = xy_chart(&root, &title, x, y, ("force axis 1 (a.u.)", "force axis 2 (a.u.)"))?;
-    for (k, (ring, phase)) in rings.iter().zip(phases).enumerate() {
-        let c = colour(k);
-        let closed: Vec<(f64, f64)> = ring.iter().chain(ring.first()).copied().collect();
-        chart
-            .draw_series(LineSeries::new(closed, c.stroke_width(2)))?
-            .label(phase.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-        chart.draw_series(ring.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
-        if k == 0 {
-            chart.draw_series(
-                ring.iter().enumerate().map(|(i, &p)| Text::new(format!("T{i}"), p, ("sans-serif", 13).into_font())),
-            )?;
-        }
-    }
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+        .map(|p| Ok((p.label.clone(), sun_coordinates(&p.states, result)?)))
+        .collect::<Result<_, AgentError>>()?;
+    let pick = |f: fn(&(f64, f64, f64)) -> (f64, f64)| -> Vec<Ring<(f64, f64)>> {
+        coords.iter().map(|(l, c)| (l.clone(), c.iter().map(f).collect())).collect()
+    };
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
+    ring_panel(
+        &left,
+        &format!("Force plane (seed {seed})"),
+        ("force axis 1 (a.u.)", "force axis 2 (a.u.)"),
+        &pick(|p| (p.0, p.1)),
+    )?;
+    ring_panel(
+        &right,
+        "Side view: the uniform-shift axis",
+        ("force axis 1 (a.u.)", "uniform-shift axis (a.u.)"),
+        &pick(|p| (p.0, p.2)),
+    )?;
     root.present()?;
     Ok(())
 }
 
-/// The 8 targets' preparatory states projected on the baseline force plane, at the end of
-/// baseline, learning and washout (one seed), as `out.png` / `out.svg`.
+/// The 8 targets' preparatory states at the end of baseline, learning and washout (one seed),
+/// as Sun et al. 2022 show them: on the baseline force plane (left) and seen from the side,
+/// force axis 1 against the uniform-shift axis (right, where a uniform shift moves the whole
+/// ring up or down), as `out.png` / `out.svg`.
 pub fn draw_ring(out: &Path, seed: u64, input: &PrepShiftInput, result: &PrepShiftSeed) -> Result<(), AgentError> {
-    png_and_svg!(out, (700, 650), ring_on(seed, input, result))
+    png_and_svg!(out, (1300, 620), ring_on(seed, input, result))
 }
 
 fn shift_on<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, seeds: &[(u64, &PrepShiftSeed)]) -> Drawn
@@ -246,4 +295,77 @@ pub(super) fn kinematics_figures(
     }
     md.push_str("\n\n");
     Ok(md)
+}
+
+/// Per-checkpoint trajectories on two PCs and the two PCs' variance shares.
+type Projected = (Vec<Trajectories<(f64, f64)>>, [f64; 2]);
+
+/// Delay trajectories `[target][step][hidden]` of each labelled checkpoint projected on the
+/// first two principal components of the first checkpoint's trajectories, with the variance
+/// shares of the two components (of the first checkpoint's data).
+fn delay_pcs(phases: &[Trajectories<Vec<f64>>]) -> Result<Projected, AgentError> {
+    let rows = |t: &Vec<Vec<Vec<f64>>>| t.iter().flatten().cloned().collect::<Vec<_>>();
+    let first = phases.first().ok_or_else(|| AgentError::Study("no delay trajectories to draw".into()))?;
+    let pca = Pca::fit(&Matrix::from_rows(&rows(&first.1))?)?;
+    let share = |i: usize| pca.explained_variance_ratio.get(i).copied().unwrap_or(f64::NAN);
+    let projected = phases
+        .iter()
+        .map(|(label, trajs)| {
+            let scores = pca.transform(&Matrix::from_rows(&rows(trajs))?, 2)?;
+            let mut i = 0;
+            let per_target = trajs
+                .iter()
+                .map(|tr| {
+                    let pts = (i..i + tr.len()).map(|r| (scores.get(r, 0), scores.get(r, 1))).collect();
+                    i += tr.len();
+                    pts
+                })
+                .collect();
+            Ok((label.clone(), per_target))
+        })
+        .collect::<Result<_, AgentError>>()?;
+    Ok((projected, [share(0), share(1)]))
+}
+
+fn delay_pca_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    seed: u64,
+    phases: &[Trajectories<(f64, f64)>],
+    share: [f64; 2],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let all = || phases.iter().flat_map(|p| p.1.iter().flatten());
+    let (x, y) = (bounds(all().map(|p| p.0), 0.1), bounds(all().map(|p| p.1), 0.1));
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((1, phases.len().max(1)));
+    for (panel, (label, trajs)) in panels.iter().zip(phases) {
+        let title = format!("Delay period, {label} (seed {seed})");
+        let (xl, yl) = (
+            format!("PC 1 of end-of-baseline states ({:.0} % of variance)", 100.0 * share[0]),
+            format!("PC 2 ({:.0} %)", 100.0 * share[1]),
+        );
+        let mut chart = xy_chart(panel, &title, x, y, (&xl, &yl))?;
+        for (t, tr) in trajs.iter().enumerate() {
+            let c = colour(t);
+            chart
+                .draw_series(LineSeries::new(tr.iter().copied(), c.stroke_width(2)))?
+                .label(format!("T{t}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            chart.draw_series(tr.first().map(|&p| Circle::new(p, 3, c.stroke_width(1))))?;
+            chart.draw_series(tr.last().map(|&p| Circle::new(p, 5, c.filled())))?;
+        }
+        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Preparatory trajectories over the delay (target onset to go cue; open circle = first step,
+/// filled = the step before the go cue) of one seed at each labelled checkpoint, on the first two principal components
+/// of the first checkpoint's trajectories, as `out.png` / `out.svg`.
+pub fn draw_delay_pca(out: &Path, seed: u64, phases: &[Trajectories<Vec<f64>>]) -> Result<(), AgentError> {
+    let (pcs, share) = delay_pcs(phases)?;
+    png_and_svg!(out, (650 * pcs.len().max(1) as u32, 600), delay_pca_on(seed, &pcs, share))
 }

@@ -285,3 +285,93 @@ pub fn record_channel(
     let finite: Vec<f64> = observer.index.into_iter().filter(|x| x.is_finite()).collect();
     Ok(if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 })
 }
+
+/// Hidden-state trajectories over the delay: one deterministic trial per target in the null
+/// field (delay [`RECORD_DELAY_S`]; trial `t` seeded `seed + t`), the actor's last recurrent
+/// `h` after each observation that shows the target before the go cue (from target onset to
+/// the step before the go cue): `[n_targets][steps][hidden]`.
+pub fn record_delay_trajectories(
+    policy: &dyn Policy,
+    env: BoxEnv,
+    n_targets: usize,
+    seed: u64,
+) -> Result<Vec<Vec<Vec<f64>>>, AgentError> {
+    use engram_envs::tasks::reach::env::phase;
+    struct Delay {
+        off: usize,
+        width: usize,
+        /// Trial phase of the observation the next step reads.
+        obs_phase: f64,
+        out: Vec<Vec<Vec<f64>>>,
+    }
+    impl Observer<dyn Env> for Delay {
+        fn reset(&mut self, _episode: usize, _obs: &[f32], info: &Info, _env: &dyn Env) {
+            self.obs_phase = info.get(k::PHASE).unwrap_or(f64::NAN);
+            self.out.push(vec![]);
+        }
+        fn step(&mut self, s: &StepView<'_, dyn Env>) {
+            if self.obs_phase == phase::DELAY {
+                let h = &s.state_after[self.off..self.off + self.width];
+                if let Some(tr) = self.out.last_mut() {
+                    tr.push(h.iter().map(|&v| v as f64).collect());
+                }
+            }
+            self.obs_phase = s.info.get(k::PHASE).unwrap_or(f64::NAN);
+        }
+    }
+    let (off, width) = actor_h_slot(&policy.initial_state(1))
+        .ok_or_else(|| AgentError::Study("delay trajectories need a recurrent policy".into()))?;
+    let spec = EpisodeSpec::seeded(n_targets, seed)
+        .with_options(|i| {
+            ResetOptions::new()
+                .with("field", 0.0)
+                .with("target", i as f64)
+                .with("catch", 0.0)
+                .with("delay_s", RECORD_DELAY_S)
+        })
+        .with_max_steps(Some(MAX_TRIAL_STEPS))
+        .with_lanes(1);
+    let mut observer = Delay { off, width, obs_phase: f64::NAN, out: vec![] };
+    let mut actor = PolicyActor::new(policy, ActMode::Deterministic, seed);
+    rollout::run(&mut [env], &mut actor, &spec, &mut observer)?;
+    Ok(observer.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{ActorCritic, PolicyConfig, PolicyKind};
+
+    #[test]
+    fn delay_trajectories_run_from_the_first_step_to_the_go_cue_and_depend_on_the_target() {
+        // An untrained policy moves before the go cue; a wide tolerance keeps the trial going.
+        let loose = serde_json::json!({"early_move_tolerance_m": 1.0});
+        let make = || engram_envs::make_with("CurlReach-v0", &loose).unwrap();
+        let env = make();
+        let obs_dim = env.observation_space().flat_dim();
+        let dist = crate::policy::dist::dist_for(env.action_space()).unwrap();
+        let cfg = PolicyConfig { kind: PolicyKind::Gru, rnn_hidden: 6, hidden: vec![], ..Default::default() };
+        let net = ActorCritic::new(&cfg, obs_dim, dist, 3);
+        let reach = engram_envs::tasks::reach::task_config("CurlReach-v0", &loose).unwrap();
+        let trajs = record_delay_trajectories(&net, env, 8, 11).unwrap();
+        assert_eq!(trajs.len(), 8);
+        let go_steps = (RECORD_DELAY_S / reach.dt_s).round() as usize;
+        for tr in &trajs {
+            // Target onset to go: within one step of the delay the env was asked for.
+            assert!(tr.len().abs_diff(go_steps) <= 1, "{} steps for a {go_steps}-step delay", tr.len());
+            assert!(tr.iter().all(|h| h.len() == 6 && h.iter().all(|v| v.is_finite())));
+        }
+        // The target is in the observation, so the states at the go cue differ between targets.
+        let d: f64 = trajs[0].last().unwrap().iter().zip(trajs[4].last().unwrap()).map(|(a, b)| (a - b).abs()).sum();
+        assert!(d > 1e-6, "targets 0 and 4 end the delay in the same state");
+        // A memoryless policy has no state to record, and says so.
+        let mlp = ActorCritic::new(
+            &PolicyConfig { kind: PolicyKind::Mlp, hidden: vec![4], ..Default::default() },
+            obs_dim,
+            crate::policy::dist::dist_for(make().action_space()).unwrap(),
+            3,
+        );
+        let err = record_delay_trajectories(&mlp, make(), 8, 11).unwrap_err();
+        assert!(err.to_string().contains("recurrent"), "{err}");
+    }
+}

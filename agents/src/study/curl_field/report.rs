@@ -2,7 +2,8 @@
 //! savings) per seed with CIs, figures, `report.json` and `report.md`.
 
 use super::behaviour::{load, SeedBehaviour};
-use super::figures::{draw_ring, draw_shift_vs_distance, draw_washout_angle};
+use super::figures::{draw_delay_pca, draw_ring, draw_shift_vs_distance, draw_washout_angle};
+use super::record::record_delay_trajectories;
 use super::{CurlFieldJob, PrepRecord, PHASES};
 use crate::error::{AgentError, Context};
 use crate::probe::prep_shift::{
@@ -484,6 +485,9 @@ fn variant_section(
     md.push_str(&super::figures::kinematics_figures(variant, ss, fig_dir)?);
     let (prep_md, prep, rep) = prep_shift_section(variant, ss, fig_dir)?;
     md.push_str(&prep_md);
+    if let Some(first) = ss.first() {
+        md.push_str(&delay_section(variant, first, ends, fig_dir)?);
+    }
     let json = serde_json::json!({
         "checks": checks.iter().map(|(w, ok, v)| serde_json::json!({"expected": w, "appeared": ok, "value": v})).collect::<Vec<_>>(),
         "statistics": stats,
@@ -492,6 +496,38 @@ fn variant_section(
         "kinematics": kin,
     });
     Ok((md, json, rep))
+}
+
+/// PCA of one seed's preparatory trajectories over the delay at the end of baseline and of
+/// learning, re-run from the job's checkpoints of those updates (Markdown; a line saying why
+/// when a checkpoint is missing or the policy has no recurrent state).
+fn delay_section(variant: &str, s: &SeedBehaviour, ends: &[usize], fig_dir: &Path) -> Result<String, AgentError> {
+    let mut phases = vec![];
+    for (label, update) in [("end of baseline", ends[1]), ("end of learning", ends[2])] {
+        let ckpt = s.job_dir.join("checkpoints").join(format!("update_{update:06}"));
+        if !ckpt.join("meta.json").exists() {
+            return Ok(format!("Delay trajectories: no checkpoint `{}`; figure skipped.\n\n", ckpt.display()));
+        }
+        let policy = crate::checkpoint::load_policy(&ckpt)?;
+        let cfg = &policy.config;
+        let env = engram_envs::make_with(&cfg.env, &cfg.env_config_json())?;
+        let reach = engram_envs::tasks::reach::task_config(&cfg.env, &cfg.env_config_json())?;
+        let seed = s.seed.wrapping_mul(7919).wrapping_add(777);
+        match record_delay_trajectories(&policy, env, reach.n_targets, seed) {
+            Ok(t) => phases.push((label.to_string(), t)),
+            Err(AgentError::Study(why)) => return Ok(format!("Delay trajectories: {why}; figure skipped.\n\n")),
+            Err(e) => return Err(e),
+        }
+    }
+    let name = format!("delay_pca_{variant}");
+    // Too few states for PCA (a policy that ends its trials before the go cue) is reported, not fatal.
+    if let Err(e) = draw_delay_pca(&fig_dir.join(&name), s.seed, &phases) {
+        return Ok(format!("Delay trajectories of seed {}: {e}; figure skipped.\n\n", s.seed));
+    }
+    Ok(format!(
+        "Preparatory trajectories over the delay (target onset to go cue, one deterministic trial per target, null field) of seed {}, on the first two principal components of its end-of-baseline trajectories:\n\n![delay PCA](figures/{name}.png)\n\n",
+        s.seed
+    ))
 }
 
 /// Where the time went: each job's training and recording (from its done marker; only the
