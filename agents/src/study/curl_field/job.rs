@@ -31,14 +31,15 @@ fn record(
     checkpoint::save(trainer, dir)?;
     let policy = checkpoint::load_policy(dir)?;
     let cfg = &trainer.cfg;
-    let env = make_with(&cfg.env, &cfg.env_config_json())?;
+    let env_config = cfg.env_config_json();
+    let env = make_with(&cfg.env, &env_config)?;
     let b = job.record_b(phase);
     let field = if b == 0.0 {
         ResetOptions::new().with("field", 0.0)
     } else {
         ResetOptions::new().with("field", 1.0).with("field_b", b)
     };
-    let reach = engram_envs::tasks::reach::task_config(&cfg.env, &cfg.env_config_json())?;
+    let reach = engram_envs::tasks::reach::task_config(&cfg.env, &env_config)?;
     let mut rec = record_prep(
         &policy,
         env,
@@ -52,7 +53,7 @@ fn record(
     if job.experiment.channel_repeats > 0 {
         rec.adaptation_index = record_channel(
             &policy,
-            make_with(&cfg.env, &cfg.env_config_json())?,
+            make_with(&cfg.env, &env_config)?,
             job.experiment.trained_target,
             job.experiment.channel_repeats,
             job.seed.wrapping_mul(7919).wrapping_add(654_321),

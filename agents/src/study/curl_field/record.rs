@@ -20,6 +20,12 @@ pub const RECORD_DELAY_S: f64 = 0.5;
 /// Safety cap on the steps of one trial.
 const MAX_TRIAL_STEPS: usize = 2000;
 
+/// Reset options of a recorded trial to `target`: the given field options, no catch trial,
+/// and the fixed go-cue delay [`RECORD_DELAY_S`] (every recording and probe uses these).
+fn recorded_trial(field: ResetOptions, target: usize) -> ResetOptions {
+    field.with("target", target as f64).with("catch", 0.0).with("delay_s", RECORD_DELAY_S)
+}
+
 /// One recording of all targets at one checkpoint. Shapes in the field docs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrepRecord {
@@ -211,13 +217,7 @@ pub fn record_prep(
     };
     let spec = EpisodeSpec::seeded(n_targets * repeats, seed)
         .with_seeds(|i| seed + 1000 * (i % repeats) as u64 + (i / repeats) as u64)
-        .with_options(|i| {
-            let mut opts = field.clone();
-            opts.values.insert("target".into(), (i / repeats) as f64);
-            opts.values.insert("catch".into(), 0.0);
-            opts.values.insert("delay_s".into(), RECORD_DELAY_S);
-            opts
-        })
+        .with_options(|i| recorded_trial(field.clone(), i / repeats))
         .with_max_steps(Some(MAX_TRIAL_STEPS))
         .with_lanes(1);
     let mut observer = PrepObserver {
@@ -270,13 +270,7 @@ pub fn record_channel(
         }
     }
     let spec = EpisodeSpec::seeded(repeats, seed)
-        .with_options(move |_| {
-            ResetOptions::new()
-                .with("field", FieldKind::Channel.code())
-                .with("target", target as f64)
-                .with("catch", 0.0)
-                .with("delay_s", RECORD_DELAY_S)
-        })
+        .with_options(move |_| recorded_trial(ResetOptions::new().with("field", FieldKind::Channel.code()), target))
         .with_max_steps(Some(MAX_TRIAL_STEPS))
         .with_lanes(1);
     let mut observer = Channel { rec: TrialRecorder::new(dt_s, target_radius_m), b: b_ns_m, index: vec![] };
@@ -322,13 +316,7 @@ pub fn record_delay_trajectories(
     let (off, width) = actor_h_slot(&policy.initial_state(1))
         .ok_or_else(|| AgentError::Study("delay trajectories need a recurrent policy".into()))?;
     let spec = EpisodeSpec::seeded(n_targets, seed)
-        .with_options(|i| {
-            ResetOptions::new()
-                .with("field", 0.0)
-                .with("target", i as f64)
-                .with("catch", 0.0)
-                .with("delay_s", RECORD_DELAY_S)
-        })
+        .with_options(|i| recorded_trial(ResetOptions::new().with("field", 0.0), i))
         .with_max_steps(Some(MAX_TRIAL_STEPS))
         .with_lanes(1);
     let mut observer = Delay { off, width, obs_phase: f64::NAN, out: vec![] };

@@ -509,9 +509,9 @@ fn delay_section(variant: &str, s: &SeedBehaviour, ends: &[usize], fig_dir: &Pat
             return Ok(format!("Delay trajectories: no checkpoint `{}`; figure skipped.\n\n", ckpt.display()));
         }
         let policy = crate::checkpoint::load_policy(&ckpt)?;
-        let cfg = &policy.config;
-        let env = engram_envs::make_with(&cfg.env, &cfg.env_config_json())?;
-        let reach = engram_envs::tasks::reach::task_config(&cfg.env, &cfg.env_config_json())?;
+        let (id, env_config) = (&policy.config.env, policy.config.env_config_json());
+        let env = engram_envs::make_with(id, &env_config)?;
+        let reach = engram_envs::tasks::reach::task_config(id, &env_config)?;
         let seed = s.seed.wrapping_mul(7919).wrapping_add(777);
         match record_delay_trajectories(&policy, env, reach.n_targets, seed) {
             Ok(t) => phases.push((label.to_string(), t)),
