@@ -30,6 +30,7 @@ minibatch_size = 50
 bptt_len = 25
 n_epochs = 2
 normalize_reward = true
+obs_norm_passthrough = [1]
 "#,
         &[],
     )
@@ -74,6 +75,30 @@ fn resumed_run_equals_uninterrupted_run() {
         assert!(weights(&straight) == weights(&resumed), "config {k}: final weights differ");
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+#[test]
+fn normalizer_passthrough_travels_with_the_agent_and_bad_indices_are_refused() {
+    let cfg = configs().remove(0);
+    let mut t = Trainer::new(cfg.clone()).unwrap();
+    t.train_update().unwrap();
+    let rms = t.obs_rms().unwrap();
+    assert_eq!(rms.passthrough, vec![1]);
+    assert!(rms.var[1] > 0.0, "statistics of a pass-through component still update");
+    let dir = tmp_dir("passthrough");
+    checkpoint::save(&t, &dir).unwrap();
+    let loaded = checkpoint::load_policy(&dir).unwrap();
+    assert_eq!(loaded.obs_rms.as_ref().unwrap().passthrough, vec![1]);
+    let _ = std::fs::remove_dir_all(&dir);
+    // PendulumNoVel-v1 has 2 observation components.
+    let mut bad = cfg.clone();
+    bad.ppo.obs_norm_passthrough = vec![2];
+    let e = Trainer::new(bad).err().unwrap().to_string();
+    assert!(e.contains("obs_norm_passthrough") && e.contains("component 2") && e.contains("2 components"), "{e}");
+    let mut bad = cfg;
+    bad.ppo.normalize_obs = false;
+    let e = Trainer::new(bad).err().unwrap().to_string();
+    assert!(e.contains("obs_norm_passthrough") && e.contains("normalize_obs"), "{e}");
 }
 
 #[test]

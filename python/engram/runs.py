@@ -157,7 +157,8 @@ class Run:
 
     @property
     def obs_rms(self) -> Optional[dict]:
-        """``{"mean", "var", "count"}`` of the observation normalizer, or None."""
+        """``{"mean", "var", "count"}`` of the observation normalizer (and ``"passthrough"``, the
+        components it leaves unnormalized, when there are any), or None."""
         rms = self.state.get("obs_rms")
         if not rms:
             return None

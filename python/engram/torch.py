@@ -114,6 +114,11 @@ class EngramPolicyModule(nn.Module):
         obs_dim = w[next(k for k in w if k.endswith("weight_ih") or k.endswith("mlp0.weight"))].shape[0]
         mean = np.zeros(obs_dim) if rms is None else rms["mean"]
         var = np.ones(obs_dim) - _EPS if rms is None else rms["var"]
+        if rms is not None and rms.get("passthrough"):
+            # Components the normalizer passes through unchanged (engram's RunningMeanStd).
+            mean, var = np.array(mean, dtype=np.float64), np.array(var, dtype=np.float64)
+            mean[rms["passthrough"]] = 0.0
+            var[rms["passthrough"]] = 1.0 - _EPS
         self.normalize = rms is not None
         self.register_buffer("obs_mean", torch.tensor(mean, dtype=torch.float64))
         self.register_buffer("obs_std", torch.sqrt(torch.tensor(var, dtype=torch.float64) + _EPS))

@@ -31,13 +31,15 @@ def run(engram_bin: Path, *args: str) -> str:
 
 @pytest.fixture(scope="session")
 def gru_run(tmp_path_factory, engram_bin):
-    """A small GRU run on CurlReach trained by `engram train`, and a recording of it."""
+    """A small GRU run on CurlReach trained by `engram train`, and a recording of it. One
+    observation component passes through the normalizer, so every consumer must honour it."""
     d = tmp_path_factory.mktemp("runs")
     run_dir, rec = d / "gru", d / "gru_rec"
     run(
         engram_bin, "train", "--env", "CurlReach-v0", "--policy", "gru",
         "--set", "total_timesteps=2048", "--set", "ppo.n_envs=4", "--set", "ppo.n_steps=256",
-        "--set", "ppo.minibatch_size=256", "--out", str(run_dir), "--quiet",
+        "--set", "ppo.minibatch_size=256", "--set", "ppo.obs_norm_passthrough=[2]",
+        "--out", str(run_dir), "--quiet",
     )  # fmt: skip
     run(engram_bin, "record", "--checkpoint", str(run_dir), "--out", str(rec), "--episodes", "4", "--seed", "7")
     run(engram_bin, "record", "--checkpoint", str(run_dir), "--out", str(d / "gru_rec1"), "--episodes", "1", "--seed", "9")

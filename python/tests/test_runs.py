@@ -20,6 +20,7 @@ def test_run_loads_config_metrics_weights(gru_run):
     for p in meta["params"]:
         assert list(w[p["name"]].shape) == p["shape"]
     assert engram.load_run(run.checkpoint).checkpoint == run.checkpoint
+    assert run.obs_rms["passthrough"] == [2] and len(run.obs_rms["mean"]) > 2
 
 
 def _replay(policy, rec):

@@ -54,6 +54,13 @@ pub struct PpoConfig {
     pub normalize_obs: bool,
     /// Clip of normalized observations. Default 10.
     pub obs_clip: f32,
+    /// Observation components the normalizer passes through unchanged (still clipped at
+    /// `obs_clip`): inputs that are constant through a phase of training and meaningful later,
+    /// such as a context input that is 0 until a test phase. Saved with the normalizer's
+    /// statistics ([`engram_envs::wrappers::RunningMeanStd::passthrough`]). Default none
+    /// (Gymnasium's normalizer; omitted from written configs when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub obs_norm_passthrough: Vec<usize>,
     /// Scale rewards by the running std of the discounted return. Default false.
     pub normalize_reward: bool,
     /// Clip of scaled rewards. Default 10.
@@ -139,6 +146,7 @@ impl Default for PpoConfig {
             norm_adv: true,
             normalize_obs: true,
             obs_clip: 10.0,
+            obs_norm_passthrough: Vec::new(),
             normalize_reward: false,
             reward_clip: 10.0,
             bptt_len: 0,
@@ -280,6 +288,13 @@ impl TrainConfig {
             return bad(format!("ppo.gamma = {}, ppo.gae_lambda = {} (must be in [0, 1])", p.gamma, p.gae_lambda));
         }
         pos("grad_shards", p.grad_shards)?;
+        if !p.obs_norm_passthrough.is_empty() && !p.normalize_obs {
+            return bad(format!(
+                "ppo.obs_norm_passthrough = {:?} needs ppo.normalize_obs = true (without the normalizer every \
+                 component is passed through)",
+                p.obs_norm_passthrough
+            ));
+        }
         for (name, w) in [("kl_zeroness", p.kl_zeroness), ("kl_smoothness", p.kl_smoothness)] {
             if !(w.is_finite() && w >= 0.0) {
                 return bad(format!("ppo.{name} = {w} (must be >= 0 and finite)"));

@@ -193,6 +193,13 @@ pub struct Trainer {
     shards: ShardExec,
 }
 
+/// The observation normalizer with the config's pass-through components (the config rules,
+/// also when a run is restored).
+fn passthrough(rms: RunningMeanStd, cfg: &TrainConfig) -> Result<RunningMeanStd, AgentError> {
+    rms.with_passthrough(&cfg.ppo.obs_norm_passthrough)
+        .map_err(|e| AgentError::Config(format!("ppo.obs_norm_passthrough: {e}")))
+}
+
 impl Trainer {
     /// A fresh run.
     pub fn new(cfg: TrainConfig) -> Result<Self, AgentError> {
@@ -205,7 +212,8 @@ impl Trainer {
         let sizes: Vec<usize> = policy.params().to_vecs().iter().map(|v| v.len()).collect();
         let adam = Adam::new(&sizes, cfg.ppo.adam_eps);
         let hidden = policy.initial_state(cfg.ppo.n_envs);
-        let obs_rms = cfg.ppo.normalize_obs.then(|| RunningMeanStd::new(envs.obs_dim()));
+        let obs_rms =
+            cfg.ppo.normalize_obs.then(|| passthrough(RunningMeanStd::new(envs.obs_dim()), &cfg)).transpose()?;
         let reward_scaler = cfg.ppo.normalize_reward.then(|| RewardScaler::new(cfg.ppo.n_envs, cfg.ppo.gamma as f64));
         // The sampling stream is separate from the init stream (seed + 1).
         let rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1));
@@ -249,7 +257,7 @@ impl Trainer {
             policy,
             adam,
             envs,
-            obs_rms: state.obs_rms,
+            obs_rms: state.obs_rms.map(|r| passthrough(r, &cfg)).transpose()?,
             reward_scaler: state.reward_scaler,
             rng: state.rng.restore()?,
             hidden: state.hidden,

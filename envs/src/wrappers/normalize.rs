@@ -18,12 +18,47 @@ pub struct RunningMeanStd {
     pub var: Vec<f64>,
     /// Number of samples seen; starts at 1e-4 as in Gymnasium so the first update is stable.
     pub count: f64,
+    /// Components passed through unnormalized (ascending indices): [`RunningMeanStd::normalize`]
+    /// leaves them as they are (clipped like the others), while their statistics still update.
+    /// For inputs that are constant over a phase of training but carry meaning later — a
+    /// context such as a curl field's strength that is 0 through pretraining — where the
+    /// running variance would be ≈ 0 and any later nonzero value would hit the clip. Empty by
+    /// default (Gymnasium's behaviour); saved with the statistics, so every consumer of a
+    /// trained agent (trainer, loaded policies, inspect, the Python bindings) applies it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passthrough: Vec<usize>,
 }
 
 impl RunningMeanStd {
     /// Zero mean, unit variance, count 1e-4.
     pub fn new(dim: usize) -> Self {
-        Self { mean: vec![0.0; dim], var: vec![1.0; dim], count: 1e-4 }
+        Self { mean: vec![0.0; dim], var: vec![1.0; dim], count: 1e-4, passthrough: Vec::new() }
+    }
+
+    /// These statistics with the components `indices` passed through unnormalized (see
+    /// [`RunningMeanStd::passthrough`]). An index at or beyond the dimension is an error naming
+    /// it and the bound.
+    pub fn with_passthrough(mut self, indices: &[usize]) -> Result<Self, String> {
+        let dim = self.mean.len();
+        if let Some(&i) = indices.iter().find(|&&i| i >= dim) {
+            return Err(format!("observation component {i} passed through the normalizer is out of range (the observation has {dim} components, 0..{dim})"));
+        }
+        let mut p = indices.to_vec();
+        p.sort_unstable();
+        p.dedup();
+        self.passthrough = p;
+        Ok(self)
+    }
+
+    /// The mean and standard deviation component `j` is normalized with: `(0, 1)` for a
+    /// pass-through component, else `(mean, √(var + ε))`.
+    #[inline]
+    fn affine(&self, j: usize) -> (f64, f64) {
+        if self.passthrough.binary_search(&j).is_ok() {
+            (0.0, 1.0)
+        } else {
+            (self.mean[j], (self.var[j] + NORMALIZE_EPSILON).sqrt())
+        }
     }
 
     /// Adds one sample `x` (`[dim]`).
@@ -84,17 +119,19 @@ impl RunningMeanStd {
     pub fn normalize_rows_clipped(&self, x: &mut [f32], clip: f32) {
         for row in x.chunks_exact_mut(self.mean.len()) {
             for (j, v) in row.iter_mut().enumerate() {
-                let z = (*v as f64 - self.mean[j]) / (self.var[j] + NORMALIZE_EPSILON).sqrt();
+                let (m, s) = self.affine(j);
+                let z = (*v as f64 - m) / s;
                 *v = (z as f32).clamp(-clip, clip);
             }
         }
     }
 
-    /// Writes `(x - mean) / sqrt(var + eps)` into `x`.
+    /// Writes `(x - mean) / sqrt(var + eps)` into `x` (pass-through components unchanged).
     #[inline]
     pub fn normalize(&self, x: &mut [f32]) {
-        for ((xi, m), v) in x.iter_mut().zip(&self.mean).zip(&self.var) {
-            *xi = ((*xi as f64 - m) / (v + NORMALIZE_EPSILON).sqrt()) as f32;
+        for (j, xi) in x.iter_mut().enumerate() {
+            let (m, s) = self.affine(j);
+            *xi = ((*xi as f64 - m) / s) as f32;
         }
     }
 }
@@ -267,5 +304,34 @@ mod tests {
         let v = [rms.var[0], rms.var[1]];
         batch.update_moments(&m, &v, 100.0);
         assert!((batch.mean[0] - rms.mean[0]).abs() < 1e-4);
+    }
+
+    #[test]
+    fn passthrough_keeps_a_constant_context_input_usable() {
+        // Component 1 is 0 through training (a curl field's strength during null-field
+        // pretraining): its running variance is ~0, so a later 0.8 normalizes to the clip.
+        let mut rms = RunningMeanStd::new(2);
+        for i in 0..1000 {
+            rms.update_one(&[(i % 7) as f32, 0.0]);
+        }
+        let mut x = [3.0f32, 0.8];
+        rms.normalize_rows_clipped(&mut x, 10.0);
+        assert_eq!(x[1], 10.0, "without pass-through the context input saturates");
+        let z0 = x[0];
+        let rms = rms.with_passthrough(&[1]).unwrap();
+        let mut x = [3.0f32, 0.8, 3.0, -20.0];
+        rms.normalize_rows_clipped(&mut x, 10.0);
+        assert_eq!(x, [z0, 0.8, z0, -10.0], "pass-through is the identity (then the clip); others unchanged");
+        let mut y = [3.0f32, 0.8];
+        rms.normalize(&mut y);
+        assert_eq!(y[1], 0.8);
+        assert!((y[0] - z0).abs() < 1e-6);
+        // Saved with the statistics; older files without the field still load.
+        let back: RunningMeanStd = serde_json::from_str(&serde_json::to_string(&rms).unwrap()).unwrap();
+        assert_eq!(back, rms);
+        let old: RunningMeanStd = serde_json::from_str(r#"{"mean":[0.0],"var":[1.0],"count":1.0}"#).unwrap();
+        assert!(old.passthrough.is_empty());
+        let e = RunningMeanStd::new(2).with_passthrough(&[2]).unwrap_err();
+        assert!(e.contains("component 2") && e.contains("2 components"), "{e}");
     }
 }

@@ -399,6 +399,11 @@ impl CurlFieldJob {
             if let Some(o) = obs.as_table_mut() {
                 o.insert("field_strength_input".into(), true.into());
             }
+            // The strength input (the last component) is 0 through null-field pretraining: the
+            // running normalizer would see no variance and clip any later field to ±obs_clip,
+            // so it passes through unnormalized (it is already scaled, b / 10 N·s/m).
+            let dim = engram_envs::make_with(&cfg.env, &cfg.env_config_json())?.observation_space().flat_dim();
+            cfg.ppo.obs_norm_passthrough = vec![dim - 1];
         }
         cfg.validate()?;
         Ok(cfg)
@@ -461,6 +466,17 @@ mod tests {
         for (phase, update) in [(0, 3), (0, 9), (1, 0), (2, 0)] {
             assert_eq!(env(phase, update)["catch_probability"].as_float(), Some(0.3), "phase {phase} update {update}");
         }
+    }
+
+    #[test]
+    fn the_field_strength_input_passes_through_the_normalizer() {
+        let job = |variant| CurlFieldJob { variant, seed: 1, experiment: config("").unwrap() };
+        for v in [Variant::NullInput, Variant::RandomBInput] {
+            let cfg = job(v).train_config_at(2, 0).unwrap();
+            let dim = engram_envs::make_with(&cfg.env, &cfg.env_config_json()).unwrap().observation_space().flat_dim();
+            assert_eq!(cfg.ppo.obs_norm_passthrough, vec![dim - 1], "{v:?}");
+        }
+        assert!(job(Variant::Null).train_config_at(2, 0).unwrap().ppo.obs_norm_passthrough.is_empty());
     }
 
     #[test]
