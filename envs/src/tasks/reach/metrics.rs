@@ -39,9 +39,15 @@ pub struct TrialMetrics {
     #[serde(default = "nan", with = "crate::serde_nan::f64_or_null")]
     pub peak_time_fraction: f64,
     /// Local maxima of the speed after the go cue above [`SPEED_THRESHOLD_FRACTION`] of the
-    /// peak (1 = single-peaked).
+    /// peak, over the whole trial (movement and hold; 1 = single-peaked throughout).
     #[serde(default)]
     pub speed_peaks: usize,
+    /// Local maxima above the threshold within the movement (onset to offset, the window of
+    /// `movement_duration_s`): 1 = a single-peaked primary movement; 2 or more = overlapping
+    /// sub-movements. Peaks after the offset (corrective sub-movements, drift in the target
+    /// during the hold) are `speed_peaks − movement_speed_peaks`.
+    #[serde(default)]
+    pub movement_speed_peaks: usize,
     /// Path length after the go cue over the start–target distance (1 = straight).
     #[serde(default = "nan", with = "crate::serde_nan::f64_or_null")]
     pub path_ratio: f64,
@@ -55,32 +61,49 @@ fn nan() -> f64 {
     f64::NAN
 }
 
-/// Speed-profile measures of one movement: `(duration in samples, peak time as a fraction
-/// of the duration, number of local maxima above the threshold)` for speeds sampled at equal
-/// steps. Onset is the first sample at or above `SPEED_THRESHOLD_FRACTION × peak`, offset
-/// the first sample after the peak below it (the last sample if none); a local maximum is a
-/// sample above both the threshold and its predecessor and not below its successor.
-pub fn speed_profile(speed: &[f64]) -> (f64, f64, usize) {
+/// Speed-profile measures of one trial, for speeds sampled at equal steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpeedProfile {
+    /// Movement duration in samples (onset to offset); NaN without movement.
+    pub duration: f64,
+    /// Peak time as a fraction of the duration; NaN without movement.
+    pub peak_fraction: f64,
+    /// Local maxima above the threshold over the whole trace.
+    pub peaks: usize,
+    /// Local maxima above the threshold from onset to offset.
+    pub movement_peaks: usize,
+}
+
+/// The [`SpeedProfile`] of `speed`. Onset is the first sample at or above
+/// `SPEED_THRESHOLD_FRACTION × peak`, offset the first sample after the peak below it (the
+/// last sample if none); a local maximum is a sample above both the threshold and its
+/// predecessor and not below its successor.
+pub fn speed_profile(speed: &[f64]) -> SpeedProfile {
+    let none = SpeedProfile { duration: f64::NAN, peak_fraction: f64::NAN, peaks: 0, movement_peaks: 0 };
     let Some((i_peak, &peak)) = speed.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
-        return (f64::NAN, f64::NAN, 0);
+        return none;
     };
     if peak.is_nan() || peak <= 0.0 {
-        return (f64::NAN, f64::NAN, 0);
+        return none;
     }
     let thr = SPEED_THRESHOLD_FRACTION * peak;
     let onset = speed.iter().position(|&s| s >= thr).unwrap_or(0);
     let offset = speed[i_peak..].iter().position(|&s| s < thr).map_or(speed.len() - 1, |j| i_peak + j);
     let n = speed.len();
-    let peaks = (0..n)
+    let maxima: Vec<usize> = (0..n)
         .filter(|&i| {
             let left = if i == 0 { 0.0 } else { speed[i - 1] };
             let right = if i + 1 == n { f64::NEG_INFINITY } else { speed[i + 1] };
             speed[i] >= thr && speed[i] > left && speed[i] >= right
         })
-        .count();
+        .collect();
     let dur = (offset - onset) as f64;
-    let frac = if dur > 0.0 { (i_peak - onset) as f64 / dur } else { f64::NAN };
-    (dur, frac, peaks)
+    SpeedProfile {
+        duration: dur,
+        peak_fraction: if dur > 0.0 { (i_peak - onset) as f64 / dur } else { f64::NAN },
+        peaks: maxima.len(),
+        movement_peaks: maxima.iter().filter(|&&i| i >= onset && i <= offset).count(),
+    }
 }
 
 /// Collects a trial's hand path from `info` and summarises it.
@@ -202,7 +225,7 @@ impl TrialRecorder {
         let after_go = |i: &usize| self.steps[*i] >= self.go_step;
         let idx: Vec<usize> = (0..self.steps.len()).filter(after_go).collect();
         let speed: Vec<f64> = idx.iter().map(|&i| self.velocity[i][0].hypot(self.velocity[i][1])).collect();
-        let (dur, frac, peaks) = speed_profile(&speed);
+        let prof = speed_profile(&speed);
         let length: f64 = idx
             .windows(2)
             .map(|w| {
@@ -219,9 +242,10 @@ impl TrialRecorder {
             endpoint_error_m: (end[0] - self.target[0]).hypot(end[1] - self.target[1]),
             movement_time_s: entry,
             peak_speed_m_s: peak,
-            movement_duration_s: dur * self.dt_s,
-            peak_time_fraction: frac,
-            speed_peaks: peaks,
+            movement_duration_s: prof.duration * self.dt_s,
+            peak_time_fraction: prof.peak_fraction,
+            speed_peaks: prof.peaks,
+            movement_speed_peaks: prof.movement_peaks,
             path_ratio: length / n,
         }
     }
@@ -239,7 +263,8 @@ pub mod targets {
     pub const DURATION_S: [f64; 2] = [0.3, 0.7];
     /// Range of the peak-speed time as a fraction of the movement.
     pub const PEAK_FRACTION: [f64; 2] = [0.35, 0.65];
-    /// Share of trials that must be single-peaked with the peak inside [`PEAK_FRACTION`].
+    /// Share of trials whose movement (onset to offset) must be single-peaked with the peak
+    /// inside [`PEAK_FRACTION`].
     pub const BELL_SHARE_MIN: f64 = 0.9;
     /// Maximum perpendicular deviation from the start–target line, m.
     pub const MAX_DEVIATION_M: f64 = 0.01;
@@ -264,9 +289,12 @@ pub struct KinematicsSummary {
     /// Median peak-speed time as a fraction of the movement, 0–1.
     #[serde(with = "crate::serde_nan::f64_or_null")]
     pub peak_time_fraction: f64,
-    /// Share of trials with exactly one speed peak, 0–1.
+    /// Share of trials whose movement (onset to offset) has exactly one speed peak, 0–1.
+    #[serde(default)]
+    pub movement_single_peak_share: f64,
+    /// Share of trials with exactly one speed peak over the whole trial, hold included, 0–1.
     pub single_peak_share: f64,
-    /// Share of trials with one speed peak inside [`targets::PEAK_FRACTION`], 0–1.
+    /// Share of trials whose movement has one speed peak, inside [`targets::PEAK_FRACTION`], 0–1.
     pub bell_share: f64,
     /// Median |max perpendicular deviation|, m.
     #[serde(with = "crate::serde_nan::f64_or_null")]
@@ -280,7 +308,7 @@ pub struct KinematicsSummary {
     pub ok_peak_speed: bool,
     /// Duration target met.
     pub ok_duration: bool,
-    /// Single-peaked, peak in the middle (share ≥ [`targets::BELL_SHARE_MIN`]).
+    /// Single-peaked movement, peak in the middle (share ≥ [`targets::BELL_SHARE_MIN`]).
     pub ok_bell: bool,
     /// Straight: median deviation ≤ 1 cm or median path ratio ≤ 1.1.
     pub ok_straight: bool,
@@ -309,7 +337,8 @@ impl KinematicsSummary {
         let success_rate = share(&|m| m.success);
         let peak_speed_m_s = med(&|m| m.peak_speed_m_s);
         let duration_s = med(&|m| m.movement_duration_s);
-        let bell_share = share(&|m| m.speed_peaks == 1 && within(m.peak_time_fraction, targets::PEAK_FRACTION));
+        let bell_share =
+            share(&|m| m.movement_speed_peaks == 1 && within(m.peak_time_fraction, targets::PEAK_FRACTION));
         let max_deviation_m = med(&|m| m.max_lateral_deviation_m.abs());
         let path_ratio = med(&|m| m.path_ratio);
         Self {
@@ -318,6 +347,7 @@ impl KinematicsSummary {
             peak_speed_m_s,
             duration_s,
             peak_time_fraction: med(&|m| m.peak_time_fraction),
+            movement_single_peak_share: share(&|m| m.movement_speed_peaks == 1),
             single_peak_share: share(&|m| m.speed_peaks == 1),
             bell_share,
             max_deviation_m,
