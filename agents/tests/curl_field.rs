@@ -198,6 +198,42 @@ fn with_a_zero_strength_field_the_learning_variant_equals_drift_so_no_learning_s
 }
 
 #[test]
+fn the_sham_field_drift_control_shares_pretraining_and_shows_the_input() {
+    // `drift_input` reads the b input like `null_input` and steps it with the schedule, but its
+    // field is a sham: the two share pretraining bit for bit and the sham's recordings show
+    // the strength.
+    let dir = scratch("drift_input");
+    let cfg = dir.join("drift_input.toml");
+    let text = TINY.replace("seeds = 2\n", "seeds = 1\nvariants = [\"null_input\", \"drift_input\", \"drift\"]\n");
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.join("study");
+    ok(engram(&["study", "curl-field", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]));
+    let read = |v: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(format!("jobs/{v}-seed0/prep_records.json"))).unwrap())
+            .unwrap()
+    };
+    let (input, sham) = (read("null_input"), read("drift_input"));
+    let (input, sham) = (input.as_array().unwrap(), sham.as_array().unwrap());
+    let pre = |r: &serde_json::Value| r["phase"] == "pretrain" || r["phase"] == "baseline";
+    let shared = input.iter().filter(|r| pre(r)).count();
+    assert!(shared >= 2);
+    for (a, b) in input.iter().zip(sham).take(shared) {
+        assert_eq!(a["prep_last"], b["prep_last"], "{}", a["phase"]);
+    }
+    let learning: Vec<&serde_json::Value> = sham.iter().filter(|r| r["phase"] == "learning").collect();
+    assert!(!learning.is_empty() && learning.iter().all(|r| r["field_b"] == 8.0));
+    // A control has no savings test of its own (the pairing with `drift_input` is unit-tested
+    // in `controls`; the tiny agents are too small for the preparatory-shift probe).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let names: Vec<&str> =
+        report["controls"]["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.iter().any(|n| n.contains("savings `null_input`")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("savings `drift_input`") || n.contains("savings `drift`")), "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn bad_study_configs_are_refused_naming_the_field_value_and_bound() {
     let dir = scratch("badcfg");
     for (edit, expect) in [

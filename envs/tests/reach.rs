@@ -623,3 +623,30 @@ fn speed_profile_measures_a_minimum_jerk_reach_as_single_peaked_and_centred() {
         (0..60).map(|i| if i < 10 { i as f64 } else { 10.0 * (-(i as f64 - 10.0) / 12.0).exp() }).collect();
     assert!(speed_profile(&skewed).peak_fraction < 0.35);
 }
+
+#[test]
+fn a_sham_field_shows_its_strength_on_the_input_but_exerts_no_force() {
+    let make = |sham: bool| {
+        let mut cfg = quiet(PlantKind::Analytic);
+        cfg.observation.field_strength_input = true;
+        cfg.field.targets = Some(vec![0]);
+        cfg.field.sham = sham;
+        CurlReach::new(cfg).unwrap()
+    };
+    let (m_null, i_null) = scripted_trial(&mut make(false), 0, (0.0, 0.0));
+    let (m_curl, _) = scripted_trial(&mut make(false), 0, (1.0, 8.0));
+    let (m_sham, i_sham) = scripted_trial(&mut make(true), 0, (1.0, 8.0));
+    // The sham trial moves exactly as the null-field one; the real field pushes the hand.
+    assert_eq!(m_sham.max_lateral_deviation_m, m_null.max_lateral_deviation_m);
+    assert_eq!(i_sham.len(), i_null.len());
+    assert!((m_curl.max_lateral_deviation_m - m_null.max_lateral_deviation_m).abs() > 1e-3);
+    assert!(i_sham.iter().all(|i| i.get("field_active") == Some(0.0)));
+    // ... but the b input and `info` show the strength on the field's target, 0 elsewhere.
+    let mut env = make(true);
+    let dim = env.observation_space().flat_dim();
+    let on = ResetOptions::new().with("target", 0.0).with("field", 1.0).with("field_b", 8.0);
+    let (obs, info) = env.reset(Some(1), &on).unwrap();
+    assert_eq!((obs[dim - 1], info.get("field_b")), (0.8, Some(8.0)));
+    let (obs, _) = env.reset(Some(1), &on.clone().with("target", 3.0)).unwrap();
+    assert_eq!(obs[dim - 1], 0.0);
+}

@@ -1,11 +1,13 @@
 //! The curl-field report's controls and tests: kinematics per seed against the subject
 //! targets, savings as a paired per-seed test (and against the optimizer-reset control),
-//! every preparatory-shift statistic as a difference from the drift control, the off-plane
+//! every preparatory-shift statistic as a difference from the drift control (`drift_input`
+//! for the cells with the `b` input, when the plan has it), the off-plane
 //! share against its chance level, the distance question as an equivalence test on the
 //! per-seed slopes, the learning–washout angle between pretraining conditions; Holm over the
 //! family.
 
 use super::behaviour::SeedBehaviour;
+use super::Variant;
 use crate::error::AgentError;
 use crate::probe::prep_shift::{slope_equivalence, PrepShiftReport, SCALAR_NAMES};
 use crate::stats::{self, holm, mean, permutation_test, sign_flip_test, summarize, welch_diff};
@@ -159,6 +161,20 @@ fn off_plane_chance(rep: &PrepShiftReport) -> f64 {
     1.0 - 2.0 / h
 }
 
+/// The variant named `name` (as in configs and reports), if it is one.
+fn variant(name: &str) -> Option<Variant> {
+    serde_json::from_value(serde_json::Value::String(name.into())).ok()
+}
+
+/// The drift control a variant's preparatory shift is measured against: `drift_input` for a
+/// variant that reads the `b` input (its input steps with the schedule, as the sham field's
+/// does), else `drift`.
+fn drift_control(name: &str, preps: &BTreeMap<String, PrepShiftReport>) -> Option<&'static str> {
+    let input = variant(name).is_some_and(|v| v.b_input());
+    let control = if input && preps.contains_key("drift_input") { "drift_input" } else { "drift" };
+    preps.contains_key(control).then_some(control)
+}
+
 /// The family of tests over every variant present (Markdown, JSON).
 pub fn controls_section(
     variants: &BTreeMap<String, Vec<&SeedBehaviour>>,
@@ -167,7 +183,8 @@ pub fn controls_section(
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(TEST_SEED);
     let mut tests: Vec<FamilyTest> = vec![];
     let mut notes: Vec<String> = vec![];
-    let field_variants: Vec<&String> = variants.keys().filter(|v| v.as_str() != "drift").collect();
+    let is_drift = |v: &str| variant(v).is_some_and(|v| v.is_drift());
+    let field_variants: Vec<&String> = variants.keys().filter(|v| !is_drift(v)).collect();
     // Savings per variant, paired per seed; and the optimizer-reset control.
     for v in &field_variants {
         let ss = &variants[*v];
@@ -194,18 +211,21 @@ pub fn controls_section(
             &mut rng,
         ));
     }
-    // Every prep-shift statistic as a difference from drift, paired per seed.
-    if let Some(drift) = preps.get("drift") {
-        for v in field_variants.iter().filter(|v| preps.contains_key(v.as_str())) {
-            let rep = &preps[v.as_str()];
-            for (k, name) in SCALAR_NAMES.iter().enumerate() {
-                let (a, b) = (scalar_of(rep, k), scalar_of(drift, k));
-                let d: Vec<f64> = a.iter().filter_map(|(s, x)| b.get(s).map(|y| x - y)).collect();
-                tests.push(paired(format!("`{v}` − `drift`: {name}"), d, true, &mut rng));
-            }
+    // Every prep-shift statistic as a difference from its drift control, paired per seed.
+    for v in field_variants.iter().filter(|v| preps.contains_key(v.as_str())) {
+        let Some(control) = drift_control(v, preps) else {
+            notes.push(format!("No drift control for `{v}` in this plan: its preparatory-shift statistics are not learning-specific claims."));
+            continue;
+        };
+        if control == "drift" && variant(v).is_some_and(|x| x.b_input()) {
+            notes.push(format!("`{v}` reads the `b` input but the plan has no `drift_input`: its difference from `drift` also holds the input's own step between phases."));
         }
-    } else {
-        notes.push("No `drift` variant in this plan: the preparatory-shift statistics have no drift control here, so none of them is a learning-specific claim.".into());
+        let (rep, drift) = (&preps[v.as_str()], &preps[control]);
+        for (k, name) in SCALAR_NAMES.iter().enumerate() {
+            let (a, b) = (scalar_of(rep, k), scalar_of(drift, k));
+            let d: Vec<f64> = a.iter().filter_map(|(s, x)| b.get(s).map(|y| x - y)).collect();
+            tests.push(paired(format!("`{v}` − `{control}`: {name}"), d, true, &mut rng));
+        }
     }
     // Off-plane share against its chance level 1 − 2/N.
     for (v, rep) in preps {
@@ -220,7 +240,7 @@ pub fn controls_section(
         ));
     }
     // The distance question: per-seed slope of shift on angular distance, TOST against 0.
-    for (v, rep) in preps.iter().filter(|(v, _)| v.as_str() != "drift") {
+    for (v, rep) in preps.iter().filter(|(v, _)| !is_drift(v)) {
         let slopes: Vec<f64> = rep.per_seed.iter().map(|s| s.shift_slope.slope.estimate).collect();
         let (estimate, lo, hi) = t_ci(&slopes);
         let (margin, p) = slope_equivalence(&rep.per_seed, DISTANCE_MARGIN_FRACTION)
@@ -301,4 +321,32 @@ pub fn controls_section(
     md.push('\n');
     let json = serde_json::json!({"tests": tests, "notes": notes});
     Ok((md, json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::prep_shift::{PrepShiftConfig, PREP_SHIFT_SCHEMA_VERSION};
+
+    #[test]
+    fn input_cells_are_measured_against_the_sham_drift_when_the_plan_has_it() {
+        let empty = PrepShiftReport {
+            schema_version: PREP_SHIFT_SCHEMA_VERSION,
+            config: PrepShiftConfig::default(),
+            seeds: vec![],
+            per_seed: vec![],
+            statistics: vec![],
+        };
+        let plan = |names: &[&str]| -> BTreeMap<String, PrepShiftReport> {
+            names.iter().map(|n| (n.to_string(), empty.clone())).collect()
+        };
+        let both = plan(&["null", "null_input", "random_b_input", "drift", "drift_input"]);
+        assert_eq!(drift_control("null", &both), Some("drift"));
+        assert_eq!(drift_control("null_input", &both), Some("drift_input"));
+        assert_eq!(drift_control("random_b_input", &both), Some("drift_input"));
+        let old = plan(&["null", "null_input", "drift"]);
+        assert_eq!(drift_control("null_input", &old), Some("drift"));
+        assert_eq!(drift_control("null", &plan(&["null"])), None);
+        assert!(variant("drift_input").is_some_and(|v| v.is_drift() && v.b_input()));
+    }
 }

@@ -49,6 +49,10 @@ pub enum Variant {
     /// Savings control: as `null`, with the Adam moments reset at the end of washout, so that
     /// relearning cannot profit from optimizer state carried over from learning.
     ResetOptimizer,
+    /// Drift control of the input cells: as `null_input`, but the field phases use a sham
+    /// field (the `b` input reads the strength on the trained target, no force acts), so the
+    /// input steps with the schedule while nothing is there to learn.
+    DriftInput,
 }
 
 impl Variant {
@@ -61,12 +65,18 @@ impl Variant {
             Variant::Drift => "drift",
             Variant::NullInput => "null_input",
             Variant::ResetOptimizer => "reset_optimizer",
+            Variant::DriftInput => "drift_input",
         }
     }
 
     /// Whether the policy observes the field strength (the `b` input).
     pub fn b_input(self) -> bool {
-        matches!(self, Variant::RandomBInput | Variant::NullInput)
+        matches!(self, Variant::RandomBInput | Variant::NullInput | Variant::DriftInput)
+    }
+
+    /// Whether this is a drift control (no force in any phase).
+    pub fn is_drift(self) -> bool {
+        matches!(self, Variant::Drift | Variant::DriftInput)
     }
 
     /// Whether pretraining draws a random curl strength per trial.
@@ -346,6 +356,9 @@ impl CurlFieldJob {
                 if !e.field_on_all_targets {
                     t.insert("targets".into(), toml::Value::Array(vec![(e.trained_target as i64).into()]));
                 }
+                if v == Variant::DriftInput {
+                    t.insert("sham".into(), true.into());
+                }
             }
             _ => {
                 t.insert("kind".into(), "null".into());
@@ -471,12 +484,20 @@ mod tests {
     #[test]
     fn the_field_strength_input_passes_through_the_normalizer() {
         let job = |variant| CurlFieldJob { variant, seed: 1, experiment: config("").unwrap() };
-        for v in [Variant::NullInput, Variant::RandomBInput] {
+        for v in [Variant::NullInput, Variant::RandomBInput, Variant::DriftInput] {
             let cfg = job(v).train_config_at(2, 0).unwrap();
             let dim = engram_envs::make_with(&cfg.env, &cfg.env_config_json()).unwrap().observation_space().flat_dim();
             assert_eq!(cfg.ppo.obs_norm_passthrough, vec![dim - 1], "{v:?}");
         }
         assert!(job(Variant::Null).train_config_at(2, 0).unwrap().ppo.obs_norm_passthrough.is_empty());
+        // The sham drift control: the learning phases' field is the real one marked sham, and
+        // recordings show the strength; in washout the field is null.
+        let (sham, real) = (job(Variant::DriftInput), job(Variant::NullInput));
+        let (mut s2, r2) = (sham.field_table(2), real.field_table(2));
+        assert_eq!(s2.remove("sham"), Some(true.into()));
+        assert_eq!(s2, r2);
+        assert_eq!(sham.record_b(2), real.record_b(2));
+        assert_eq!(sham.field_table(3), real.field_table(3));
     }
 
     #[test]

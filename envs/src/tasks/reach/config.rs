@@ -68,6 +68,11 @@ pub struct FieldConfig {
     pub channel_stiffness_n_m: f64,
     /// Lateral damping of the channel, N·s/m (default 50).
     pub channel_damping_ns_m: f64,
+    /// A sham curl field: trials on the field's targets show its strength on the `b` input
+    /// (`observation.field_strength_input`) and in `info`, but no force acts. The control for
+    /// an agent whose input changes with the schedule while nothing is there to learn.
+    /// Default false.
+    pub sham: bool,
 }
 
 impl Default for FieldConfig {
@@ -80,6 +85,7 @@ impl Default for FieldConfig {
             targets: None,
             channel_stiffness_n_m: engram_sim::field::CHANNEL_STIFFNESS_N_M,
             channel_damping_ns_m: engram_sim::field::CHANNEL_DAMPING_NS_M,
+            sham: false,
         }
     }
 }

@@ -355,6 +355,7 @@ impl CurlReach {
         let f = &self.cfg.field;
         match self.field_kind {
             FieldKind::Null => ForceField::Null,
+            FieldKind::Curl if f.sham => ForceField::Null,
             FieldKind::Curl => ForceField::curl(self.trial.b),
             FieldKind::ShadmehrMussaIvaldi => ForceField::shadmehr_mussa_ivaldi(),
             FieldKind::Channel => match ForceField::channel(self.start_hand, self.targets[self.trial.target]) {
