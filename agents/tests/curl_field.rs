@@ -10,6 +10,22 @@ fn scratch(name: &str) -> std::path::PathBuf {
     common::scratch("curl", name)
 }
 
+/// A JSON file of a study's output.
+fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Runs the tiny study with one seed and `settings` (top-level config lines) in a scratch
+/// directory; returns the directory and the study's output in it.
+fn one_seed_study(name: &str, settings: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = scratch(name);
+    let cfg = dir.join(format!("{name}.toml"));
+    std::fs::write(&cfg, TINY.replace("seeds = 2\n", &format!("seeds = 1\n{settings}"))).unwrap();
+    let out = dir.join("study");
+    ok(engram(&["study", "curl-field", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]));
+    (dir, out)
+}
+
 /// Two seeds, 2 curriculum stages, 1–3 updates per phase, 32 env steps per update.
 const TINY: &str = r#"
 seeds = 2
@@ -57,8 +73,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
 
     for seed in 0..2 {
         let job = out.join(format!("jobs/null-seed{seed}"));
-        let records: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(job.join("prep_records.json")).unwrap()).unwrap();
+        let records = json(&job.join("prep_records.json"));
         let at: Vec<(u64, String)> = records
             .as_array()
             .unwrap()
@@ -85,8 +100,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
         let first = &records[0];
         assert_eq!(first["targets"].as_array().unwrap().len(), 8);
         assert_eq!(first["hidden"].as_u64(), Some(8));
-        let done: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(job.join("done.json")).unwrap()).unwrap();
+        let done = json(&job.join("done.json"));
         assert_eq!(done["updates"].as_u64(), Some(10), "{done}");
         assert!(done["seconds"]["train"].as_f64().unwrap() > 0.0, "{done}");
     }
@@ -95,8 +109,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
     ok(engram(&["run", "--plan", out_s, "--jobs", "1"]));
     assert_eq!(before, std::fs::read(out.join("jobs/null-seed0/prep_records.json")).unwrap());
 
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = json(&out.join("report.json"));
     assert_eq!(report["schema"], "engram.report.curl-field/1");
     let variant = &report["variants"]["null"];
     assert_eq!(variant["seeds"], serde_json::json!([0, 1]));
@@ -120,8 +133,7 @@ fn tiny_study_runs_every_phase_records_and_reports() {
     std::fs::remove_file(out.join("report.json")).unwrap();
     let printed = ok(engram(&["probe", "prep-shift", "--run", out_s]));
     assert_eq!(printed.trim(), out.join("report.md").display().to_string());
-    let again: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let again = json(&out.join("report.json"));
     assert_eq!(again["variants"]["null"]["checks"], variant["checks"]);
     assert_eq!(again["excluded"], serde_json::json!([]));
     // Leaving out the seeds that did not learn: these untrained agents never succeed, so
@@ -167,16 +179,8 @@ fn with_a_zero_strength_field_the_learning_variant_equals_drift_so_no_learning_s
     // The drift control trains the same schedule in the null field. With b = 0 the `null`
     // variant's curl phases push with no force, so its recordings must equal drift's bit for
     // bit and every "variant − drift" difference of the report is exactly zero.
-    let dir = scratch("drift");
-    let cfg = dir.join("drift.toml");
-    let text = TINY.replace("seeds = 2\n", "seeds = 1\nvariants = [\"null\", \"drift\"]\nb_ns_m = 0.0\n");
-    std::fs::write(&cfg, text).unwrap();
-    let out = dir.join("study");
-    ok(engram(&["study", "curl-field", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]));
-    let read = |v: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(out.join(format!("jobs/{v}-seed0/prep_records.json"))).unwrap())
-            .unwrap()
-    };
+    let (dir, out) = one_seed_study("drift", "variants = [\"null\", \"drift\"]\nb_ns_m = 0.0\n");
+    let read = |v: &str| json(&out.join(format!("jobs/{v}-seed0/prep_records.json")));
     let (null, drift) = (read("null"), read("drift"));
     let n = null.as_array().unwrap().len();
     assert_eq!(n, drift.as_array().unwrap().len());
@@ -185,8 +189,7 @@ fn with_a_zero_strength_field_the_learning_variant_equals_drift_so_no_learning_s
             assert_eq!(null[i][key], drift[i][key], "record {i}: {key}");
         }
     }
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = json(&out.join("report.json"));
     let tests = report["controls"]["tests"].as_array().unwrap();
     let vs_drift: Vec<&serde_json::Value> =
         tests.iter().filter(|t| t["name"].as_str().unwrap().contains("`null` − `drift`")).collect();
@@ -202,16 +205,8 @@ fn the_sham_field_drift_control_shares_pretraining_and_shows_the_input() {
     // `drift_input` reads the b input like `null_input` and steps it with the schedule, but its
     // field is a sham: the two share pretraining bit for bit and the sham's recordings show
     // the strength.
-    let dir = scratch("drift_input");
-    let cfg = dir.join("drift_input.toml");
-    let text = TINY.replace("seeds = 2\n", "seeds = 1\nvariants = [\"null_input\", \"drift_input\", \"drift\"]\n");
-    std::fs::write(&cfg, text).unwrap();
-    let out = dir.join("study");
-    ok(engram(&["study", "curl-field", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]));
-    let read = |v: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(out.join(format!("jobs/{v}-seed0/prep_records.json"))).unwrap())
-            .unwrap()
-    };
+    let (dir, out) = one_seed_study("drift_input", "variants = [\"null_input\", \"drift_input\", \"drift\"]\n");
+    let read = |v: &str| json(&out.join(format!("jobs/{v}-seed0/prep_records.json")));
     let (input, sham) = (read("null_input"), read("drift_input"));
     let (input, sham) = (input.as_array().unwrap(), sham.as_array().unwrap());
     let pre = |r: &serde_json::Value| r["phase"] == "pretrain" || r["phase"] == "baseline";
@@ -224,8 +219,7 @@ fn the_sham_field_drift_control_shares_pretraining_and_shows_the_input() {
     assert!(!learning.is_empty() && learning.iter().all(|r| r["field_b"] == 8.0));
     // A control has no savings test of its own (the pairing with `drift_input` is unit-tested
     // in `controls`; the tiny agents are too small for the preparatory-shift probe).
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = json(&out.join("report.json"));
     let names: Vec<&str> =
         report["controls"]["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert!(names.iter().any(|n| n.contains("savings `null_input`")), "{names:?}");
